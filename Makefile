@@ -1,0 +1,45 @@
+# coldsig build and test entry points. `make test` is what CI runs.
+GO        ?= go
+BIN       := bin/coldsig
+GOFLAGS_BUILD := -trimpath
+export CGO_ENABLED ?= 0
+FUZZTIME  ?= 3s
+
+.PHONY: all build test unit lint fuzz fuzz-short race bench demo clean
+
+all: build
+
+build:
+	$(GO) build $(GOFLAGS_BUILD) -o $(BIN) ./cmd/coldsig
+
+# The full gate: formatting, vet, the unit and CLI suites, the -race run of
+# the state engine, and a short pass of every fuzz target.
+test: lint unit race fuzz-short
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -count=1 -timeout 30m ./...
+
+# -race needs cgo; the race run covers the packages that run goroutines
+# inside tss-lib rounds.
+race:
+	scripts/race.sh
+
+fuzz-short:
+	scripts/fuzz.sh $(FUZZTIME)
+
+fuzz:
+	scripts/fuzz.sh 2m
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchtime=1x -timeout 60m ./...
+
+demo: build
+	scripts/demo.sh
+
+clean:
+	rm -rf bin

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes, documented in the README. Keep them stable: runbook scripts
+// branch on them.
+const (
+	exitOK       = 0
+	exitError    = 1 // the operation failed or an input was rejected
+	exitUsage    = 2 // bad flags or arguments
+	exitWaiting  = 3 // nothing wrong, but inputs are missing (e.g. envelopes not yet arrived)
+	exitAborted  = 4 // the ceremony is aborted (culprit named where known)
+	exitInternal = 70
+)
+
+// commandFactories is filled by init functions in the cmd_*.go files, one
+// per top-level command, so that commands stay independent of each other.
+var commandFactories []func() *cobra.Command
+
+func register(f func() *cobra.Command) { commandFactories = append(commandFactories, f) }
+
+// env carries the process's I/O so tests and the TUI can substitute them.
+type env struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+type envKey struct{}
+
+func getEnv(cmd *cobra.Command) *env {
+	if e, ok := cmd.Context().Value(envKey{}).(*env); ok {
+		return e
+	}
+	return &env{os.Stdin, os.Stdout, os.Stderr}
+}
+
+func newRootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "coldsig",
+		Short: "Air-gapped threshold-signature ceremonies",
+		Long: `coldsig runs threshold-signature (TSS) ceremonies between air-gapped machines.
+
+Each party holds one share of a key; any threshold of them can sign, and the
+whole key never exists anywhere. Round messages travel as signed, encrypted
+envelopes on removable media or as QR codes.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	var cmds []*cobra.Command
+	for _, f := range commandFactories {
+		cmds = append(cmds, f())
+	}
+	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name() < cmds[j].Name() })
+	root.AddCommand(cmds...)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageErrorf("%v", err).withHint(fmt.Sprintf("see 'coldsig %s --help'", commandPath(c)))
+	})
+	return root
+}
+
+func commandPath(c *cobra.Command) string {
+	p := c.CommandPath()
+	if len(p) > len("coldsig ") {
+		return p[len("coldsig "):]
+	}
+	return ""
+}
+
+// Main runs coldsig with os.Args and returns the exit status.
+func Main() int {
+	return run(os.Args[1:], &env{os.Stdin, os.Stdout, os.Stderr})
+}
+
+func run(args []string, e *env) int {
+	root := newRootCommand()
+	root.SetArgs(args)
+	root.SetIn(e.stdin)
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	ctx := context.WithValue(context.Background(), envKey{}, e)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	return reportError(e.stderr, err)
+}
+
+// cliError is an error meant for the officer, with an optional hint and a
+// specific exit code.
+type cliError struct {
+	err  error
+	hint string
+	code int
+}
+
+func (e *cliError) Error() string { return e.err.Error() }
+func (e *cliError) Unwrap() error { return e.err }
+
+func (e *cliError) withHint(h string) *cliError { e.hint = h; return e }
+
+func usageErrorf(format string, args ...any) *cliError {
+	return &cliError{err: fmt.Errorf(format, args...), code: exitUsage}
+}
+
+// withHint attaches a hint to any error.
+func withHint(err error, hint string) error {
+	var ce *cliError
+	if errors.As(err, &ce) {
+		ce.hint = hint
+		return ce
+	}
+	return &cliError{err: err, hint: hint, code: exitError}
+}
+
+func withCode(err error, code int) error {
+	var ce *cliError
+	if errors.As(err, &ce) {
+		ce.code = code
+		return ce
+	}
+	return &cliError{err: err, code: code}
+}
+
+func reportError(w io.Writer, err error) int {
+	fmt.Fprintf(w, "coldsig: error: %v\n", err)
+	code := exitError
+	var ce *cliError
+	if errors.As(err, &ce) {
+		if ce.hint != "" {
+			fmt.Fprintf(w, "coldsig: hint: %s\n", ce.hint)
+		}
+		if ce.code != 0 {
+			code = ce.code
+		}
+	}
+	return code
+}
+
+// exactArgs is cobra.ExactArgs with our error style.
+func exactArgs(n int, names string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageErrorf("%s takes %s (got %d arguments)", cmd.CommandPath(), names, len(args)).
+				withHint(fmt.Sprintf("see 'coldsig %s --help'", commandPath(cmd)))
+		}
+		return nil
+	}
+}

@@ -1,0 +1,137 @@
+// Package atomicfile writes files so that a crash leaves either the old
+// content or the new content on disk, never a torn mix.
+//
+// The sequence is the one restic uses for its local backend: write a
+// uniquely named temporary file in the destination directory, fsync it,
+// close it, move it into place, and fsync the directory so the rename itself
+// survives a power cut. Secret files are created 0600 with O_EXCL so that a
+// pre-planted file or symlink is never written through.
+package atomicfile
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// ErrExists is returned by Create when the destination already exists.
+var ErrExists = errors.New("file already exists")
+
+// Write atomically replaces path with data. perm applies to the new file.
+func Write(path string, data []byte, perm fs.FileMode) error {
+	tmp, err := writeTemp(path, data, perm)
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("rename %s: %w", tmp, err)
+	}
+	return SyncDir(filepath.Dir(path))
+}
+
+// Create writes data to path only if path does not exist yet, atomically:
+// an existing file is never replaced or truncated, and a crash never leaves
+// a partial file under the final name. It returns an error wrapping
+// ErrExists (and fs.ErrExist) when path is already taken.
+func Create(path string, data []byte, perm fs.FileMode) error {
+	if _, err := os.Lstat(path); err == nil {
+		return fmt.Errorf("%s: %w", path, ErrExists)
+	}
+	tmp, err := writeTemp(path, data, perm)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	// link(2) fails with EEXIST instead of replacing, which gives us
+	// create-exclusive semantics for a fully written file.
+	if err := os.Link(tmp, path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%s: %w", path, ErrExists)
+		}
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	if err := os.Remove(tmp); err != nil {
+		return fmt.Errorf("remove temporary %s: %w", tmp, err)
+	}
+	return SyncDir(filepath.Dir(path))
+}
+
+// MkdirPrivate creates dir (and parents) with mode 0700 and checks that an
+// existing dir is not group- or world-accessible.
+func MkdirPrivate(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s: not a directory", dir)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return fmt.Errorf("%s: directory is accessible to other users (mode %04o); run chmod 700 %s", dir, fi.Mode().Perm(), dir)
+	}
+	return nil
+}
+
+// Remove deletes path and fsyncs its directory so the removal is durable.
+func Remove(path string) error {
+	if err := os.Remove(path); err != nil {
+		return err
+	}
+	return SyncDir(filepath.Dir(path))
+}
+
+// SyncDir fsyncs a directory so that renames and unlinks in it are durable.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync directory %s: %w", dir, err)
+	}
+	return nil
+}
+
+func writeTemp(path string, data []byte, perm fs.FileMode) (string, error) {
+	var rnd [8]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return "", err
+	}
+	dir, base := filepath.Split(path)
+	tmp := filepath.Join(dir, "."+base+".tmp-"+hex.EncodeToString(rnd[:]))
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return "", err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if _, err := f.Write(data); err != nil {
+		return "", fmt.Errorf("write %s: %w", tmp, err)
+	}
+	// OpenFile's perm is filtered by the umask; make the mode exact.
+	if err := f.Chmod(perm); err != nil {
+		return "", err
+	}
+	if err := f.Sync(); err != nil {
+		return "", fmt.Errorf("sync %s: %w", tmp, err)
+	}
+	if err := f.Close(); err != nil {
+		return "", err
+	}
+	ok = true
+	return tmp, nil
+}

@@ -1,0 +1,151 @@
+// Package keyshare defines a threshold key's results: the public key file
+// (public.json), identical on every party, and each party's encrypted key
+// share (share.age).
+package keyshare
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// PublicFormat is the magic value of public.json's "format" member.
+const PublicFormat = "coldsig/public/v1"
+
+// Curve names as they appear in files and on the command line.
+const (
+	CurveSecp256k1 = "secp256k1"
+	CurveEd25519   = "ed25519"
+)
+
+// Public is public.json: what every party of a key agrees on after keygen
+// or resharing. It holds nothing secret.
+type Public struct {
+	Format string `json:"format"`
+	Curve  string `json:"curve"`
+	// Threshold is the number of signers needed (the user's number: 2 for
+	// 2-of-3), not tss-lib's t.
+	Threshold int `json:"threshold"`
+	// Parties is the committee holding shares, in tss-lib index order.
+	Parties []Party `json:"parties"`
+	// PublicKey is hex: 33-byte compressed SEC1 for secp256k1, 32 bytes for
+	// ed25519.
+	PublicKey string `json:"public_key"`
+	// EthAddress is the EIP-55 address (secp256k1 only).
+	EthAddress string `json:"eth_address,omitempty"`
+	// KeyID is the first 16 bytes of SHA-256("coldsig key id v1\x00" ||
+	// curve || 0x00 || public key bytes), hex.
+	KeyID string `json:"key_id"`
+	// Session is the hex session id of the ceremony that produced this
+	// committee's shares (keygen or reshare).
+	Session string `json:"session"`
+	// Transcript is the hex digest of the ceremony transcript; it is the
+	// same on every honest party.
+	Transcript string `json:"transcript"`
+}
+
+// Party is one share holder as listed in public.json.
+type Party struct {
+	// Index is the 1-based position in the committee.
+	Index int    `json:"index"`
+	Name  string `json:"name"`
+	// Card is the hex SHA-256 fingerprint of the party's card.
+	Card string `json:"card"`
+	// ShareKey is the tss-lib party key (hex big-endian), which identifies
+	// the share's evaluation point; fresh per committee.
+	ShareKey string `json:"share_key"`
+}
+
+// ErrPublic wraps every validation error of a public.json.
+var ErrPublic = errors.New("invalid public key file")
+
+// ParsePublic decodes and validates public.json. Unknown members are
+// refused so that a newer file is not silently half-read.
+func ParsePublic(data []byte) (*Public, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var p Public
+	if err := dec.Decode(&p); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrPublic, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%w: trailing data after JSON object", ErrPublic)
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// Validate checks the invariants of a public key file.
+func (p *Public) Validate() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s", ErrPublic, fmt.Sprintf(format, args...))
+	}
+	if p.Format != PublicFormat {
+		if p.Format == "" {
+			return bad("no \"format\" member; not a coldsig public key file")
+		}
+		return bad("format %q is not supported (this coldsig reads %q)", p.Format, PublicFormat)
+	}
+	var keyLen int
+	switch p.Curve {
+	case CurveSecp256k1:
+		keyLen = 33
+	case CurveEd25519:
+		keyLen = 32
+		if p.EthAddress != "" {
+			return bad("eth_address is only defined for secp256k1")
+		}
+	default:
+		return bad("unknown curve %q", p.Curve)
+	}
+	pk, err := hex.DecodeString(p.PublicKey)
+	if err != nil || len(pk) != keyLen {
+		return bad("public_key must be %d bytes of hex for %s", keyLen, p.Curve)
+	}
+	if len(p.Parties) < 2 {
+		return bad("%d parties; a threshold key needs at least 2", len(p.Parties))
+	}
+	if p.Threshold < 2 || p.Threshold > len(p.Parties) {
+		return bad("threshold %d is outside 2..%d", p.Threshold, len(p.Parties))
+	}
+	seen := map[string]bool{}
+	for i, party := range p.Parties {
+		if party.Index != i+1 {
+			return bad("party %d has index %d", i+1, party.Index)
+		}
+		if c, err := hex.DecodeString(party.Card); err != nil || len(c) != 32 {
+			return bad("party %d: card must be a 32-byte hex fingerprint", i+1)
+		}
+		if seen[party.Card] {
+			return bad("party %d: card %s appears twice", i+1, party.Card)
+		}
+		seen[party.Card] = true
+		if _, err := hex.DecodeString(party.ShareKey); err != nil || party.ShareKey == "" {
+			return bad("party %d: share_key must be hex", i+1)
+		}
+	}
+	for name, v := range map[string]string{"key_id": p.KeyID, "session": p.Session, "transcript": p.Transcript} {
+		want := map[string]int{"key_id": 16, "session": 32, "transcript": 32}[name]
+		if b, err := hex.DecodeString(v); err != nil || len(b) != want {
+			return bad("%s must be %d bytes of hex", name, want)
+		}
+	}
+	return nil
+}
+
+// Marshal encodes public.json with stable member order and indentation, so
+// every party writes identical bytes.
+func (p *Public) Marshal() ([]byte, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
