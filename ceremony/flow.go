@@ -1,0 +1,108 @@
+package ceremony
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+
+	"google.golang.org/protobuf/proto"
+)
+
+// Protocol is what a ceremony does with a key.
+type Protocol string
+
+const (
+	Keygen  Protocol = "keygen"
+	Sign    Protocol = "sign"
+	Reshare Protocol = "reshare"
+)
+
+// Role is a party's part in a ceremony. Keygen and signing are symmetric;
+// resharing has an old committee (current share holders) and a new one.
+type Role int
+
+const (
+	RoleMember Role = iota
+	RoleOld
+	RoleNew
+)
+
+func (r Role) String() string {
+	switch r {
+	case RoleOld:
+		return "old committee"
+	case RoleNew:
+		return "new committee"
+	}
+	return "member"
+}
+
+// Committee names which parties a phase's inputs come from.
+type Committee int
+
+const (
+	FromAll Committee = iota // every other party of the session (keygen, sign)
+	FromOld                  // the old committee (reshare)
+	FromNew                  // the new committee (reshare)
+)
+
+// Phase is one invocation's worth of input: the round number carried by
+// the tss-lib messages a party must receive before it can advance, and the
+// committee they come from. tss-lib itself says, via WaitingFor, which of
+// those parties are still missing; the table only has to say which round's
+// envelopes to pick out of a shared inbox.
+type Phase struct {
+	Round int
+	From  Committee
+}
+
+// phases lists, per flow and role, the input phases after join. The table
+// is checked against tss-lib by TestPhaseTable, which runs every flow and
+// asserts that after each phase the party waits for exactly the next one.
+func phases(curve string, p Protocol, r Role) ([]Phase, error) {
+	all := func(rounds ...int) []Phase {
+		out := make([]Phase, len(rounds))
+		for i, n := range rounds {
+			out[i] = Phase{n, FromAll}
+		}
+		return out
+	}
+	ecdsa := curve == "secp256k1"
+	switch {
+	case p == Keygen && ecdsa:
+		return all(1, 2, 3), nil
+	case p == Keygen:
+		return all(1, 2), nil
+	case p == Sign && ecdsa:
+		return all(1, 2, 3, 4, 5, 6, 7, 8, 9), nil
+	case p == Sign:
+		return all(1, 2, 3), nil
+	case p == Reshare && r == RoleOld:
+		// Old members send their commitments and shares, and wait for the
+		// new committee's acknowledgements in rounds 2 and 4.
+		return []Phase{{2, FromNew}, {4, FromNew}}, nil
+	case p == Reshare && r == RoleNew && ecdsa:
+		// New members also exchange Paillier keys and proofs (round 2) and
+		// factorisation proofs (round 4) among themselves.
+		return []Phase{{1, FromOld}, {2, FromNew}, {3, FromOld}, {4, FromNew}}, nil
+	case p == Reshare && r == RoleNew:
+		return []Phase{{1, FromOld}, {3, FromOld}, {4, FromNew}}, nil
+	}
+	return nil, fmt.Errorf("no protocol table for %s %s (%s)", curve, p, r)
+}
+
+var roundInTypeName = regexp.MustCompile(`Round([0-9]+)Message`)
+
+// messageRound is the protocol round a tss-lib message belongs to, read
+// from its protobuf type (KGRound2Message1 -> 2). The engine compares it
+// with the signed envelope header, because tss-lib files a message by its
+// type alone: a round-3 message smuggled into a round-1 envelope would
+// otherwise be stored for a round the sender never vouched for.
+func messageRound(m proto.Message) (int, error) {
+	name := string(m.ProtoReflect().Descriptor().Name())
+	sub := roundInTypeName.FindStringSubmatch(name)
+	if sub == nil {
+		return 0, fmt.Errorf("message type %s carries no round number", name)
+	}
+	return strconv.Atoi(sub[1])
+}
