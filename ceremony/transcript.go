@@ -228,7 +228,7 @@ func ParseLog(data []byte) (*Log, error) {
 		f := r.Field("entry")
 		c, text, ok := strings.Cut(f.Value, " ")
 		chain, err := hex.DecodeString(c)
-		if !ok || err != nil || len(chain) != 32 {
+		if !ok || err != nil || len(chain) != 32 || hex.EncodeToString(chain) != c {
 			r.Fail(f, "entry: malformed chain value")
 			break
 		}
