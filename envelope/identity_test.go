@@ -1,0 +1,93 @@
+package envelope
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// testLogN keeps scrypt cheap in tests; the shipped default is age's.
+const testLogN = 2
+
+func pass(p string) func() ([]byte, error) { return func() ([]byte, error) { return []byte(p), nil } }
+
+func TestIdentityRoundTrip(t *testing.T) {
+	id, err := NewIdentity("alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := EncryptIdentity(id, []byte("correct horse"), testLogN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !IdentityEncrypted(enc) || bytes.Contains(enc, []byte("AGE-SECRET-KEY")) {
+		t.Fatal("encrypted identity is not an age file or leaks the key")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "alice.key")
+	if err := os.WriteFile(path, enc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadIdentity(path, pass("correct horse"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Card().Equal(id.Card()) || !bytes.Equal(got.Signing, id.Signing) || got.X25519.String() != id.X25519.String() {
+		t.Fatal("identity changed in round trip")
+	}
+	_, err = LoadIdentity(path, pass("wrong"))
+	if !errors.Is(err, ErrWrongPassphrase) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("wrong passphrase: got %v", err)
+	}
+
+	plain, err := MarshalIdentity(id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(plain, []byte(IdentityMagic+"\n")) {
+		t.Fatalf("plaintext identity does not start with magic: %q", plain[:20])
+	}
+	called := false
+	got, err = DecryptIdentity(plain, func() ([]byte, error) { called = true; return nil, nil })
+	if err != nil || called {
+		t.Fatalf("plaintext identity: err=%v, passphrase asked=%v", err, called)
+	}
+	if !got.Card().Equal(id.Card()) {
+		t.Fatal("plaintext identity changed")
+	}
+}
+
+func TestCardRoundTrip(t *testing.T) {
+	id, err := NewIdentity("bob-2.x_y")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := id.Card()
+	b := c.Marshal()
+	c2, err := ParseCard(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(c2.Marshal(), b) || c2.Fingerprint() != c.Fingerprint() {
+		t.Fatal("card changed in round trip")
+	}
+	if w := strings.Fields(c.FingerprintWords()); len(w) != 8 {
+		t.Fatalf("FingerprintWords = %q, want 8 words", c.FingerprintWords())
+	}
+}
+
+func TestValidName(t *testing.T) {
+	for _, ok := range []string{"a", "alice", "Bob_2", "x.y-z", strings.Repeat("a", MaxNameLen)} {
+		if err := ValidName(ok); err != nil {
+			t.Errorf("ValidName(%q) = %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", ".hidden", "-flag", "a/b", "a b", `a\b`, "ä", "a\x00", strings.Repeat("a", MaxNameLen+1), "a:b"} {
+		if err := ValidName(bad); !errors.Is(err, ErrBadName) {
+			t.Errorf("ValidName(%q) = %v, want ErrBadName", bad, err)
+		}
+	}
+}
