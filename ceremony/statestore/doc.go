@@ -1,0 +1,32 @@
+// Package statestore keeps one party's ceremony state on disk between
+// invocations and makes each state single-use.
+//
+// A tss-lib party's state between two rounds (an opaque snapshot to this
+// package) holds the party's secret share, its Paillier secret key and,
+// while signing, its nonce shares. Restoring the same state twice and
+// feeding it two different sets of inbound messages reuses the nonces across
+// two transcripts, which leaks the key. The store therefore:
+//
+//   - encrypts every state to the party's own age X25519 identity and
+//     authenticates it with an HMAC keyed from that identity, so a file
+//     written by anyone else (who only needs the public recipient to
+//     encrypt) is refused;
+//   - binds each state to session, party, protocol and step number;
+//   - commits the next state together with its outbound envelopes and the
+//     digest of the inbound set that produced it, in one atomically created
+//     file, before the previous state is deleted and before anything is put
+//     in the outbox;
+//   - answers "was step N already advanced with inbound digest D?" from that
+//     record: the same D re-emits the stored envelopes byte for byte, a
+//     different D is refused;
+//   - destroys the state when the protocol finishes or aborts, leaving the
+//     result files and a small non-secret record of the end.
+//
+// The on-disk layout, the record formats, the write ordering and the
+// limitations (deletion is not erasure on SSDs) are specified in
+// docs/format.md, section "Party state".
+//
+// A Store is not safe for concurrent use. Two processes advancing the same
+// directory at once cannot both commit (the next step file is created
+// exclusively); other concurrent use is the caller's to prevent.
+package statestore

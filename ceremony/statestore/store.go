@@ -1,0 +1,617 @@
+package statestore
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"filippo.io/age"
+
+	"github.com/coldsig/coldsig/internal/atomicfile"
+)
+
+// Names inside a work directory.
+const (
+	sessionFile = "session.txt"
+	stateDir    = "state"
+	outboxDir   = "outbox"
+	resultDir   = "result"
+)
+
+var (
+	// ErrNotJoined means the directory holds no session record.
+	ErrNotJoined = errors.New("not joined: no session record in this work directory")
+	// ErrNoState means the session was joined but no state was ever
+	// committed (the join was interrupted before anything was sent).
+	ErrNoState = errors.New("joined, but no state was committed (the join was interrupted before anything was sent); join again")
+	// ErrJoined refuses a second join of the same session.
+	ErrJoined = errors.New("this party already joined this session here; a second join would start the protocol again with fresh secrets")
+	// ErrEnded refuses to continue or re-join a finished or aborted session.
+	ErrEnded = errors.New("session has ended")
+	// ErrInputsDiffer refuses to re-run an already advanced step with other
+	// inbound envelopes.
+	ErrInputsDiffer = errors.New("this step was already run with a different set of inbound envelopes; running a round again with different inputs would reuse this party's signing nonces and can leak the key, so it is refused")
+	// ErrAlreadyAdvanced means Advance was called for a step that was
+	// already advanced with the same inputs: re-emit with Lookup instead.
+	ErrAlreadyAdvanced = errors.New("this step was already advanced with these inbound envelopes; its stored outbound envelopes must be re-emitted, not recomputed")
+	// ErrStepAhead means the caller names a step the state has not reached.
+	ErrStepAhead = errors.New("step not reached yet")
+	// ErrConcurrent means another process committed the next step first.
+	ErrConcurrent = errors.New("the state was advanced by another process at the same time")
+)
+
+// testHook, when set by tests, is called at named points of the write
+// sequence so a test can kill the process there.
+var testHook func(point string)
+
+func hook(point string) {
+	if testHook != nil {
+		testHook(point)
+	}
+}
+
+// Store is an open party state at its current step.
+type Store struct {
+	dir   string
+	keys  Keys
+	rec   *record
+	ended bool
+}
+
+// InboundDigest is the digest of a set of inbound envelopes: SHA-256 over
+// the domain string "coldsig/state/v1 inbound" and a zero byte, followed by
+// the SHA-256 of each distinct envelope in ascending order. Names and order
+// do not matter, duplicates count once, so the same envelopes copied in
+// another order or under other names give the same digest.
+func InboundDigest(envelopes [][]byte) [32]byte {
+	sums := make([][32]byte, 0, len(envelopes))
+	for _, e := range envelopes {
+		sums = append(sums, sha256.Sum256(e))
+	}
+	slices.SortFunc(sums, func(a, b [32]byte) int { return bytes.Compare(a[:], b[:]) })
+	sums = slices.Compact(sums)
+	h := sha256.New()
+	h.Write([]byte("coldsig/state/v1 inbound\x00"))
+	for _, s := range sums {
+		h.Write(s[:])
+	}
+	return [32]byte(h.Sum(nil))
+}
+
+// StepFileName is the name of the step file for step n in DIR/state/.
+func StepFileName(n uint64) string { return fmt.Sprintf("step-%020d.age", n) }
+
+func parseStepFileName(name string) (uint64, bool) {
+	digits, ok := strings.CutPrefix(name, "step-")
+	if !ok {
+		return 0, false
+	}
+	digits, ok = strings.CutSuffix(digits, ".age")
+	if !ok || len(digits) != 20 {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(digits, 10, 64)
+	if err != nil || n == 0 || StepFileName(n) != name {
+		return 0, false
+	}
+	return n, true
+}
+
+func isTempName(name string) bool {
+	return strings.HasPrefix(name, ".") && strings.Contains(name, ".tmp-")
+}
+
+// listState returns the step numbers present in dir (ascending) and the
+// names of leftover temporary files. A missing dir is empty.
+func listState(dir string) ([]uint64, []string, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	var steps []uint64
+	var temps []string
+	for _, e := range entries {
+		if isTempName(e.Name()) && e.Type().IsRegular() {
+			temps = append(temps, e.Name())
+			continue
+		}
+		n, ok := parseStepFileName(e.Name())
+		if !ok || !e.Type().IsRegular() {
+			return nil, nil, fmt.Errorf("%s: unexpected entry in the state directory", filepath.Join(dir, e.Name()))
+		}
+		steps = append(steps, n)
+	}
+	slices.Sort(steps)
+	return steps, temps, nil
+}
+
+func removeAll(dir string, names []string) error {
+	if len(names) == 0 {
+		return nil
+	}
+	for _, n := range names {
+		if err := os.Remove(filepath.Join(dir, n)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	return atomicfile.SyncDir(dir)
+}
+
+func checkArgs(b Binding, k Keys) error {
+	if err := b.validate(); err != nil {
+		return fmt.Errorf("statestore: %w", err)
+	}
+	if !k.valid() {
+		return errors.New("statestore: keys not initialised (use NewKeys)")
+	}
+	return nil
+}
+
+func checkRecordBinding(path string, s *Status, b Binding) error {
+	if s.Binding != b {
+		return fmt.Errorf("%s: %w session, party or protocol: this work directory belongs to session %x party %d (%s), not session %x party %d (%s)",
+			path, ErrBinding, s.Binding.Session[:8], s.Binding.Party, s.Binding.Protocol, b.Session[:8], b.Party, b.Protocol)
+	}
+	return nil
+}
+
+func endedError(dir string, s *Status) error {
+	msg := s.Status
+	if s.Reason != "" {
+		msg += ": " + s.Reason
+	}
+	return fmt.Errorf("%s: %w (%s)", dir, ErrEnded, msg)
+}
+
+// Create joins a session: it records the join in dir and commits step 1
+// (the state after the party's first round, produced from the join inputs
+// with digest inDigest) together with the first outbound envelopes, then
+// writes those to DIR/outbox/. It refuses a directory that already holds a
+// state or records an end.
+func Create(dir string, b Binding, k Keys, initial []byte, inDigest [32]byte, outbox []File) (*Store, error) {
+	if err := checkArgs(b, k); err != nil {
+		return nil, err
+	}
+	rec := &record{
+		binding:  b,
+		step:     1,
+		snapshot: bytes.Clone(initial),
+		history:  []transition{{in: inDigest, out: sortedFiles(outbox)}},
+	}
+	if err := rec.check(); err != nil {
+		return nil, fmt.Errorf("statestore: %w", err)
+	}
+	if err := atomicfile.MkdirPrivate(dir); err != nil {
+		return nil, err
+	}
+	sessPath := filepath.Join(dir, sessionFile)
+	state := filepath.Join(dir, stateDir)
+	s, err := readSessionRecord(dir)
+	switch {
+	case errors.Is(err, ErrNotJoined):
+		steps, _, err := listState(state)
+		if err != nil {
+			return nil, err
+		}
+		if len(steps) > 0 {
+			return nil, fmt.Errorf("%s: %w (state files present, session record missing)", dir, ErrJoined)
+		}
+		data, err := (&Status{Binding: b, Status: StatusJoined}).encode()
+		if err != nil {
+			return nil, err
+		}
+		if err := atomicfile.Create(sessPath, data, 0o600); err != nil {
+			if errors.Is(err, atomicfile.ErrExists) {
+				return nil, fmt.Errorf("%s: %w", dir, ErrJoined)
+			}
+			return nil, err
+		}
+	case err != nil:
+		return nil, err
+	default:
+		if err := checkRecordBinding(sessPath, s, b); err != nil {
+			return nil, err
+		}
+		if s.Ended() {
+			return nil, endedError(dir, s)
+		}
+		steps, _, err := listState(state)
+		if err != nil {
+			return nil, err
+		}
+		if len(steps) > 0 {
+			return nil, fmt.Errorf("%s: %w", dir, ErrJoined)
+		}
+		// Joined but nothing committed: the earlier join stopped before
+		// anything could be sent, so completing it now is safe.
+	}
+	if err := atomicfile.MkdirPrivate(state); err != nil {
+		return nil, err
+	}
+	if _, temps, err := listState(state); err != nil {
+		return nil, err
+	} else if err := removeAll(state, temps); err != nil {
+		return nil, err
+	}
+	st := &Store{dir: dir, keys: k}
+	if err := st.commit(rec); err != nil {
+		if errors.Is(err, ErrConcurrent) {
+			return nil, fmt.Errorf("%s: %w", dir, ErrJoined)
+		}
+		return nil, err
+	}
+	st.rec = rec
+	if err := st.WriteOutbox(rec.history[0].out); err != nil {
+		return nil, fmt.Errorf("joined (step 1 committed) but writing the outbox failed; run again to re-emit: %w", err)
+	}
+	return st, nil
+}
+
+// Open loads the newest step of the state in dir, which must belong to
+// binding b. Older step files left by an interrupted advance are deleted.
+// If the newest step file cannot be read, Open fails: it never falls back
+// to an older step. Open of an ended session completes any interrupted
+// destruction and returns an error wrapping ErrEnded.
+func Open(dir string, b Binding, k Keys) (*Store, error) {
+	if err := checkArgs(b, k); err != nil {
+		return nil, err
+	}
+	s, err := readSessionRecord(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkRecordBinding(filepath.Join(dir, sessionFile), s, b); err != nil {
+		return nil, err
+	}
+	if s.Ended() {
+		if err := destroyState(dir); err != nil {
+			return nil, fmt.Errorf("%s: session has ended but its state could not be destroyed: %w", dir, err)
+		}
+		return nil, endedError(dir, s)
+	}
+	state := filepath.Join(dir, stateDir)
+	steps, temps, err := listState(state)
+	if err != nil {
+		return nil, err
+	}
+	if err := removeAll(state, temps); err != nil {
+		return nil, err
+	}
+	if len(steps) == 0 {
+		return nil, fmt.Errorf("%s: %w", dir, ErrNoState)
+	}
+	newest := steps[len(steps)-1]
+	rec, err := readStep(filepath.Join(state, StepFileName(newest)), k, b, newest)
+	if err != nil {
+		return nil, err
+	}
+	var stale []string
+	for _, n := range steps[:len(steps)-1] {
+		stale = append(stale, StepFileName(n))
+	}
+	if err := removeAll(state, stale); err != nil {
+		return nil, fmt.Errorf("%s: retiring stale steps: %w", state, err)
+	}
+	return &Store{dir: dir, keys: k, rec: rec}, nil
+}
+
+// readStep decrypts, authenticates and checks the binding of one step file.
+func readStep(path string, k Keys, b Binding, step uint64) (*record, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r, err := age.Decrypt(f, k.identity)
+	if err != nil {
+		var nomatch *age.NoIdentityMatchError
+		if errors.As(err, &nomatch) {
+			return nil, fmt.Errorf("%s: cannot decrypt: not encrypted to this party's identity", path)
+		}
+		return nil, fmt.Errorf("%s: cannot decrypt: not encrypted to this party's identity, or damaged: %w", path, err)
+	}
+	data, err := io.ReadAll(io.LimitReader(r, maxPlaintext+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: cannot decrypt: damaged: %w", path, err)
+	}
+	rec, err := decodeRecord(data, k.mac)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := rec.checkBinding(b, step); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return rec, nil
+}
+
+// commit encrypts rec and creates its step file; it never replaces one.
+func (s *Store) commit(rec *record) error {
+	plain, err := rec.encode(s.keys.mac)
+	if err != nil {
+		return fmt.Errorf("statestore: %w", err)
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(plain) + len(plain)/64 + 512)
+	w, err := age.Encrypt(&buf, s.keys.recipient)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(plain); err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	clear(plain)
+	hook("before-commit")
+	path := filepath.Join(s.dir, stateDir, StepFileName(rec.step))
+	if err := atomicfile.Create(path, buf.Bytes(), 0o600); err != nil {
+		if errors.Is(err, atomicfile.ErrExists) {
+			return fmt.Errorf("%s: %w", path, ErrConcurrent)
+		}
+		return err
+	}
+	hook("committed")
+	return nil
+}
+
+// Step is the current step: the number of transitions behind the state.
+func (s *Store) Step() uint64 { return s.rec.step }
+
+// Binding is what the state belongs to.
+func (s *Store) Binding() Binding { return s.rec.binding }
+
+// Dir is the work directory.
+func (s *Store) Dir() string { return s.dir }
+
+// State returns a copy of the current snapshot.
+func (s *Store) State() ([]byte, error) {
+	if s.ended {
+		return nil, fmt.Errorf("%s: %w", s.dir, ErrEnded)
+	}
+	return bytes.Clone(s.rec.snapshot), nil
+}
+
+// Lookup answers whether step has already been advanced with inDigest,
+// before the caller restores and runs a round:
+//
+//   - step == Step(): not yet advanced; found is false and err nil, run the
+//     round and call Advance;
+//   - step < Step() with the same digest: found is true and outbox holds the
+//     envelopes that advance emitted, byte for byte: re-emit them (for
+//     example with WriteOutbox) and do not recompute;
+//   - step < Step() with another digest: an error wrapping ErrInputsDiffer;
+//   - step > Step(): an error wrapping ErrStepAhead.
+func (s *Store) Lookup(step uint64, inDigest [32]byte) (outbox []File, found bool, err error) {
+	if s.ended {
+		return nil, false, fmt.Errorf("%s: %w", s.dir, ErrEnded)
+	}
+	cur := s.rec.step
+	switch {
+	case step > cur:
+		return nil, false, fmt.Errorf("%s: %w: asked about step %d, the state is at step %d", s.dir, ErrStepAhead, step, cur)
+	case step == cur:
+		return nil, false, nil
+	}
+	t := s.rec.history[step]
+	if t.in != inDigest {
+		return nil, false, fmt.Errorf("%s: step %d: %w", s.dir, step, ErrInputsDiffer)
+	}
+	out := make([]File, len(t.out))
+	for i, f := range t.out {
+		out[i] = File{Name: f.Name, Data: bytes.Clone(f.Data)}
+	}
+	return out, true, nil
+}
+
+// Advance commits the state produced from step fromStep by the inbound set
+// with digest inDigest: next is the new snapshot and outbox the outbound
+// envelopes. The new step file is committed before the old one is retired
+// and before anything is written to DIR/outbox/. An error after the commit
+// point leaves the state advanced (Step() reports it); running the step
+// again with the same inputs then re-emits the envelopes via Lookup.
+func (s *Store) Advance(fromStep uint64, inDigest [32]byte, next []byte, outbox []File) error {
+	if s.ended {
+		return fmt.Errorf("%s: %w", s.dir, ErrEnded)
+	}
+	cur := s.rec.step
+	switch {
+	case fromStep > cur:
+		return fmt.Errorf("%s: %w: advancing from step %d, the state is at step %d", s.dir, ErrStepAhead, fromStep, cur)
+	case fromStep < cur:
+		if s.rec.history[fromStep].in == inDigest {
+			return fmt.Errorf("%s: step %d: %w", s.dir, fromStep, ErrAlreadyAdvanced)
+		}
+		return fmt.Errorf("%s: step %d: %w", s.dir, fromStep, ErrInputsDiffer)
+	}
+	rec := &record{
+		binding:  s.rec.binding,
+		step:     cur + 1,
+		snapshot: bytes.Clone(next),
+		history:  append(slices.Clip(s.rec.history), transition{in: inDigest, out: sortedFiles(outbox)}),
+	}
+	if err := rec.check(); err != nil {
+		return fmt.Errorf("statestore: %w", err)
+	}
+	if err := s.commit(rec); err != nil {
+		return err
+	}
+	old := s.rec
+	s.rec = rec
+	clear(old.snapshot)
+	if err := atomicfile.Remove(filepath.Join(s.dir, stateDir, StepFileName(cur))); err != nil {
+		return fmt.Errorf("step %d committed, but retiring step %d failed (the next open retires it): %w", rec.step, cur, err)
+	}
+	hook("retired")
+	if err := s.WriteOutbox(rec.history[cur].out); err != nil {
+		return fmt.Errorf("step %d committed, but writing the outbox failed; run the step again to re-emit: %w", rec.step, err)
+	}
+	return nil
+}
+
+func sortedFiles(files []File) []File {
+	out := make([]File, len(files))
+	for i, f := range files {
+		out[i] = File{Name: f.Name, Data: bytes.Clone(f.Data)}
+	}
+	slices.SortFunc(out, func(a, b File) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// WriteOutbox writes files to DIR/outbox/, each atomically and never over
+// a different file: a file already present with identical bytes is kept
+// (a re-emission), one with other bytes is an error.
+func (s *Store) WriteOutbox(files []File) error {
+	return placeFiles(filepath.Join(s.dir, outboxDir), files, "outbox:")
+}
+
+func placeFiles(dir string, files []File, hookPrefix string) error {
+	if err := atomicfile.MkdirPrivate(dir); err != nil {
+		return err
+	}
+	for _, f := range files {
+		if err := ValidName(f.Name); err != nil {
+			return fmt.Errorf("statestore: %w", err)
+		}
+		path := filepath.Join(dir, f.Name)
+		err := atomicfile.Create(path, f.Data, 0o600)
+		if errors.Is(err, atomicfile.ErrExists) {
+			have, rerr := os.ReadFile(path)
+			if rerr != nil {
+				return rerr
+			}
+			if !bytes.Equal(have, f.Data) {
+				return fmt.Errorf("%s: already exists with different content; move it away and run again", path)
+			}
+			err = nil
+		}
+		if err != nil {
+			return err
+		}
+		hook(hookPrefix + f.Name)
+	}
+	return nil
+}
+
+// Finish ends the protocol: it writes result to DIR/result/, records the
+// end in DIR/session.txt, and destroys the state. Afterwards only the
+// results and the session record remain, and the session cannot be
+// re-joined or continued.
+func (s *Store) Finish(result []File) error {
+	if s.ended {
+		return fmt.Errorf("%s: %w", s.dir, ErrEnded)
+	}
+	result = sortedFiles(result)
+	names := make([]string, len(result))
+	for i, f := range result {
+		if err := ValidName(f.Name); err != nil {
+			return fmt.Errorf("statestore: result: %w", err)
+		}
+		if i > 0 && names[i-1] == f.Name {
+			return fmt.Errorf("statestore: result %q given twice", f.Name)
+		}
+		names[i] = f.Name
+	}
+	if err := placeFiles(filepath.Join(s.dir, resultDir), result, "result:"); err != nil {
+		return err
+	}
+	st := &Status{Binding: s.rec.binding, Status: StatusFinished, Step: s.rec.step, Results: names}
+	if err := s.end(st); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Abort ends the protocol without a result; see AbortDir.
+func (s *Store) Abort(reason, culprit string) error {
+	if s.ended {
+		return fmt.Errorf("%s: %w", s.dir, ErrEnded)
+	}
+	st := &Status{Binding: s.rec.binding, Status: StatusAborted, Step: s.rec.step, Reason: reason, Culprit: culprit}
+	return s.end(st)
+}
+
+func (s *Store) end(st *Status) error {
+	if err := writeEnd(s.dir, st); err != nil {
+		return err
+	}
+	s.ended = true
+	clear(s.rec.snapshot)
+	return nil
+}
+
+// AbortDir aborts the session in dir without opening its state: it needs
+// no key, so a state that can no longer be read (damaged, written by
+// another build) can still be ended. It records the end (reason required,
+// culprit optional) in DIR/session.txt and destroys the state. It refuses a
+// session that already ended.
+func AbortDir(dir, reason, culprit string) error {
+	s, err := readSessionRecord(dir)
+	if err != nil {
+		return err
+	}
+	if s.Ended() {
+		return endedError(dir, s)
+	}
+	steps, _, err := listState(filepath.Join(dir, stateDir))
+	if err != nil {
+		return err
+	}
+	st := &Status{Binding: s.Binding, Status: StatusAborted, Reason: reason, Culprit: culprit}
+	if len(steps) > 0 {
+		st.Step = steps[len(steps)-1]
+	}
+	return writeEnd(dir, st)
+}
+
+// writeEnd records the end, then destroys the state. The record comes
+// first so that a crash in between is completed by the next Open instead
+// of leaving a live state without an end.
+func writeEnd(dir string, st *Status) error {
+	data, err := st.encode()
+	if err != nil {
+		return fmt.Errorf("statestore: %w", err)
+	}
+	if err := atomicfile.Write(filepath.Join(dir, sessionFile), data, 0o600); err != nil {
+		return err
+	}
+	hook("end-recorded")
+	if err := destroyState(dir); err != nil {
+		return fmt.Errorf("%s: end recorded, but destroying the state failed (the next open retries): %w", dir, err)
+	}
+	return nil
+}
+
+// destroyState unlinks every file in DIR/state/ and the directory itself,
+// fsyncing as it goes. Unlinking is not erasure; see the package docs.
+func destroyState(dir string) error {
+	state := filepath.Join(dir, stateDir)
+	entries, err := os.ReadDir(state)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	names := make([]string, len(entries))
+	for i, e := range entries {
+		names[i] = e.Name()
+	}
+	if err := removeAll(state, names); err != nil {
+		return err
+	}
+	if err := os.Remove(state); err != nil {
+		return err
+	}
+	return atomicfile.SyncDir(dir)
+}
