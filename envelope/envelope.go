@@ -1,11 +1,333 @@
 package envelope
 
-import "errors"
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+
+	"filippo.io/age"
+
+	"github.com/coldsig/coldsig/internal/textrec"
+)
 
 // MaxEnvelopeSize bounds an envelope file (the outer age file). The largest
 // tss-lib message (ECDSA resharing, ~175 KB) is ~240 KB once base64-encoded
 // and encrypted; 1 MiB leaves room and stops a hostile file early.
 const MaxEnvelopeSize = 1 << 20
 
-// ErrTooLarge means a file exceeds its format's size bound.
-var ErrTooLarge = errors.New("file too large")
+// MaxPayloadSize bounds the tss-lib wire bytes in one envelope. Its base64
+// form plus the header fields and the age overhead for any realistic number
+// of recipients stays below MaxEnvelopeSize.
+const MaxPayloadSize = 512 << 10
+
+// MaxRound and MaxParty bound the header's numbers; real ceremonies use at
+// most 9 rounds and a handful of parties.
+const (
+	MaxRound = 99
+	MaxParty = 255
+)
+
+// SignatureDomain is prepended to the signed bytes so that an envelope
+// signature can never be mistaken for a signature over anything else made
+// with the same key.
+const SignatureDomain = "coldsig/envelope/v1 signature\x00"
+
+// Protocols lists the protocol names an envelope may carry.
+var Protocols = []string{
+	"ecdsa-keygen", "ecdsa-sign", "ecdsa-reshare",
+	"eddsa-keygen", "eddsa-sign", "eddsa-reshare",
+}
+
+// Sentinel errors; returned errors wrap them with details.
+var (
+	ErrTooLarge     = errors.New("file too large")
+	ErrNotEnvelope  = errors.New("not a coldsig envelope")
+	ErrNotForMe     = errors.New("not encrypted to this party")
+	ErrDamaged      = errors.New("damaged or tampered age file")
+	ErrBadSignature = errors.New("bad envelope signature")
+	ErrBadHeader    = errors.New("invalid envelope header")
+)
+
+// ToAll is the Header.To value of a broadcast.
+const ToAll = 0
+
+// Header is the routing and binding information of an envelope. All of it
+// is covered by the sender's signature.
+type Header struct {
+	// Session is the ceremony's session id; it binds every message to one
+	// ceremony (tss-lib's own ssid does not, see docs/format.md).
+	Session [32]byte
+	// Protocol is one of Protocols.
+	Protocol string
+	// Round is the 1-based round number, at most MaxRound.
+	Round int
+	// From is the sender's 1-based slot in the plan's roster.
+	From int
+	// To is the recipient's slot, or ToAll for a broadcast.
+	To int
+	// Seq is the sender's per-session message counter.
+	Seq uint64
+	// Echo is the digest of the broadcasts the sender accepted in the
+	// previous round (all zero in round 1); the ceremony layer defines it.
+	Echo [32]byte
+}
+
+// Validate checks h's ranges.
+func (h *Header) Validate() error {
+	if h.Session == ([32]byte{}) {
+		return fmt.Errorf("%w: all-zero session id", ErrBadHeader)
+	}
+	if !knownProtocol(h.Protocol) {
+		return fmt.Errorf("%w: unknown protocol %q", ErrBadHeader, h.Protocol)
+	}
+	if h.Round < 1 || h.Round > MaxRound {
+		return fmt.Errorf("%w: round %d out of range 1..%d", ErrBadHeader, h.Round, MaxRound)
+	}
+	if h.From < 1 || h.From > MaxParty {
+		return fmt.Errorf("%w: sender slot %d out of range 1..%d", ErrBadHeader, h.From, MaxParty)
+	}
+	if h.To < 0 || h.To > MaxParty {
+		return fmt.Errorf("%w: recipient slot %d out of range 1..%d", ErrBadHeader, h.To, MaxParty)
+	}
+	if h.To == h.From {
+		return fmt.Errorf("%w: party %d addresses itself", ErrBadHeader, h.From)
+	}
+	return nil
+}
+
+func knownProtocol(p string) bool {
+	for _, q := range Protocols {
+		if p == q {
+			return true
+		}
+	}
+	return false
+}
+
+// ToString is the "to" field's value: a slot number or "all".
+func (h *Header) ToString() string {
+	if h.To == ToAll {
+		return "all"
+	}
+	return strconv.Itoa(h.To)
+}
+
+// FileName is the conventional file name of an envelope:
+//
+//	cs-<first 8 hex digits of session>-<protocol>-r<round, 2 digits>-p<from>-to-p<to>.age
+//	cs-<first 8 hex digits of session>-<protocol>-r<round, 2 digits>-p<from>-to-all.age
+//
+// The name only helps people sort a stick; readers trust the signed header,
+// never the name.
+func FileName(h Header) string {
+	to := "all"
+	if h.To != ToAll {
+		to = "p" + strconv.Itoa(h.To)
+	}
+	return fmt.Sprintf("cs-%s-%s-r%02d-p%d-to-%s.age", hex.EncodeToString(h.Session[:4]), h.Protocol, h.Round, h.From, to)
+}
+
+// Envelope is a decrypted, parsed envelope. Its signature is not checked
+// until Verify.
+type Envelope struct {
+	Header
+	Payload []byte
+	// Inner is the decrypted record, signature line included.
+	Inner []byte
+	// Digest is SHA-256 of Inner; ceremonies use it to name and echo
+	// envelopes.
+	Digest    [32]byte
+	Signature []byte
+	// Path is the file the envelope was read from, set by Collect.
+	Path string
+
+	signedLen int
+}
+
+// Signed returns the record bytes the signature covers (without the domain
+// prefix): everything before the signature line.
+func (e *Envelope) Signed() []byte { return e.Inner[:e.signedLen] }
+
+// DigestWords is the first 8 bytes of Digest as bytewords.
+func (e *Envelope) DigestWords() string { return DigestWords(e.Digest) }
+
+// Verify checks the envelope's signature against the sender's card.
+func (e *Envelope) Verify(sender *Card) error {
+	if sender == nil || len(sender.SigningKey) != ed25519.PublicKeySize {
+		return fmt.Errorf("%w: no signing key for party %d", ErrBadSignature, e.From)
+	}
+	if !ed25519.Verify(sender.SigningKey, signedMessage(e.Signed()), e.Signature) {
+		return fmt.Errorf("%w: not signed by %s (party %d)", ErrBadSignature, sender.Name, e.From)
+	}
+	return nil
+}
+
+func signedMessage(record []byte) []byte {
+	m := make([]byte, 0, len(SignatureDomain)+len(record))
+	m = append(m, SignatureDomain...)
+	return append(m, record...)
+}
+
+// SealInner builds and signs the inner record without encrypting it.
+func SealInner(h Header, payload []byte, sender *Identity) ([]byte, error) {
+	if err := h.Validate(); err != nil {
+		return nil, err
+	}
+	if len(payload) == 0 {
+		return nil, fmt.Errorf("%w: empty payload", ErrBadHeader)
+	}
+	if len(payload) > MaxPayloadSize {
+		return nil, fmt.Errorf("%w: payload of %d bytes exceeds %d", ErrTooLarge, len(payload), MaxPayloadSize)
+	}
+	if sender == nil || len(sender.Signing) != ed25519.PrivateKeySize {
+		return nil, errors.New("no signing key")
+	}
+	w := textrec.NewWriter(EnvelopeMagic)
+	w.Hex("session", h.Session[:])
+	w.String("protocol", h.Protocol)
+	w.Uint("round", uint64(h.Round))
+	w.Uint("from", uint64(h.From))
+	w.String("to", h.ToString())
+	w.Uint("seq", h.Seq)
+	w.Hex("echo", h.Echo[:])
+	w.Base64("payload", payload)
+	signed, err := w.Bytes()
+	if err != nil {
+		return nil, err
+	}
+	w.Hex("signature", ed25519.Sign(sender.Signing, signedMessage(signed)))
+	return w.Bytes()
+}
+
+// Seal signs h and payload with sender's key and encrypts the record to
+// recipients (the recipient's card for a message to one party, every
+// session party for a broadcast). The result is a plain age file.
+func Seal(h Header, payload []byte, sender *Identity, recipients []age.Recipient) ([]byte, error) {
+	inner, err := SealInner(h, payload, sender)
+	if err != nil {
+		return nil, err
+	}
+	if len(recipients) == 0 {
+		return nil, errors.New("no recipients")
+	}
+	var buf bytes.Buffer
+	w, err := age.Encrypt(&buf, recipients...)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.Write(inner); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	if buf.Len() > MaxEnvelopeSize {
+		return nil, fmt.Errorf("%w: sealed envelope is %d bytes, limit %d", ErrTooLarge, buf.Len(), MaxEnvelopeSize)
+	}
+	return buf.Bytes(), nil
+}
+
+// Open checks the size bound, decrypts data with me's age identity and
+// parses the inner record. It returns an error wrapping ErrNotForMe when no
+// recipient stanza is for me. The signature is not checked: call Verify
+// with the sender's card.
+func Open(data []byte, me *Identity) (*Envelope, error) {
+	if len(data) > MaxEnvelopeSize {
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(data), MaxEnvelopeSize)
+	}
+	if !bytes.HasPrefix(data, []byte(ageMagic)) {
+		return nil, fmt.Errorf("%w: not an age file", ErrNotEnvelope)
+	}
+	r, err := age.Decrypt(bytes.NewReader(data), me.X25519)
+	if err != nil {
+		var nm *age.NoIdentityMatchError
+		if errors.As(err, &nm) {
+			return nil, ErrNotForMe
+		}
+		return nil, fmt.Errorf("%w: %v", ErrDamaged, err)
+	}
+	inner, err := io.ReadAll(io.LimitReader(r, MaxEnvelopeSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrDamaged, err)
+	}
+	return ParseInner(inner)
+}
+
+// ParseInner parses a decrypted envelope record.
+func ParseInner(inner []byte) (*Envelope, error) {
+	if len(inner) > MaxEnvelopeSize {
+		return nil, fmt.Errorf("%w: inner record of %d bytes", ErrTooLarge, len(inner))
+	}
+	rec, err := textrec.Parse(inner, EnvelopeMagic)
+	if err != nil {
+		return nil, recordErr(err, ErrNotEnvelope)
+	}
+	r := rec.Reader()
+	e := &Envelope{Inner: inner, Digest: sha256.Sum256(inner)}
+	copy(e.Session[:], r.Hex("session", 32))
+	protoF := r.Field("protocol")
+	if r.Err() == nil {
+		if !knownProtocol(protoF.Value) {
+			r.Fail(protoF, "protocol: unknown protocol %q", protoF.Value)
+		}
+		e.Protocol = protoF.Value
+	}
+	e.Round = boundedUint(r, "round", 1, MaxRound)
+	e.From = boundedUint(r, "from", 1, MaxParty)
+	toF := r.Field("to")
+	if r.Err() == nil && toF.Value != "all" {
+		n, err := strconv.ParseUint(toF.Value, 10, 64)
+		if err != nil || strconv.FormatUint(n, 10) != toF.Value || n < 1 || n > MaxParty {
+			r.Fail(toF, `to: want "all" or a party slot 1..%d`, MaxParty)
+		} else if int(n) == e.From {
+			r.Fail(toF, "to: party %d addresses itself", n)
+		} else {
+			e.To = int(n)
+		}
+	}
+	e.Seq = r.Uint("seq")
+	copy(e.Echo[:], r.Hex("echo", 32))
+	payF := r.Field("payload")
+	if r.Err() == nil {
+		p, err := base64.StdEncoding.Strict().DecodeString(payF.Value)
+		switch {
+		case err != nil:
+			r.Fail(payF, "payload: invalid base64")
+		case len(p) > MaxPayloadSize:
+			r.Fail(payF, "payload: %d bytes exceeds %d", len(p), MaxPayloadSize)
+		default:
+			e.Payload = p
+		}
+	}
+	sigF := r.Field("signature")
+	if r.Err() == nil {
+		e.signedLen = sigF.Offset
+		e.Signature = r.ParseHex(sigF, ed25519.SignatureSize)
+	}
+	if err := r.Done(); err != nil {
+		return nil, err
+	}
+	if e.Session == ([32]byte{}) {
+		return nil, &textrec.LineError{Line: 2, Msg: "session: all-zero session id"}
+	}
+	return e, nil
+}
+
+func boundedUint(r *textrec.Reader, key string, lo, hi int) int {
+	f := r.Field(key)
+	if r.Err() != nil {
+		return 0
+	}
+	n, err := strconv.ParseUint(f.Value, 10, 64)
+	if err != nil || strconv.FormatUint(n, 10) != f.Value || n < uint64(lo) || n > uint64(hi) {
+		r.Fail(f, "%s: want a number %d..%d", key, lo, hi)
+		return 0
+	}
+	return int(n)
+}
