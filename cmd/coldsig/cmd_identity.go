@@ -1,0 +1,260 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/internal/atomicfile"
+)
+
+func init() { register(newIdentityCommand) }
+
+func newIdentityCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "identity",
+		Short: "Create and show party identities (NAME.key) and cards (NAME.card)",
+		Long: `A party identity is the pair of keys a party uses in every ceremony: an age
+X25519 key that other parties encrypt round messages to, and an Ed25519 key
+that signs the messages this party sends.
+
+NAME.key holds both secret keys, encrypted with a passphrase. NAME.card holds
+the public halves and is handed to the other parties. Every party reads the
+card's fingerprint words aloud before a ceremony, so that a card swapped on
+the way is noticed.`,
+		Args: exactArgs(0, "a subcommand"),
+		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(newIdentityNewCommand(), newIdentityShowCommand())
+	return cmd
+}
+
+type identityNewOptions struct {
+	dir          string
+	noPassphrase bool
+	pass         passphraseFlags
+}
+
+func newIdentityNewCommand() *cobra.Command {
+	var opts identityNewOptions
+	cmd := &cobra.Command{
+		Use:   "new NAME",
+		Short: "Create NAME.key (secret, passphrase-encrypted) and NAME.card (public)",
+		Long: `Create a new party identity: NAME.key, the secret keys encrypted with a
+passphrase (age scrypt), mode 0600; and NAME.card, the public card to give to
+the other parties. Existing files are never overwritten.
+
+NAME is 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or
+digit.
+
+The passphrase is asked twice on the terminal. For unattended drills, give a
+file holding it with --passphrase-file FILE or COLDSIG_PASSPHRASE_FILE=FILE
+(a path, never the passphrase itself, so it does not show in the process
+environment). --no-passphrase writes the secret keys unencrypted: for drills
+and tests only.
+
+EXAMPLES
+  coldsig identity new alice
+  coldsig identity new alice --dir /media/alice-key
+  coldsig identity new drill-1 --passphrase-file /run/drill/pass
+
+EXIT STATUS
+  0  both files written
+  1  a file already exists, or the passphrase or a write failed
+  2  bad name, flags or arguments`,
+		Args: exactArgs(1, "one NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error { return runIdentityNew(cmd, &opts, args[0]) },
+	}
+	cmd.Flags().StringVar(&opts.dir, "dir", ".", "write the files into `DIR` (created 0700 if missing)")
+	cmd.Flags().BoolVar(&opts.noPassphrase, "no-passphrase", false, "write the secret keys UNENCRYPTED (drills and tests only)")
+	opts.pass.addFlags(cmd.Flags())
+	return cmd
+}
+
+func runIdentityNew(cmd *cobra.Command, opts *identityNewOptions, name string) error {
+	e := getEnv(cmd)
+	if err := envelope.ValidName(name); err != nil {
+		return usageErrorf("%v", err).withHint("use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+	}
+	if opts.noPassphrase && opts.pass.file != "" {
+		return usageErrorf("--no-passphrase and --passphrase-file exclude each other")
+	}
+	if err := prepareDir(opts.dir); err != nil {
+		return err
+	}
+	keyPath := filepath.Join(opts.dir, name+".key")
+	cardPath := filepath.Join(opts.dir, name+".card")
+	// Check both names before asking for a passphrase, so a typo costs
+	// nothing; Create re-checks atomically.
+	for _, p := range []string{keyPath, cardPath} {
+		if _, err := os.Lstat(p); err == nil {
+			return withHint(fmt.Errorf("%s: already exists; not overwritten", p), "choose another NAME or --dir; never delete a key that may hold a share")
+		}
+	}
+	id, err := envelope.NewIdentity(name)
+	if err != nil {
+		return err
+	}
+	var pass []byte
+	if !opts.noPassphrase {
+		if pass, err = opts.pass.readNew(cmd, keyPath); err != nil {
+			return err
+		}
+	}
+	keyData, err := envelope.EncryptIdentity(id, pass, testOnlyScryptLogN)
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.Create(keyPath, keyData, 0o600); err != nil {
+		return createErr(keyPath, err)
+	}
+	card := id.Card()
+	if err := atomicfile.Create(cardPath, card.Marshal(), 0o644); err != nil {
+		// A key without its card is a half-made identity: take it back.
+		if rmErr := atomicfile.Remove(keyPath); rmErr != nil {
+			return fmt.Errorf("%w (and removing %s failed: %v)", createErr(cardPath, err), keyPath, rmErr)
+		}
+		return createErr(cardPath, err)
+	}
+	if opts.noPassphrase {
+		fmt.Fprintf(e.stderr, "coldsig: WARNING: %s is NOT encrypted: anyone who reads it can act as %s. Use it for drills and tests only.\n", keyPath, name)
+	}
+	fmt.Fprintf(e.stdout, "created %s (secret, keep it offline)\ncreated %s (public, give it to the other parties)\n", keyPath, cardPath)
+	printCard(e.stdout, card)
+	return nil
+}
+
+func createErr(path string, err error) error {
+	if errors.Is(err, atomicfile.ErrExists) {
+		return withHint(fmt.Errorf("%s: already exists; not overwritten", path), "choose another NAME or --dir")
+	}
+	return err
+}
+
+// prepareDir creates dir 0700 if it is missing, and refuses an existing
+// directory that other users may write to, where a planted file or a rename
+// could swap the key under us.
+func prepareDir(dir string) error {
+	fi, err := os.Stat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return atomicfile.MkdirPrivate(dir)
+	}
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s: not a directory", dir)
+	}
+	if fi.Mode().Perm()&0o002 != 0 && fi.Mode()&fs.ModeSticky == 0 {
+		return withHint(fmt.Errorf("%s: directory is writable by every user", dir), "use a private directory: --dir DIR (created 0700)")
+	}
+	return nil
+}
+
+func printCard(w io.Writer, c *envelope.Card) {
+	fmt.Fprintf(w, "name:        %s\n", c.Name)
+	fmt.Fprintf(w, "recipient:   %s\n", c.Recipient)
+	fmt.Fprintf(w, "signing key: %x\n", []byte(c.SigningKey))
+	fmt.Fprintf(w, "fingerprint: %s\n", c.FingerprintHex())
+	fmt.Fprintf(w, "words:       %s\n", c.FingerprintWords())
+}
+
+func newIdentityShowCommand() *cobra.Command {
+	var pass passphraseFlags
+	cmd := &cobra.Command{
+		Use:   "show CARD|KEY",
+		Short: "Show a card, or the card of a secret identity, with its fingerprint",
+		Long: `Show the name, age recipient, signing key and fingerprint of a card
+(NAME.card), or of the card belonging to a secret identity (NAME.key, which
+asks for its passphrase). Read the fingerprint words aloud to the other
+parties: they must match the card they hold.
+
+EXAMPLES
+  coldsig identity show bob.card
+  coldsig identity show alice.key
+
+EXIT STATUS
+  0  shown
+  1  the file is unreadable, not a card or identity, or the passphrase is wrong
+  2  bad flags or arguments`,
+		Args: exactArgs(1, "one CARD or KEY file"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e := getEnv(cmd)
+			path := args[0]
+			head, err := readHead(path, 32)
+			if err != nil {
+				return err
+			}
+			if bytes.HasPrefix(head, []byte("coldsig/card/")) {
+				c, err := envelope.LoadCard(path)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stdout, "card:        %s\n", path)
+				printCard(e.stdout, c)
+				return nil
+			}
+			if !bytes.HasPrefix(head, []byte("coldsig/identity/")) && !envelope.IdentityEncrypted(head) {
+				return withHint(fmt.Errorf("%s: not a coldsig card or identity", path), "give a NAME.card or NAME.key file made by 'coldsig identity new'")
+			}
+			id, err := loadIdentity(cmd, path, &pass)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "identity:    %s\n", path)
+			printCard(e.stdout, id.Card())
+			return nil
+		},
+	}
+	pass.addFlags(cmd.Flags())
+	return cmd
+}
+
+func readHead(path string, n int) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf := make([]byte, n)
+	k, err := io.ReadFull(f, buf)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return buf[:k], nil
+}
+
+// loadIdentity reads a secret identity, asking for its passphrase only if
+// it is encrypted, and warns about an unprotected one. Other commands that
+// need the party's keys use it too.
+func loadIdentity(cmd *cobra.Command, path string, pass *passphraseFlags) (*envelope.Identity, error) {
+	e := getEnv(cmd)
+	asked := false
+	id, err := envelope.LoadIdentity(path, func() ([]byte, error) {
+		asked = true
+		return pass.read(cmd, path)
+	})
+	if err != nil {
+		if errors.Is(err, envelope.ErrWrongPassphrase) {
+			return nil, withHint(err, "check the passphrase (and --passphrase-file or $"+passphraseFileEnv+")")
+		}
+		if errors.Is(err, envelope.ErrNotIdentity) {
+			return nil, withHint(err, "give the NAME.key file made by 'coldsig identity new'")
+		}
+		return nil, err
+	}
+	if !asked {
+		fmt.Fprintf(e.stderr, "coldsig: WARNING: %s is NOT encrypted (made with --no-passphrase): for drills and tests only\n", path)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		fmt.Fprintf(e.stderr, "coldsig: warning: %s is accessible to other users (mode %04o); run chmod 600 %s\n", path, fi.Mode().Perm(), path)
+	}
+	return id, nil
+}
