@@ -165,7 +165,12 @@ func checkRecordBinding(path string, s *Status, b Binding) error {
 	return nil
 }
 
+// endedError refuses to use an ended session, and first completes the
+// destruction of its state in case an earlier end was interrupted.
 func endedError(dir string, s *Status) error {
+	if err := destroyState(dir); err != nil {
+		return fmt.Errorf("%s: session has ended (%s) but its state could not be destroyed: %w", dir, s.Status, err)
+	}
 	msg := s.Status
 	if s.Reason != "" {
 		msg += ": " + s.Reason
@@ -274,9 +279,6 @@ func Open(dir string, b Binding, k Keys) (*Store, error) {
 		return nil, err
 	}
 	if s.Ended() {
-		if err := destroyState(dir); err != nil {
-			return nil, fmt.Errorf("%s: session has ended but its state could not be destroyed: %w", dir, err)
-		}
 		return nil, endedError(dir, s)
 	}
 	state := filepath.Join(dir, stateDir)
