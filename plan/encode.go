@@ -1,0 +1,262 @@
+package plan
+
+import (
+	"crypto/ed25519"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"filippo.io/age"
+
+	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/internal/textrec"
+)
+
+// Marshal validates p and returns its canonical encoding.
+func (p *Plan) Marshal() ([]byte, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	w := textrec.NewWriter(Magic)
+	w.String("protocol", string(p.Protocol))
+	w.Hex("session", p.Session[:])
+	w.String("curve", p.Curve)
+	switch p.Protocol {
+	case Keygen:
+		w.Uint("threshold", uint64(p.Threshold))
+		writeCards(w, "party", p.Parties)
+	case Sign:
+		writeKey(w, p.Key)
+		writeCards(w, "signer", p.Signers)
+		pl := p.Payload
+		w.String("payload", string(pl.Kind))
+		switch pl.Kind {
+		case PayloadDigest:
+			w.Hex("digest", pl.Digest[:])
+		case PayloadEIP191:
+			w.Base64("message", pl.Message)
+			w.Hex("digest", pl.Digest[:])
+		case PayloadMessage:
+			w.Base64("message", pl.Message)
+		case PayloadFile:
+			w.String("file-name", pl.FileName)
+			w.Uint("file-size", pl.FileSize)
+			w.Hex("digest", pl.Digest[:])
+		}
+	case Reshare:
+		writeKey(w, p.Key)
+		writeCards(w, "old", p.Old)
+		w.Uint("threshold", uint64(p.Threshold))
+		writeCards(w, "new", p.New)
+	}
+	return w.Bytes()
+}
+
+func writeCards(w *textrec.Writer, key string, cards []*envelope.Card) {
+	for _, c := range cards {
+		w.String(key, c.Name+" "+c.Recipient.String()+" "+hex.EncodeToString(c.SigningKey))
+	}
+}
+
+func writeKey(w *textrec.Writer, k *Key) {
+	w.Hex("key-id", k.ID[:])
+	w.Hex("key-public", k.PublicKey)
+	w.Hex("key-session", k.Session[:])
+	w.Uint("key-threshold", uint64(k.Threshold))
+	for _, kp := range k.Parties {
+		w.String("key-party", kp.Name+" "+hex.EncodeToString(kp.Card[:])+" "+hex.EncodeToString(kp.ShareKey))
+	}
+}
+
+// Parse decodes and validates a plan. Only the canonical encoding is
+// accepted, so Marshal of the result returns data unchanged.
+func Parse(data []byte) (*Plan, error) {
+	rec, err := textrec.Parse(data, Magic)
+	if err != nil {
+		if errors.Is(err, textrec.ErrNotRecord) {
+			return nil, fmt.Errorf("%w (the first line is not %q)", ErrNotPlan, Magic)
+		}
+		return nil, err
+	}
+	r := rec.Reader()
+	p := &Plan{}
+	if f := r.Field("protocol"); r.Err() == nil {
+		p.Protocol = Protocol(f.Value)
+		switch p.Protocol {
+		case Keygen, Sign, Reshare:
+		default:
+			r.Fail(f, "protocol: unknown protocol %q (want keygen, sign or reshare)", f.Value)
+		}
+	}
+	copy(p.Session[:], r.Hex("session", 32))
+	p.Curve = r.String("curve")
+	switch p.Protocol {
+	case Keygen:
+		p.Threshold = readSmall(r, "threshold")
+		p.Parties = readCards(r, "party")
+	case Sign:
+		p.Key = readKey(r)
+		p.Threshold = p.Key.Threshold
+		p.Signers = readCards(r, "signer")
+		p.Payload = readPayload(r)
+	case Reshare:
+		p.Key = readKey(r)
+		p.Old = readCards(r, "old")
+		p.Threshold = readSmall(r, "threshold")
+		p.New = readCards(r, "new")
+	}
+	if err := r.Done(); err != nil {
+		return nil, err
+	}
+	if err := p.Validate(); err != nil {
+		var fe *fieldErr
+		if errors.As(err, &fe) {
+			return nil, &textrec.LineError{Line: lineOf(rec, fe.key, fe.n), Msg: fe.Error()}
+		}
+		return nil, err
+	}
+	return p, nil
+}
+
+// lineOf finds the line of the n-th occurrence of key, or the line after the
+// last one when there are fewer (a missing entry is reported where it
+// belongs).
+func lineOf(rec *textrec.Record, key string, n int) int {
+	last := 0
+	for _, f := range rec.Fields {
+		if f.Key == key {
+			if n == 0 {
+				return f.Line
+			}
+			n--
+			last = f.Line
+		}
+	}
+	if last > 0 {
+		return last + 1
+	}
+	return 1
+}
+
+// readSmall reads a count or threshold. Values beyond MaxParties are refused
+// by Validate; this only keeps the conversion to int exact.
+func readSmall(r *textrec.Reader, key string) int {
+	f := r.Field(key)
+	if r.Err() != nil {
+		return 0
+	}
+	n, err := strconv.ParseUint(f.Value, 10, 64)
+	if err != nil || strconv.FormatUint(n, 10) != f.Value {
+		r.Fail(f, "%s: not a canonical decimal number", key)
+		return 0
+	}
+	if n > 1<<20 {
+		r.Fail(f, "%s: %d is out of range", key, n)
+		return 0
+	}
+	return int(n)
+}
+
+func readCards(r *textrec.Reader, key string) []*envelope.Card {
+	var cards []*envelope.Card
+	for r.Peek() == key {
+		f := r.Field(key)
+		c, err := parseCardLine(f.Value)
+		if err != nil {
+			r.Fail(f, "%s: %v", key, err)
+			return nil
+		}
+		cards = append(cards, c)
+		if len(cards) > MaxParties {
+			r.Fail(f, "%s: more than %d entries", key, MaxParties)
+			return nil
+		}
+	}
+	return cards
+}
+
+// parseCardLine decodes "NAME AGE-RECIPIENT SIGNING-KEY-HEX", applying the
+// card format's own canonical rules so the fingerprint recomputed from the
+// result is the fingerprint of the party's card file.
+func parseCardLine(v string) (*envelope.Card, error) {
+	parts := strings.Split(v, " ")
+	if len(parts) != 3 {
+		return nil, errors.New(`want "NAME AGE-RECIPIENT SIGNING-KEY" separated by single spaces`)
+	}
+	if err := envelope.ValidName(parts[0]); err != nil {
+		return nil, err
+	}
+	rcpt, err := age.ParseX25519Recipient(parts[1])
+	if err != nil {
+		return nil, fmt.Errorf("age recipient: %v", err)
+	}
+	if rcpt.String() != parts[1] {
+		return nil, errors.New("age recipient is not in canonical lowercase form")
+	}
+	sk, err := hex.DecodeString(parts[2])
+	if err != nil || hex.EncodeToString(sk) != parts[2] || len(sk) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("signing key must be %d bytes of lowercase hex", ed25519.PublicKeySize)
+	}
+	return &envelope.Card{Name: parts[0], Recipient: rcpt, SigningKey: ed25519.PublicKey(sk)}, nil
+}
+
+func readKey(r *textrec.Reader) *Key {
+	k := &Key{}
+	copy(k.ID[:], r.Hex("key-id", 16))
+	k.PublicKey = r.Hex("key-public", -1)
+	copy(k.Session[:], r.Hex("key-session", 32))
+	k.Threshold = readSmall(r, "key-threshold")
+	for r.Peek() == "key-party" {
+		f := r.Field("key-party")
+		parts := strings.Split(f.Value, " ")
+		if len(parts) != 3 {
+			r.Fail(f, `key-party: want "NAME CARD-FINGERPRINT SHARE-KEY" separated by single spaces`)
+			return k
+		}
+		kp := KeyParty{Index: len(k.Parties) + 1, Name: parts[0]}
+		fp, err := hex.DecodeString(parts[1])
+		if err != nil || hex.EncodeToString(fp) != parts[1] || len(fp) != 32 {
+			r.Fail(f, "key-party: card fingerprint must be 32 bytes of lowercase hex")
+			return k
+		}
+		copy(kp.Card[:], fp)
+		sk, err := hex.DecodeString(parts[2])
+		if err != nil || hex.EncodeToString(sk) != parts[2] {
+			r.Fail(f, "key-party: share key must be lowercase hex")
+			return k
+		}
+		kp.ShareKey = sk
+		k.Parties = append(k.Parties, kp)
+		if len(k.Parties) > MaxParties {
+			r.Fail(f, "key-party: more than %d entries", MaxParties)
+			return k
+		}
+	}
+	return k
+}
+
+func readPayload(r *textrec.Reader) *Payload {
+	f := r.Field("payload")
+	if r.Err() != nil {
+		return nil
+	}
+	pl := &Payload{Kind: PayloadKind(f.Value)}
+	switch pl.Kind {
+	case PayloadDigest:
+		copy(pl.Digest[:], r.Hex("digest", 32))
+	case PayloadEIP191:
+		pl.Message = r.Base64("message")
+		copy(pl.Digest[:], r.Hex("digest", 32))
+	case PayloadMessage:
+		pl.Message = r.Base64("message")
+	case PayloadFile:
+		pl.FileName = r.String("file-name")
+		pl.FileSize = r.Uint("file-size")
+		copy(pl.Digest[:], r.Hex("digest", 32))
+	default:
+		r.Fail(f, "payload: unknown payload kind %q (want digest, eip191, message or file)", f.Value)
+	}
+	return pl
+}

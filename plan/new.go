@@ -1,0 +1,77 @@
+package plan
+
+import (
+	"crypto/rand"
+	"sort"
+
+	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/keyshare"
+)
+
+// NewKeygen plans a distributed key generation: parties, in the given order
+// (it becomes the key's party order), make a threshold-of-len(parties) key
+// on curve. threshold is the number of signers needed (2 for 2-of-3).
+func NewKeygen(curve string, threshold int, parties []*envelope.Card) (*Plan, error) {
+	p := &Plan{Protocol: Keygen, Curve: curve, Threshold: threshold, Parties: clone(parties)}
+	return finish(p)
+}
+
+// NewSign plans a signing of payload with key by signers. Each signer must
+// hold a share of key (matched by card fingerprint); at least the key's
+// threshold of them. Signers are put in key party order, so the same set of
+// signers gives the same plan content whatever order they are named in.
+func NewSign(key *keyshare.Public, signers []*envelope.Card, payload *Payload) (*Plan, error) {
+	k, err := keyFromPublic(key)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{Protocol: Sign, Curve: key.Curve, Threshold: k.Threshold, Key: k, Payload: payload}
+	p.Signers = p.inKeyOrder(signers)
+	if payload == nil {
+		return nil, invalid(ErrPayload, "nothing to sign")
+	}
+	return finish(p)
+}
+
+// NewReshare plans moving key to a new committee: old (current holders
+// taking part, at least the key's threshold) hand over to newCommittee, in
+// the given order, with the new threshold. A continuing member appears in
+// both lists with the same card; a refresh is old == new.
+func NewReshare(key *keyshare.Public, old, newCommittee []*envelope.Card, threshold int) (*Plan, error) {
+	k, err := keyFromPublic(key)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{Protocol: Reshare, Curve: key.Curve, Threshold: threshold, Key: k, New: clone(newCommittee)}
+	p.Old = p.inKeyOrder(old)
+	return finish(p)
+}
+
+func finish(p *Plan) (*Plan, error) {
+	if _, err := rand.Read(p.Session[:]); err != nil {
+		return nil, err
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func clone(cards []*envelope.Card) []*envelope.Card { return append([]*envelope.Card(nil), cards...) }
+
+// inKeyOrder sorts cards by their index in the key; cards that hold no share
+// go last, in their given order, for Validate to name.
+func (p *Plan) inKeyOrder(cards []*envelope.Card) []*envelope.Card {
+	out := clone(cards)
+	idx := func(c *envelope.Card) int {
+		if c == nil || c.Validate() != nil {
+			return MaxParties + 1
+		}
+		if kp, ok := p.KeyParty(c.Fingerprint()); ok {
+			return kp.Index
+		}
+		return MaxParties + 1
+	}
+	sort.SliceStable(out, func(i, j int) bool { return idx(out[i]) < idx(out[j]) })
+	return out
+}
