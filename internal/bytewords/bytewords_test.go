@@ -119,7 +119,7 @@ func TestDecodeErrors(t *testing.T) {
 		{Minimal, "aeadaolazojendeot", ErrInvalidWord},                             // odd length
 		{Minimal, "aeadaolazojendeoxx", ErrInvalidWord},                            // no such pair
 		{Minimal, "aeadaolazojende0i", ErrInvalidWord},                             // digit
-		{Standard, "able acid also lava zero jade need echo taxy", ErrInvalidWord}, // first+last ok? no: "ty" unknown
+		{Standard, "able acid also lava zero jade need echo taxy", ErrInvalidWord}, // "t..y" is tiny: middle letters differ
 		{Standard, "able acid also lava zero jade need echo tixi", ErrInvalidWord}, // middle letters wrong
 		{Standard, "able  acid also lava zero jade need echo taxi", ErrInvalidWord},
 		{Standard, "able-acid-also-lava-zero-jade-need-echo-taxi", ErrInvalidWord},

@@ -1,0 +1,388 @@
+// Package qr carries a byte payload as Blockchain Commons Uniform Resources
+// (UR, BCR-2020-005): a stream of `ur:bytes/<seq>-<len>/<bytewords>` text
+// frames, fountain-coded so that a camera may miss frames and see them in
+// any order, each small enough for a reliably scannable QR code. It knows
+// nothing of what the payload means.
+//
+// Encode and Encoder turn a payload into frame strings; Decoder turns frame
+// strings back into the payload. render.go draws frames as QR images and
+// scan.go reads them back from pictures.
+package qr
+
+import (
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"strconv"
+	"strings"
+
+	"github.com/coldsig/coldsig/internal/bytewords"
+)
+
+// URType is the UR type of every coldsig frame: a CBOR byte string holding
+// the payload, which generic UR tools understand.
+const URType = "bytes"
+
+const (
+	// MaxPayload is the largest payload accepted by default, in bytes.
+	// The largest coldsig file (a keygen round-1 envelope) is ~134 KB.
+	MaxPayload = 1 << 20
+
+	// DefaultMaxFragmentLen is the default fountain fragment size in bytes.
+	// See docs/format/qr.md for why.
+	DefaultMaxFragmentLen = 300
+
+	// MinFragmentLen is the reference encoder's lower bound.
+	MinFragmentLen = 10
+
+	// MaxSeqLen bounds the number of fragments a decoder accepts, and with
+	// it the decoder's work (O(seqLen) per part to place, O(seqLen^2) bits
+	// of state). A MaxPayload payload at the default fragment size needs
+	// about 3500.
+	MaxSeqLen = 4096
+)
+
+// Errors returned while decoding frames. Add wraps one of them with the
+// detail; callers branch with errors.Is.
+var (
+	ErrNotUR          = errors.New("not a UR frame")
+	ErrType           = errors.New("unsupported UR type")
+	ErrMalformed      = errors.New("malformed UR frame")
+	ErrFrameChecksum  = errors.New("damaged frame (bytewords checksum mismatch)")
+	ErrTooLarge       = errors.New("declared payload too large")
+	ErrOtherPayload   = errors.New("frame belongs to another payload")
+	ErrPayloadCorrupt = errors.New("reassembled payload does not match its checksum")
+	ErrIncomplete     = errors.New("payload not complete")
+)
+
+// Options tunes the encoder. The zero value means the defaults.
+type Options struct {
+	// MaxFragmentLen is the largest fragment in bytes (default
+	// DefaultMaxFragmentLen). Frames carry about twice that many
+	// characters.
+	MaxFragmentLen int
+	// Redundancy is how many frames Encode returns beyond the minimum,
+	// as a fraction of it (default 1.0: twice the minimum).
+	Redundancy float64
+}
+
+func (o *Options) maxFragmentLen() int {
+	if o == nil || o.MaxFragmentLen <= 0 {
+		return DefaultMaxFragmentLen
+	}
+	return max(o.MaxFragmentLen, MinFragmentLen)
+}
+
+func (o *Options) redundancy() float64 {
+	if o == nil || o.Redundancy <= 0 {
+		return 1.0
+	}
+	return o.Redundancy
+}
+
+// Encoder produces an endless stream of frames for one payload. The first
+// SeqLen frames carry one fragment each; later ones mix several, so any
+// SeqLen-or-a-few-more distinct frames usually rebuild the payload.
+type Encoder struct {
+	f      *fountainEncoder
+	single string
+}
+
+// NewEncoder prepares payload for framing.
+func NewEncoder(payload []byte, opts *Options) (*Encoder, error) {
+	if len(payload) > MaxPayload {
+		return nil, fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, len(payload), MaxPayload)
+	}
+	msg := wrapBytes(payload)
+	e := &Encoder{f: newFountainEncoder(msg, opts.maxFragmentLen(), MinFragmentLen)}
+	if e.f.seqLen() == 1 {
+		e.single = "UR:" + strings.ToUpper(URType) + "/" + strings.ToUpper(bytewords.EncodeMinimal(msg))
+	}
+	return e, nil
+}
+
+// SeqLen is the number of fragments: the fewest frames that can carry the
+// payload.
+func (e *Encoder) SeqLen() int { return e.f.seqLen() }
+
+// Next returns the next frame, in upper case so that it fits the QR
+// alphanumeric mode. A payload that fits one fragment is always the same
+// single-part UR `UR:BYTES/<body>`.
+func (e *Encoder) Next() string {
+	if e.single != "" {
+		return e.single
+	}
+	return formatPart(e.f.next())
+}
+
+func formatPart(p part) string {
+	return fmt.Sprintf("UR:%s/%d-%d/%s", strings.ToUpper(URType), p.seqNum, p.seqLen,
+		strings.ToUpper(bytewords.EncodeMinimal(p.cbor())))
+}
+
+// Encode returns the frames for payload: SeqLen of them plus Redundancy
+// times as many again (a single frame when the payload fits one).
+func Encode(payload []byte, opts *Options) ([]string, error) {
+	e, err := NewEncoder(payload, opts)
+	if err != nil {
+		return nil, err
+	}
+	if e.single != "" {
+		return []string{e.single}, nil
+	}
+	n := e.SeqLen() + int(float64(e.SeqLen())*opts.redundancy()+0.999)
+	out := make([]string, n)
+	for i := range out {
+		out[i] = e.Next()
+	}
+	return out, nil
+}
+
+// Decoder reassembles a payload from frames given in any order. The first
+// valid frame fixes which payload is being decoded; frames of any other
+// payload are refused with ErrOtherPayload and never mixed in. The zero
+// value is ready to use and accepts payloads up to MaxPayload.
+type Decoder struct {
+	// MaxPayload overrides the package MaxPayload when positive.
+	MaxPayload int
+
+	f      *fountainDecoder
+	single *singleState
+	result []byte
+	err    error
+	frames int
+}
+
+type singleState struct {
+	messageLen int
+	checksum   uint32
+}
+
+// Add feeds one frame (surrounding white space is ignored, case is not
+// significant) and returns the fraction of the payload's fragments
+// recovered so far. Duplicates are accepted and change nothing. Once the
+// payload is complete, further frames are ignored.
+func (d *Decoder) Add(frame string) (float64, error) {
+	if d.err != nil {
+		return d.Progress(), d.err
+	}
+	if d.result != nil {
+		return 1, nil
+	}
+	typ, seq, body, err := splitUR(frame)
+	if err != nil {
+		return d.Progress(), err
+	}
+	if typ != URType {
+		return d.Progress(), fmt.Errorf("%w %q (want %q)", ErrType, clip(typ), URType)
+	}
+	msg, err := bytewords.Decode(bytewords.Minimal, body)
+	if err != nil {
+		if errors.Is(err, bytewords.ErrChecksum) {
+			return d.Progress(), fmt.Errorf("%w: %v", ErrFrameChecksum, err)
+		}
+		return d.Progress(), fmt.Errorf("%w: body: %v", ErrMalformed, err)
+	}
+	if seq == "" {
+		return d.addSingle(msg)
+	}
+	seqNum, seqLen, err := parseSeq(seq)
+	if err != nil {
+		return d.Progress(), err
+	}
+	p, err := parsePart(msg)
+	if err != nil {
+		return d.Progress(), err
+	}
+	if p.seqNum != seqNum || uint64(p.seqLen) != seqLen {
+		return d.Progress(), fmt.Errorf("%w: sequence %s disagrees with the frame body (%d-%d)", ErrMalformed, seq, p.seqNum, p.seqLen)
+	}
+	if err := d.checkPart(p); err != nil {
+		return d.Progress(), err
+	}
+	if d.single != nil {
+		return d.Progress(), d.otherPayload(p.messageLen, p.checksum)
+	}
+	if d.f == nil {
+		d.f = newFountainDecoder(p)
+	} else if p.seqLen != d.f.seqLen || p.messageLen != d.f.messageLen || p.checksum != d.f.checksum || len(p.data) != d.f.fragLen {
+		return d.Progress(), d.otherPayload(p.messageLen, p.checksum)
+	}
+	d.frames++
+	d.f.add(p)
+	if d.f.complete() {
+		d.finish(d.f.message(), d.f.checksum)
+	}
+	return d.Progress(), d.err
+}
+
+func (d *Decoder) maxMessage() int {
+	m := d.MaxPayload
+	if m <= 0 {
+		m = MaxPayload
+	}
+	return len(appendHead(nil, 2, uint64(m))) + m
+}
+
+// checkPart rejects parts whose header is impossible or too large before
+// anything is allocated for them.
+func (d *Decoder) checkPart(p part) error {
+	switch {
+	case p.seqNum == 0:
+		return fmt.Errorf("%w: sequence number 0", ErrMalformed)
+	case p.seqLen == 0:
+		return fmt.Errorf("%w: sequence length 0", ErrMalformed)
+	case p.messageLen == 0:
+		return fmt.Errorf("%w: message length 0", ErrMalformed)
+	case len(p.data) == 0:
+		return fmt.Errorf("%w: empty fragment", ErrMalformed)
+	case p.messageLen > d.maxMessage():
+		return fmt.Errorf("%w: frame declares %d bytes, the limit is %d", ErrTooLarge, p.messageLen, d.maxMessage())
+	case p.seqLen > MaxSeqLen:
+		return fmt.Errorf("%w: frame declares %d fragments, the limit is %d", ErrTooLarge, p.seqLen, MaxSeqLen)
+	case p.seqLen != (p.messageLen+len(p.data)-1)/len(p.data):
+		return fmt.Errorf("%w: %d fragments of %d bytes cannot hold exactly %d bytes", ErrMalformed, p.seqLen, len(p.data), p.messageLen)
+	}
+	return nil
+}
+
+func (d *Decoder) addSingle(msg []byte) (float64, error) {
+	sum := crc32.ChecksumIEEE(msg)
+	if len(msg) > d.maxMessage() {
+		return d.Progress(), fmt.Errorf("%w: frame holds %d bytes, the limit is %d", ErrTooLarge, len(msg), d.maxMessage())
+	}
+	if d.f != nil {
+		return d.Progress(), d.otherPayload(len(msg), sum)
+	}
+	d.frames++
+	d.single = &singleState{len(msg), sum}
+	d.finish(msg, sum)
+	return d.Progress(), d.err
+}
+
+func (d *Decoder) otherPayload(messageLen int, checksum uint32) error {
+	wantLen, wantSum := 0, uint32(0)
+	if d.f != nil {
+		wantLen, wantSum = d.f.messageLen, d.f.checksum
+	} else if d.single != nil {
+		wantLen, wantSum = d.single.messageLen, d.single.checksum
+	}
+	return fmt.Errorf("%w (%d bytes, checksum %08x; decoding %d bytes, checksum %08x)",
+		ErrOtherPayload, messageLen, checksum, wantLen, wantSum)
+}
+
+func (d *Decoder) finish(msg []byte, sum uint32) {
+	if crc32.ChecksumIEEE(msg) != sum {
+		d.err = ErrPayloadCorrupt
+		return
+	}
+	payload, err := unwrapBytes(msg)
+	if err != nil {
+		d.err = fmt.Errorf("%w: %v", ErrPayloadCorrupt, err)
+		return
+	}
+	if payload == nil {
+		payload = []byte{}
+	}
+	d.result = payload
+}
+
+// Progress is the fraction of the payload recovered, from 0 to 1: the rank
+// of the received parts over the number of fragments. It only grows, and it
+// is 1 exactly when the payload is complete.
+func (d *Decoder) Progress() float64 {
+	switch {
+	case d.result != nil:
+		return 1
+	case d.f != nil:
+		return float64(d.f.rank()) / float64(d.f.seqLen)
+	}
+	return 0
+}
+
+// Frames is the number of valid frames of this payload accepted so far,
+// duplicates included.
+func (d *Decoder) Frames() int { return d.frames }
+
+// SeqLen is the payload's number of fragments, or 0 before the first
+// multipart frame.
+func (d *Decoder) SeqLen() int {
+	if d.f != nil {
+		return d.f.seqLen
+	}
+	if d.single != nil {
+		return 1
+	}
+	return 0
+}
+
+// Complete reports whether the payload is recovered and its checksum
+// verified.
+func (d *Decoder) Complete() bool { return d.result != nil }
+
+// Result returns the payload once Complete, ErrPayloadCorrupt if the
+// reassembled payload failed its checksum, or ErrIncomplete.
+func (d *Decoder) Result() ([]byte, error) {
+	if d.err != nil {
+		return nil, d.err
+	}
+	if d.result == nil {
+		return nil, fmt.Errorf("%w: %.0f%% of %d fragments recovered", ErrIncomplete, 100*d.Progress(), d.SeqLen())
+	}
+	return d.result, nil
+}
+
+// splitUR splits `ur:<type>[/<seq>]/<body>` (any case, surrounding space
+// ignored) into lowercase components.
+func splitUR(s string) (typ, seq, body string, err error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	rest, ok := strings.CutPrefix(s, "ur:")
+	if !ok {
+		return "", "", "", fmt.Errorf("%w: does not start with \"ur:\" (%q)", ErrNotUR, clip(s))
+	}
+	comps := strings.Split(rest, "/")
+	for _, c := range comps {
+		if c == "" {
+			return "", "", "", fmt.Errorf("%w: empty path component", ErrMalformed)
+		}
+	}
+	switch len(comps) {
+	case 2:
+		typ, body = comps[0], comps[1]
+	case 3:
+		typ, seq, body = comps[0], comps[1], comps[2]
+	default:
+		return "", "", "", fmt.Errorf("%w: %d path components, want 2 or 3", ErrMalformed, len(comps))
+	}
+	for _, c := range typ {
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+			return "", "", "", fmt.Errorf("%w: invalid type %q", ErrMalformed, clip(typ))
+		}
+	}
+	return typ, seq, body, nil
+}
+
+// parseSeq parses `<seqNum>-<seqLen>`, both positive decimal.
+func parseSeq(s string) (uint32, uint64, error) {
+	a, b, ok := strings.Cut(s, "-")
+	n, err1 := parseDecimal(a)
+	l, err2 := parseDecimal(b)
+	if !ok || err1 != nil || err2 != nil || n == 0 || l == 0 || n > 0xffffffff {
+		return 0, 0, fmt.Errorf("%w: bad sequence %q", ErrMalformed, clip(s))
+	}
+	return uint32(n), l, nil
+}
+
+func parseDecimal(s string) (uint64, error) {
+	if s == "" || len(s) > 10 || strings.Trim(s, "0123456789") != "" {
+		return 0, strconv.ErrSyntax
+	}
+	return strconv.ParseUint(s, 10, 64)
+}
+
+func clip(s string) string {
+	if len(s) > 24 {
+		return s[:24] + "..."
+	}
+	return s
+}
