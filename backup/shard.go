@@ -79,7 +79,7 @@ type Shard struct {
 	Created  time.Time
 	KeyID    string // hex, as public.json
 	Curve    string
-	Party    int    // the share's 1-based party index
+	Party    int // the share's 1-based party index
 	Owner    *envelope.Card
 	// Threshold is K, the number of shards needed; Custodians lists all M.
 	Threshold      int
