@@ -23,7 +23,7 @@ type decoder struct {
 	types  []reflect.Type
 	chans  []reflect.Value
 	objs   []reflect.Value // pointers to the allocated objects
-	budget int64          // bytes we may still allocate
+	budget int64           // bytes we may still allocate
 	protoU proto.UnmarshalOptions
 }
 
