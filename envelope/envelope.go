@@ -176,6 +176,19 @@ func signedMessage(record []byte) []byte {
 
 // SealInner builds and signs the inner record without encrypting it.
 func SealInner(h Header, payload []byte, sender *Identity) ([]byte, error) {
+	if sender == nil || len(sender.Signing) != ed25519.PrivateKeySize {
+		return nil, errors.New("no signing key")
+	}
+	signed, err := encodeSigned(h, payload)
+	if err != nil {
+		return nil, err
+	}
+	sig := ed25519.Sign(sender.Signing, signedMessage(signed))
+	return append(signed, "signature: "+hex.EncodeToString(sig)+"\n"...), nil
+}
+
+// encodeSigned encodes every line of the record except the signature.
+func encodeSigned(h Header, payload []byte) ([]byte, error) {
 	if err := h.Validate(); err != nil {
 		return nil, err
 	}
@@ -184,9 +197,6 @@ func SealInner(h Header, payload []byte, sender *Identity) ([]byte, error) {
 	}
 	if len(payload) > MaxPayloadSize {
 		return nil, fmt.Errorf("%w: payload of %d bytes exceeds %d", ErrTooLarge, len(payload), MaxPayloadSize)
-	}
-	if sender == nil || len(sender.Signing) != ed25519.PrivateKeySize {
-		return nil, errors.New("no signing key")
 	}
 	w := textrec.NewWriter(EnvelopeMagic)
 	w.Hex("session", h.Session[:])
@@ -197,11 +207,6 @@ func SealInner(h Header, payload []byte, sender *Identity) ([]byte, error) {
 	w.Uint("seq", h.Seq)
 	w.Hex("echo", h.Echo[:])
 	w.Base64("payload", payload)
-	signed, err := w.Bytes()
-	if err != nil {
-		return nil, err
-	}
-	w.Hex("signature", ed25519.Sign(sender.Signing, signedMessage(signed)))
 	return w.Bytes()
 }
 
