@@ -291,3 +291,12 @@ func hexFP(p *Plan) string {
 	fp := p.Fingerprint()
 	return hex.EncodeToString(fp[:])
 }
+
+func TestEthAddress(t *testing.T) {
+	// The generator point (private key 1) has a widely published address.
+	g, _ := hex.DecodeString("0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798")
+	got, err := EthAddress(g)
+	if err != nil || got != "0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf" {
+		t.Fatalf("EthAddress(G) = %q, %v", got, err)
+	}
+}

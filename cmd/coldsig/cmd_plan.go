@@ -1,0 +1,568 @@
+package main
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/internal/atomicfile"
+	"github.com/coldsig/coldsig/keyshare"
+	"github.com/coldsig/coldsig/plan"
+)
+
+func init() { register(newPlanCommand) }
+
+func newPlanCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "Write and show ceremony plans (keygen, sign, reshare)",
+		Long: `A ceremony plan is the one file every party of a ceremony loads. It names a
+fresh session id, the protocol, the curve, the threshold, and every party's
+card in full; a signing plan also names the key and exactly what will be
+signed, a resharing plan the old and the new committee.
+
+The coordinator writes the plan and copies it to every party. Before anything
+secret is computed, every officer runs 'coldsig plan show PLAN' and reads the
+plan fingerprint words aloud; all must match.`,
+		Args: exactArgs(0, "a subcommand"),
+		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(newPlanKeygenCommand(), newPlanSignCommand(), newPlanReshareCommand(), newPlanShowCommand())
+	return cmd
+}
+
+type planKeygenOptions struct {
+	curve     string
+	threshold int
+	parties   []string
+	out       string
+}
+
+func newPlanKeygenCommand() *cobra.Command {
+	var opts planKeygenOptions
+	cmd := &cobra.Command{
+		Use:   "keygen --curve CURVE --threshold K --party CARD... -o PLAN",
+		Short: "Plan a distributed key generation",
+		Long: `Write a plan for generating a new K-of-N threshold key: the N parties are the
+--party cards, in the order given (it becomes the key's party order), and any
+K of them will be able to sign. K counts signers: 2 for 2-of-3. 2 <= K <= N,
+and 2 <= N <= 16.
+
+PLAN is never overwritten; on any error nothing is written.
+
+EXAMPLES
+  coldsig plan keygen --curve secp256k1 --threshold 2 \
+      --party alice.card --party bob.card --party carol.card -o keygen.plan
+  coldsig plan keygen --curve ed25519 --threshold 3 --party a.card \
+      --party b.card --party c.card --party d.card --party e.card -o k.plan
+
+EXIT STATUS
+  0  plan written
+  1  a card is unreadable or invalid, the plan is invalid, or PLAN exists
+  2  bad flags or arguments`,
+		Args: exactArgs(0, "no arguments (cards are given with --party)"),
+		RunE: func(cmd *cobra.Command, args []string) error { return runPlanKeygen(cmd, &opts) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.curve, "curve", "", "`CURVE` of the new key: secp256k1 or ed25519")
+	f.IntVar(&opts.threshold, "threshold", 0, "number of signers `K` the key will need (2 for 2-of-3)")
+	f.StringArrayVar(&opts.parties, "party", nil, "a party's `CARD` file (repeat, in party order)")
+	f.StringVarP(&opts.out, "output", "o", "", "write the plan to `PLAN` (must not exist)")
+	return cmd
+}
+
+func runPlanKeygen(cmd *cobra.Command, opts *planKeygenOptions) error {
+	if err := requireFlags(cmd, "curve", "threshold", "party", "output"); err != nil {
+		return err
+	}
+	if opts.curve != keyshare.CurveSecp256k1 && opts.curve != keyshare.CurveEd25519 {
+		return usageErrorf("unknown curve %q", opts.curve).withHint("use --curve secp256k1 or --curve ed25519")
+	}
+	if err := planOutputFree(opts.out); err != nil {
+		return err
+	}
+	cards, err := loadPlanCards("--party", opts.parties)
+	if err != nil {
+		return err
+	}
+	p, err := plan.NewKeygen(opts.curve, opts.threshold, cards)
+	if err != nil {
+		return planErr(err)
+	}
+	return writePlan(cmd, p, opts.out)
+}
+
+type planSignOptions struct {
+	key     string
+	signers []string
+	digest  string
+	message string
+	file    string
+	out     string
+}
+
+func newPlanSignCommand() *cobra.Command {
+	var opts planSignOptions
+	cmd := &cobra.Command{
+		Use:   "sign --key public.json --signer CARD... (--digest HEX | --message TEXT | --file PATH) -o PLAN",
+		Short: "Plan a signing with an existing key",
+		Long: `Write a plan for signing one payload with the key described by public.json.
+The --signer cards must be holders of that key (matched by card fingerprint),
+at least the key's threshold of them; they are recorded in key party order.
+
+What is signed:
+  --digest HEX    secp256k1 only: a raw 32-byte digest made elsewhere.
+                  Refused for ed25519: Ed25519 signs the message itself.
+  --message TEXT  secp256k1: an EIP-191 personal message (Ethereum
+                  personal_sign); the signed digest is
+                  keccak256("\x19Ethereum Signed Message:\n" + len + TEXT).
+                  ed25519: Ed25519 signs the UTF-8 bytes of TEXT.
+                  Printable text, newlines and tabs only; at most 4096 bytes.
+  --file PATH     the file's SHA-256 digest. secp256k1: ECDSA signs that
+                  digest. ed25519: Ed25519 signs the 32 digest bytes as its
+                  message (verify with the SHA-256 of the file, not the file).
+
+PLAN is never overwritten; on any error nothing is written.
+
+EXAMPLES
+  coldsig plan sign --key public.json --signer alice.card --signer carol.card \
+      --message 'I control this address' -o sign.plan
+  coldsig plan sign --key public.json --signer a.card --signer b.card \
+      --digest 0x5c0f...e3 -o sign.plan
+  coldsig plan sign --key public.json --signer a.card --signer b.card \
+      --file release.tar.gz -o sign.plan
+
+EXIT STATUS
+  0  plan written
+  1  a file is unreadable or invalid, a signer holds no share of the key,
+     the payload is refused, or PLAN exists
+  2  bad flags or arguments`,
+		Args: exactArgs(0, "no arguments (cards are given with --signer)"),
+		RunE: func(cmd *cobra.Command, args []string) error { return runPlanSign(cmd, &opts) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.key, "key", "", "the key's `public.json`")
+	f.StringArrayVar(&opts.signers, "signer", nil, "a signing party's `CARD` file (repeat)")
+	f.StringVar(&opts.digest, "digest", "", "sign this 32-byte `HEX` digest (secp256k1)")
+	f.StringVar(&opts.message, "message", "", "sign this `TEXT` (EIP-191 for secp256k1)")
+	f.StringVar(&opts.file, "file", "", "sign the SHA-256 digest of the file at `PATH`")
+	f.StringVarP(&opts.out, "output", "o", "", "write the plan to `PLAN` (must not exist)")
+	return cmd
+}
+
+func runPlanSign(cmd *cobra.Command, opts *planSignOptions) error {
+	if err := requireFlags(cmd, "key", "signer", "output"); err != nil {
+		return err
+	}
+	n := 0
+	for _, name := range []string{"digest", "message", "file"} {
+		if cmd.Flags().Changed(name) {
+			n++
+		}
+	}
+	if n != 1 {
+		return usageErrorf("give exactly one of --digest, --message and --file (got %d)", n).
+			withHint("see 'coldsig plan sign --help'")
+	}
+	if err := planOutputFree(opts.out); err != nil {
+		return err
+	}
+	pub, err := loadPublic(opts.key)
+	if err != nil {
+		return err
+	}
+	cards, err := loadPlanCards("--signer", opts.signers)
+	if err != nil {
+		return err
+	}
+	if err := checkHolders(pub, opts.key, opts.signers, cards); err != nil {
+		return err
+	}
+	var payload *plan.Payload
+	switch {
+	case cmd.Flags().Changed("digest"):
+		if pub.Curve == keyshare.CurveEd25519 {
+			return withHint(fmt.Errorf("--digest: a raw digest cannot be signed with the ed25519 key %s: Ed25519 signs the message itself", pub.KeyID),
+				"use --message TEXT or --file PATH")
+		}
+		d, err := parseDigest(opts.digest)
+		if err != nil {
+			return usageErrorf("--digest: %v", err).withHint("give 64 hex digits (32 bytes), optionally prefixed 0x")
+		}
+		payload = plan.NewDigestPayload(d)
+	case cmd.Flags().Changed("message"):
+		if payload, err = plan.NewTextPayload(pub.Curve, opts.message); err != nil {
+			return err
+		}
+	default:
+		f, err := os.Open(opts.file)
+		if err != nil {
+			return err
+		}
+		payload, err = plan.NewFilePayload(filepath.Base(opts.file), f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", opts.file, err)
+		}
+	}
+	p, err := plan.NewSign(pub, cards, payload)
+	if err != nil {
+		return planErr(err)
+	}
+	return writePlan(cmd, p, opts.out)
+}
+
+type planReshareOptions struct {
+	key       string
+	old       []string
+	new       []string
+	threshold int
+	out       string
+}
+
+func newPlanReshareCommand() *cobra.Command {
+	var opts planReshareOptions
+	cmd := &cobra.Command{
+		Use:   "reshare --key public.json --old CARD... --new CARD... --threshold K -o PLAN",
+		Short: "Plan moving a key to a new committee (or refreshing its shares)",
+		Long: `Write a plan for resharing the key described by public.json: the --old cards
+(current holders of the key, at least its threshold of them) hand the key to
+the --new committee, in the order given, which gets its own threshold K
+(2 <= K <= size of the new committee <= 16). The public key and address stay
+the same; the old shares become useless once the new committee holds the key.
+
+A member who stays appears in both --old and --new with the same card. A
+refresh (same people, new shares) names the same cards in both lists.
+
+PLAN is never overwritten; on any error nothing is written.
+
+EXAMPLES
+  # 2-of-3 (alice, bob, carol) to 3-of-4 (bob, carol, dave, erin)
+  coldsig plan reshare --key public.json --old alice.card --old bob.card \
+      --new bob.card --new carol.card --new dave.card --new erin.card \
+      --threshold 3 -o reshare.plan
+
+EXIT STATUS
+  0  plan written
+  1  a file is unreadable or invalid, an old member holds no share of the
+     key, the plan is invalid, or PLAN exists
+  2  bad flags or arguments`,
+		Args: exactArgs(0, "no arguments (cards are given with --old and --new)"),
+		RunE: func(cmd *cobra.Command, args []string) error { return runPlanReshare(cmd, &opts) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.key, "key", "", "the key's `public.json`")
+	f.StringArrayVar(&opts.old, "old", nil, "a current holder's `CARD` file (repeat)")
+	f.StringArrayVar(&opts.new, "new", nil, "a new committee member's `CARD` file (repeat, in order)")
+	f.IntVar(&opts.threshold, "threshold", 0, "signers `K` the new committee will need")
+	f.StringVarP(&opts.out, "output", "o", "", "write the plan to `PLAN` (must not exist)")
+	return cmd
+}
+
+func runPlanReshare(cmd *cobra.Command, opts *planReshareOptions) error {
+	if err := requireFlags(cmd, "key", "old", "new", "threshold", "output"); err != nil {
+		return err
+	}
+	if err := planOutputFree(opts.out); err != nil {
+		return err
+	}
+	pub, err := loadPublic(opts.key)
+	if err != nil {
+		return err
+	}
+	old, err := loadPlanCards("--old", opts.old)
+	if err != nil {
+		return err
+	}
+	if err := checkHolders(pub, opts.key, opts.old, old); err != nil {
+		return err
+	}
+	nw, err := loadPlanCards("--new", opts.new)
+	if err != nil {
+		return err
+	}
+	p, err := plan.NewReshare(pub, old, nw, opts.threshold)
+	if err != nil {
+		return planErr(err)
+	}
+	return writePlan(cmd, p, opts.out)
+}
+
+func newPlanShowCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "show PLAN",
+		Short: "Show everything officers must confirm about a plan",
+		Long: `Check PLAN and show what every officer confirms aloud before a ceremony: the
+plan fingerprint words, the protocol, the curve, the threshold (K-of-N), every
+party with its card fingerprint words in slot order, the key, and for a
+signing exactly what will be signed.
+
+All parties must see the same plan fingerprint words. A party whose own card
+words differ from its line in the plan must stop.
+
+EXAMPLES
+  coldsig plan show keygen.plan
+
+EXIT STATUS
+  0  the plan is valid and was shown
+  1  PLAN is unreadable or invalid
+  2  bad flags or arguments`,
+		Args: exactArgs(1, "one PLAN file"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := plan.Load(args[0])
+			if err != nil {
+				if errors.Is(err, plan.ErrNotPlan) {
+					return withHint(err, "give a plan file made by 'coldsig plan keygen|sign|reshare'")
+				}
+				return err
+			}
+			printPlan(getEnv(cmd).stdout, args[0], p)
+			return nil
+		},
+	}
+}
+
+// requireFlags reports the first missing required flag with the usage hint.
+func requireFlags(cmd *cobra.Command, names ...string) error {
+	for _, n := range names {
+		if !cmd.Flags().Changed(n) {
+			flag := "--" + n
+			if n == "output" {
+				flag = "-o"
+			}
+			return usageErrorf("%s is required", flag).withHint(fmt.Sprintf("see 'coldsig %s --help'", commandPath(cmd)))
+		}
+	}
+	return nil
+}
+
+// planOutputFree fails early, before any card is read, if PLAN exists;
+// atomicfile.Create checks again when writing.
+func planOutputFree(path string) error {
+	if _, err := os.Lstat(path); err == nil {
+		return withHint(fmt.Errorf("%s: already exists; not overwritten", path), "choose another -o PLAN; a plan already handed out must not change")
+	}
+	return nil
+}
+
+// loadPlanCards loads the cards given with flag, refusing the same card
+// given twice with both file names (the plan's own check can only say
+// "party N").
+func loadPlanCards(flag string, paths []string) ([]*envelope.Card, error) {
+	var cards []*envelope.Card
+	for _, path := range paths {
+		c, err := envelope.LoadCard(path)
+		if err != nil {
+			return nil, withHint(err, fmt.Sprintf("%s takes a NAME.card file made by 'coldsig identity new'", flag))
+		}
+		for j, o := range cards {
+			if o.Equal(c) {
+				return nil, withHint(fmt.Errorf("%s: same card as %s (%q, %s); each party is listed once", path, paths[j], c.Name, c.FingerprintWords()), "remove the repeated "+flag)
+			}
+		}
+		cards = append(cards, c)
+	}
+	return cards, nil
+}
+
+// checkHolders refuses, naming the card file, a card that holds no share of
+// the key; this is how a plan that mixes committees (or keys) shows up.
+func checkHolders(pub *keyshare.Public, keyPath string, paths []string, cards []*envelope.Card) error {
+	var holders []string
+	for _, p := range pub.Parties {
+		holders = append(holders, p.Name)
+	}
+	for i, c := range cards {
+		fp := c.FingerprintHex()
+		found := false
+		for _, p := range pub.Parties {
+			found = found || p.Card == fp
+		}
+		if !found {
+			return withHint(fmt.Errorf("%s: card %q (%s) is not a holder of key %s (%s)", paths[i], c.Name, c.FingerprintWords(), pub.KeyID, keyPath),
+				fmt.Sprintf("the key's holders are %s; a card from another committee or a renewed card holds no share of this key", strings.Join(holders, ", ")))
+		}
+	}
+	return nil
+}
+
+func loadPublic(path string) (*keyshare.Public, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, 1<<20))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	pub, err := keyshare.ParsePublic(data)
+	if err != nil {
+		return nil, withHint(fmt.Errorf("%s: %w", path, err), "--key takes the public.json written by keygen or reshare")
+	}
+	return pub, nil
+}
+
+func parseDigest(s string) ([32]byte, error) {
+	var d [32]byte
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0X")
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		return d, errors.New("not hex")
+	}
+	if len(b) != 32 {
+		return d, fmt.Errorf("%d bytes, want 32", len(b))
+	}
+	copy(d[:], b)
+	return d, nil
+}
+
+func planErr(err error) error {
+	switch {
+	case errors.Is(err, plan.ErrThreshold):
+		return withHint(err, "--threshold counts the signers needed: at least 2, at most the number of parties")
+	case errors.Is(err, plan.ErrTooMany):
+		return withHint(err, fmt.Sprintf("at most %d parties take part in one ceremony", plan.MaxParties))
+	}
+	return err
+}
+
+func writePlan(cmd *cobra.Command, p *plan.Plan, path string) error {
+	data, err := p.Marshal()
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.Create(path, data, 0o644); err != nil {
+		if errors.Is(err, atomicfile.ErrExists) {
+			return withHint(fmt.Errorf("%s: already exists; not overwritten", path), "choose another -o PLAN")
+		}
+		return err
+	}
+	e := getEnv(cmd)
+	fmt.Fprintf(e.stdout, "created %s; give it to every party and compare the fingerprint words aloud\n\n", path)
+	printPlan(e.stdout, path, p)
+	return nil
+}
+
+// printPlan shows a plan for confirmation aloud. Runbooks quote its lines;
+// keep the labels stable.
+func printPlan(w io.Writer, path string, p *plan.Plan) {
+	fp := p.Fingerprint()
+	fmt.Fprintf(w, "plan:          %s\n", path)
+	fmt.Fprintf(w, "fingerprint:   %s\n", p.FingerprintWords())
+	fmt.Fprintf(w, "               %x\n", fp)
+	switch p.Protocol {
+	case plan.Keygen:
+		fmt.Fprintf(w, "protocol:      keygen (create a new key)\n")
+	case plan.Sign:
+		fmt.Fprintf(w, "protocol:      sign\n")
+	case plan.Reshare:
+		fmt.Fprintf(w, "protocol:      reshare (move the key to a new committee)\n")
+	}
+	fmt.Fprintf(w, "curve:         %s\n", p.Curve)
+	switch p.Protocol {
+	case plan.Keygen:
+		fmt.Fprintf(w, "threshold:     %d-of-%d (any %d of these %d parties can sign)\n", p.Threshold, len(p.Parties), p.Threshold, len(p.Parties))
+	case plan.Sign:
+		fmt.Fprintf(w, "threshold:     %d-of-%d (%d signers in this plan)\n", p.Key.Threshold, len(p.Key.Parties), len(p.Signers))
+	case plan.Reshare:
+		fmt.Fprintf(w, "threshold:     %d-of-%d (new committee; the key is %d-of-%d now)\n", p.Threshold, len(p.New), p.Key.Threshold, len(p.Key.Parties))
+	}
+	fmt.Fprintf(w, "session:       %x\n", p.Session)
+	if p.Key != nil {
+		printKey(w, p)
+	}
+	switch p.Protocol {
+	case plan.Keygen:
+		fmt.Fprintf(w, "parties (slot, name, card fingerprint words):\n")
+		printCards(w, p, p.Parties, 1)
+	case plan.Sign:
+		fmt.Fprintf(w, "signers (slot, name, card fingerprint words, key party):\n")
+		printCards(w, p, p.Signers, 1)
+		printPayload(w, p)
+	case plan.Reshare:
+		fmt.Fprintf(w, "old committee (slot, name, card fingerprint words, key party):\n")
+		printCards(w, p, p.Old, 1)
+		fmt.Fprintf(w, "new committee (slot, name, card fingerprint words):\n")
+		printCards(w, p, p.New, len(p.Old)+1)
+	}
+}
+
+func printKey(w io.Writer, p *plan.Plan) {
+	k := p.Key
+	fmt.Fprintf(w, "key id:        %x\n", k.ID)
+	fmt.Fprintf(w, "public key:    %x\n", k.PublicKey)
+	if p.Curve == keyshare.CurveSecp256k1 {
+		if addr, err := plan.EthAddress(k.PublicKey); err == nil {
+			fmt.Fprintf(w, "eth address:   %s\n", addr)
+		}
+	}
+	fmt.Fprintf(w, "key session:   %x\n", k.Session)
+	fmt.Fprintf(w, "key holders (index, name, card fingerprint words):\n")
+	for _, kp := range k.Parties {
+		fmt.Fprintf(w, "  %2d. %-16s %s\n", kp.Index, kp.Name, envelope.DigestWords(kp.Card))
+	}
+}
+
+func printCards(w io.Writer, p *plan.Plan, cards []*envelope.Card, first int) {
+	for i, c := range cards {
+		line := fmt.Sprintf("  %2d. %-16s %s", first+i, c.Name, c.FingerprintWords())
+		if p.Protocol == plan.Sign || (p.Protocol == plan.Reshare && first == 1) {
+			if kp, ok := p.KeyParty(c.Fingerprint()); ok {
+				line += fmt.Sprintf("  (key party %d)", kp.Index)
+			}
+		}
+		if p.Protocol == plan.Reshare && first > 1 {
+			if s := p.Slots(c.Fingerprint()); len(s) == 2 {
+				line += fmt.Sprintf("  (continuing, old slot %d)", s[0])
+			}
+		}
+		fmt.Fprintln(w, line)
+	}
+}
+
+func printPayload(w io.Writer, p *plan.Plan) {
+	pl := p.Payload
+	fmt.Fprintf(w, "to be signed:\n")
+	switch pl.Kind {
+	case plan.PayloadDigest:
+		fmt.Fprintf(w, "  kind:        raw digest (made elsewhere; check it against its source)\n")
+		fmt.Fprintf(w, "  digest:      %x\n", pl.Digest)
+		fmt.Fprintf(w, "  ECDSA signs this 32-byte digest.\n")
+	case plan.PayloadEIP191, plan.PayloadMessage:
+		if pl.Kind == plan.PayloadEIP191 {
+			fmt.Fprintf(w, "  kind:        EIP-191 personal message (Ethereum personal_sign)\n")
+		} else {
+			fmt.Fprintf(w, "  kind:        message\n")
+		}
+		fmt.Fprintf(w, "  message:     %d bytes, between the lines:\n", len(pl.Message))
+		fmt.Fprintf(w, "  -----\n")
+		for _, l := range strings.Split(string(pl.Message), "\n") {
+			fmt.Fprintf(w, "  %s\n", l)
+		}
+		fmt.Fprintf(w, "  -----\n")
+		if pl.Kind == plan.PayloadEIP191 {
+			fmt.Fprintf(w, "  digest:      %x\n", pl.Digest)
+			fmt.Fprintf(w, "  ECDSA signs keccak256(\"\\x19Ethereum Signed Message:\\n%d\" + message) = the digest above.\n", len(pl.Message))
+		} else {
+			fmt.Fprintf(w, "  Ed25519 signs exactly these %d bytes.\n", len(pl.Message))
+		}
+	case plan.PayloadFile:
+		fmt.Fprintf(w, "  kind:        file\n")
+		fmt.Fprintf(w, "  file name:   %q\n", pl.FileName)
+		fmt.Fprintf(w, "  file size:   %d bytes\n", pl.FileSize)
+		fmt.Fprintf(w, "  sha-256:     %x\n", pl.Digest)
+		if p.Curve == keyshare.CurveEd25519 {
+			fmt.Fprintf(w, "  Ed25519 signs the 32 bytes of this SHA-256 digest (not the file itself).\n")
+		} else {
+			fmt.Fprintf(w, "  ECDSA signs this SHA-256 digest.\n")
+		}
+	}
+}
