@@ -1,0 +1,619 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"filippo.io/age"
+	"github.com/spf13/cobra"
+
+	"github.com/coldsig/coldsig/backup"
+	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/internal/atomicfile"
+	"github.com/coldsig/coldsig/keyshare"
+)
+
+func init() { register(newBackupCommand) }
+
+func newBackupCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "backup",
+		Short: "Back up a key share to custodians (K-of-M), verify and restore shards",
+		Long: `Back up this party's key share so that any K of M custodians can restore it
+and fewer learn nothing about it.
+
+'backup split' encrypts the share under a fresh random key, splits that key
+K-of-M (Shamir) and writes one shard per custodian, age-encrypted to the
+custodian's card (or to a passphrase). Every shard carries a manifest signed
+by the share owner's identity, so a damaged, altered or foreign shard is
+detected and named before anything is combined.
+
+'backup verify' is the custodian's check that a shard is intact.
+'backup restore' rebuilds the share from any K shards.
+'coldsig drill restore' proves a backup restores the right share.`,
+		Args: exactArgs(0, "a subcommand (split, verify, restore)"),
+		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(newBackupSplitCommand(), newBackupVerifyCommand(), newBackupRestoreCommand())
+	return cmd
+}
+
+// backupKeyFlags are how the commands that open shards get the custodians'
+// secrets: identity files (each possibly passphrase-encrypted) and, for
+// shards encrypted to a passphrase, that passphrase.
+type backupKeyFlags struct {
+	identities  []string
+	passFiles   []string
+	shardPasses []string
+}
+
+func (f *backupKeyFlags) addFlags(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringArrayVar(&f.identities, "identity", nil, "a custodian's identity `KEY` file (repeat for each custodian present)")
+	fl.StringArrayVar(&f.passFiles, "passphrase-file", nil, "passphrase `FILE` for an encrypted --identity: once for all, or once per --identity in the same order (also $"+passphraseFileEnv+")")
+	fl.StringArrayVar(&f.shardPasses, "shard-passphrase-file", nil, "passphrase `FILE` of a shard encrypted to a passphrase (repeatable; default: asked on the terminal per shard)")
+}
+
+// load returns the age identities of every --identity.
+func (f *backupKeyFlags) load(cmd *cobra.Command) ([]age.Identity, error) {
+	if len(f.passFiles) > 1 && len(f.passFiles) != len(f.identities) {
+		return nil, usageErrorf("%d --passphrase-file for %d --identity; give one for all or one per identity", len(f.passFiles), len(f.identities))
+	}
+	var ids []age.Identity
+	for i, path := range f.identities {
+		var pass passphraseFlags
+		switch len(f.passFiles) {
+		case 1:
+			pass.file = f.passFiles[0]
+		case len(f.identities):
+			pass.file = f.passFiles[i]
+		}
+		id, err := loadIdentity(cmd, path, &pass)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, id.X25519)
+	}
+	return ids, nil
+}
+
+// openShards reads and opens every shard file. A file that cannot be read
+// is an error; a shard that cannot be opened or does not verify is
+// returned as rejected, named, so that the restore can go on without it.
+func (f *backupKeyFlags) openShards(cmd *cobra.Command, paths []string, ids []age.Identity) ([]backup.Candidate, []backup.Rejected, error) {
+	var shardPass []age.Identity
+	for _, p := range f.shardPasses {
+		pass, err := readPassphraseFile(cmd, p)
+		if err != nil {
+			return nil, nil, err
+		}
+		sid, err := age.NewScryptIdentity(string(pass))
+		if err != nil {
+			return nil, nil, err
+		}
+		shardPass = append(shardPass, sid)
+	}
+	var cands []backup.Candidate
+	var rejected []backup.Rejected
+	seen := map[string]bool{}
+	for _, path := range paths {
+		if seen[path] {
+			return nil, nil, usageErrorf("%s: given twice", path)
+		}
+		seen[path] = true
+		data, err := readShardFile(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		fileIDs := ids
+		if file, _, err := backup.Unwrap(data); err == nil && slices.Contains(backup.StanzaTypes(file), "scrypt") {
+			if len(shardPass) > 0 {
+				fileIDs = shardPass
+			} else {
+				pass, err := promptPassphrase(cmd, fmt.Sprintf("Passphrase for shard %s: ", path))
+				if err != nil {
+					return nil, nil, fmt.Errorf("%s: encrypted to a passphrase: %w", path, err)
+				}
+				sid, err := age.NewScryptIdentity(string(pass))
+				if err != nil {
+					return nil, nil, err
+				}
+				fileIDs = []age.Identity{sid}
+			}
+		}
+		s, err := backup.OpenShard(data, fileIDs...)
+		if err != nil {
+			rejected = append(rejected, backup.Rejected{Label: path, Err: err})
+			continue
+		}
+		cands = append(cands, backup.Candidate{Label: path, Shard: s})
+	}
+	return cands, rejected, nil
+}
+
+// maxShardFileSize bounds what is read from a shard file (a shard of an
+// ECDSA share is ~35 KB; its paper form ~50 KB).
+const maxShardFileSize = 8 << 20
+
+func readShardFile(path string) ([]byte, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	data, err := io.ReadAll(io.LimitReader(fh, maxShardFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(data) > maxShardFileSize {
+		return nil, fmt.Errorf("%s: larger than %d bytes; not a backup shard", path, maxShardFileSize)
+	}
+	return data, nil
+}
+
+func loadPublicFile(path string) (*keyshare.Public, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pub, err := keyshare.ParsePublic(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return pub, nil
+}
+
+// --- split ---
+
+type backupSplitOptions struct {
+	identity        string
+	pass            passphraseFlags
+	threshold       int
+	custodians      []string
+	passCustodians  []string
+	passCustodianFs []string
+	out             string
+	paper           bool
+}
+
+func newBackupSplitCommand() *cobra.Command {
+	var opts backupSplitOptions
+	cmd := &cobra.Command{
+		Use:   "split SHARE --identity KEY --threshold K --custodian CARD... -o DIR",
+		Short: "Split a key share into K-of-M shards, one per custodian",
+		Long: `Split SHARE (this party's share.age) into one shard per custodian, any
+--threshold K of which restore it. The share is decrypted with --identity (the
+share owner's identity, which also signs every shard's manifest), encrypted
+under a fresh random key, and that key is split with Shamir's scheme. The
+plaintext share is never written.
+
+Custodians are given as cards (--custodian CARD, the shard is encrypted to the
+card) or, for a custodian without an identity, by name (--custodian-passphrase
+NAME, the shard is encrypted to a passphrase asked twice on the terminal; for
+scripts, --custodian-passphrase-file NAME=FILE). Shards are numbered in that
+order: cards first, then passphrase custodians.
+
+The shards are written to DIR (created 0700) as shard-<i>-<custodian>.age;
+--paper also writes shard-<i>-<custodian>.txt, a printable form with a
+checksum on every line. Nothing is written unless every shard is made and a
+trial restore succeeded. Give each custodian their file, and have them run
+'coldsig backup verify' on it.
+
+EXAMPLES
+  coldsig backup split share.age --identity alice.key --threshold 2 \
+      --custodian carol.card --custodian dave.card --custodian-passphrase erin -o backup/
+  coldsig backup split share.age --identity alice.key --threshold 3 \
+      --custodian c1.card --custodian c2.card --custodian c3.card \
+      --custodian c4.card --custodian c5.card -o backup/ --paper
+
+EXIT STATUS
+  0  all shards written
+  1  the share, an identity or a card was rejected, or a write failed
+  2  bad flags or arguments`,
+		Args: exactArgs(1, "one SHARE"),
+		RunE: func(cmd *cobra.Command, args []string) error { return runBackupSplit(cmd, &opts, args[0]) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.identity, "identity", "", "the share owner's identity `KEY` file")
+	fl.IntVar(&opts.threshold, "threshold", 0, "`K`, the number of shards needed to restore")
+	fl.StringArrayVar(&opts.custodians, "custodian", nil, "a custodian's `CARD` file (repeat)")
+	fl.StringArrayVar(&opts.passCustodians, "custodian-passphrase", nil, "a custodian `NAME` whose shard is encrypted to a passphrase (repeat)")
+	fl.StringArrayVar(&opts.passCustodianFs, "custodian-passphrase-file", nil, "`NAME=FILE`: like --custodian-passphrase, passphrase read from FILE")
+	fl.StringVarP(&opts.out, "output", "o", "", "write the shards into `DIR`")
+	fl.BoolVar(&opts.paper, "paper", false, "also write each shard's printable form (.txt)")
+	opts.pass.addFlags(fl)
+	return cmd
+}
+
+type splitCustodian struct {
+	name      string
+	recipient func() (age.Recipient, error)
+}
+
+func runBackupSplit(cmd *cobra.Command, opts *backupSplitOptions, sharePath string) error {
+	e := getEnv(cmd)
+	if opts.identity == "" {
+		return usageErrorf("--identity is required").withHint("give the share owner's KEY file: the one share.age is encrypted to")
+	}
+	if opts.out == "" {
+		return usageErrorf("-o DIR is required")
+	}
+	var custs []splitCustodian
+	for _, path := range opts.custodians {
+		card, err := envelope.LoadCard(path)
+		if err != nil {
+			return withHint(err, "give each custodian's NAME.card with --custodian")
+		}
+		custs = append(custs, splitCustodian{card.Name, func() (age.Recipient, error) { return card.Recipient, nil }})
+	}
+	passFor := func(name, file string) func() (age.Recipient, error) {
+		return func() (age.Recipient, error) {
+			var pass []byte
+			var err error
+			if file != "" {
+				pass, err = readPassphraseFile(cmd, file)
+			} else {
+				pass, err = backupNewPassphrase(cmd, name)
+			}
+			if err != nil {
+				return nil, err
+			}
+			r, err := age.NewScryptRecipient(string(pass))
+			if err != nil {
+				return nil, err
+			}
+			if testOnlyScryptLogN != 0 {
+				r.SetWorkFactor(testOnlyScryptLogN)
+			}
+			return r, nil
+		}
+	}
+	for _, name := range opts.passCustodians {
+		custs = append(custs, splitCustodian{name, passFor(name, "")})
+	}
+	for _, nf := range opts.passCustodianFs {
+		name, file, ok := strings.Cut(nf, "=")
+		if !ok || file == "" {
+			return usageErrorf("--custodian-passphrase-file %q: want NAME=FILE", nf)
+		}
+		custs = append(custs, splitCustodian{name, passFor(name, file)})
+	}
+	var names []string
+	for _, c := range custs {
+		if err := envelope.ValidName(c.name); err != nil {
+			return usageErrorf("custodian %q: %v", c.name, err)
+		}
+		if slices.Contains(names, c.name) {
+			return usageErrorf("custodian %s is given twice; every shard needs its own custodian", c.name)
+		}
+		names = append(names, c.name)
+	}
+	if len(custs) < 2 {
+		return usageErrorf("%d custodians; a backup needs at least 2", len(custs)).withHint("add --custodian CARD or --custodian-passphrase NAME")
+	}
+	if opts.threshold < 2 || opts.threshold > len(custs) {
+		return usageErrorf("--threshold %d is outside 2..%d (the number of custodians)", opts.threshold, len(custs))
+	}
+	// Check every output name before asking for anything.
+	var paths, paperPaths []string
+	for i, name := range names {
+		base := filepath.Join(opts.out, fmt.Sprintf("shard-%d-%s", i+1, name))
+		paths = append(paths, base+".age")
+		paperPaths = append(paperPaths, base+".txt")
+	}
+	for i := range paths {
+		for _, p := range []string{paths[i], paperPaths[i]} {
+			if _, err := os.Lstat(p); err == nil {
+				return withHint(fmt.Errorf("%s: already exists; not overwritten", p), "write the backup into a new -o DIR")
+			}
+		}
+	}
+	shareData, err := os.ReadFile(sharePath)
+	if err != nil {
+		return err
+	}
+	owner, err := loadIdentity(cmd, opts.identity, &opts.pass)
+	if err != nil {
+		return err
+	}
+	inner, err := keyshare.OpenInner(shareData, owner.X25519)
+	if err != nil {
+		return withHint(fmt.Errorf("%s: %w", sharePath, err), "--identity must be the identity the share was encrypted to")
+	}
+	shards, err := backup.Split(inner, owner, backup.Options{Threshold: opts.threshold, Custodians: names})
+	clear(inner)
+	if err != nil {
+		return fmt.Errorf("%s: %w", sharePath, err)
+	}
+	type out struct {
+		path string
+		data []byte
+	}
+	var outs []out
+	for i, c := range custs {
+		r, err := c.recipient()
+		if err != nil {
+			return err
+		}
+		sealed, err := backup.SealShard(shards[i], r)
+		if err != nil {
+			return err
+		}
+		outs = append(outs, out{paths[i], sealed})
+		if opts.paper {
+			paper, err := backup.RenderPaper(shards[i], sealed)
+			if err != nil {
+				return err
+			}
+			outs = append(outs, out{paperPaths[i], paper})
+		}
+	}
+	if err := prepareDir(opts.out); err != nil {
+		return err
+	}
+	var written []string
+	for _, o := range outs {
+		if err := atomicfile.Create(o.path, o.data, 0o600); err != nil {
+			// A partial backup is worse than none: it looks complete.
+			for _, w := range written {
+				atomicfile.Remove(w)
+			}
+			return createErr(o.path, err)
+		}
+		written = append(written, o.path)
+	}
+	s := shards[0]
+	digest, _ := s.ManifestDigest()
+	fmt.Fprintf(e.stdout, "backup %s of key %s party %d (%s): %d-of-%d\n", s.BackupIDHex(), s.KeyID, s.Party, s.Owner.Name, s.Threshold, s.Shards())
+	fmt.Fprintf(e.stdout, "manifest: %s\n", envelope.DigestWords(digest))
+	for i := range shards {
+		fmt.Fprintf(e.stdout, "wrote %s (custodian %s)\n", paths[i], names[i])
+		if opts.paper {
+			fmt.Fprintf(e.stdout, "wrote %s (printable)\n", paperPaths[i])
+		}
+	}
+	return nil
+}
+
+// --- verify ---
+
+type backupVerifyOptions struct {
+	keys   backupKeyFlags
+	public string
+}
+
+func newBackupVerifyCommand() *cobra.Command {
+	var opts backupVerifyOptions
+	cmd := &cobra.Command{
+		Use:   "verify SHARD... --identity KEY",
+		Short: "Check that shards are intact, without restoring anything",
+		Long: `Open each SHARD with the custodian's --identity (or its passphrase) and check
+it on its own: the owner's signature over the manifest, the shard's part
+against its commitment, and the encrypted share against its hash. A shard in
+printable form (.txt) is read too, and each line's checksum is checked.
+
+Each shard's report shows the manifest words: every shard of one backup
+shows the same words, so custodians can compare them aloud. With --public,
+also check that the backup is of that key and signed by the party's card.
+
+EXAMPLES
+  coldsig backup verify shard-2-carol.age --identity carol.key
+  coldsig backup verify shard-3-erin.txt --public public.json
+
+EXIT STATUS
+  0  every shard is intact
+  1  a shard is damaged, foreign or cannot be opened
+  2  bad flags or arguments`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageErrorf("backup verify takes one or more SHARD files").withHint("see 'coldsig backup verify --help'")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runBackupVerify(cmd, &opts, args) },
+	}
+	opts.keys.addFlags(cmd)
+	cmd.Flags().StringVar(&opts.public, "public", "", "also check the shards against the key's `public.json`")
+	return cmd
+}
+
+func runBackupVerify(cmd *cobra.Command, opts *backupVerifyOptions, paths []string) error {
+	e := getEnv(cmd)
+	var pub *keyshare.Public
+	if opts.public != "" {
+		var err error
+		if pub, err = loadPublicFile(opts.public); err != nil {
+			return err
+		}
+	}
+	ids, err := opts.keys.load(cmd)
+	if err != nil {
+		return err
+	}
+	cands, rejected, err := opts.keys.openShards(cmd, paths, ids)
+	if err != nil {
+		return err
+	}
+	for _, c := range cands {
+		s := c.Shard
+		if pub != nil {
+			if err := checkShardPublic(s, pub); err != nil {
+				rejected = append(rejected, backup.Rejected{Label: c.Label, Err: err})
+				continue
+			}
+		}
+		d, _ := s.ManifestDigest()
+		fmt.Fprintf(e.stdout, "%s: OK: shard %d of %d (any %d restore), custodian %s\n", c.Label, s.Index, s.Shards(), s.Threshold, s.Custodian())
+		fmt.Fprintf(e.stdout, "  backup %s made %s\n", s.BackupIDHex(), s.Created.Format("2006-01-02 15:04:05 UTC"))
+		fmt.Fprintf(e.stdout, "  key %s %s, party %d, owner %s (card %s)\n", s.KeyID, s.Curve, s.Party, s.Owner.Name, s.Owner.FingerprintWords())
+		fmt.Fprintf(e.stdout, "  manifest: %s\n", envelope.DigestWords(d))
+	}
+	if len(rejected) > 0 {
+		for _, r := range rejected[:len(rejected)-1] {
+			fmt.Fprintf(e.stderr, "coldsig: error: %s: %v\n", r.Label, r.Err)
+		}
+		last := rejected[len(rejected)-1]
+		err := fmt.Errorf("%s: %w", last.Label, last.Err)
+		if errors.Is(last.Err, backup.ErrNoIdentity) {
+			return withHint(err, "give the custodian's identity with --identity KEY")
+		}
+		return err
+	}
+	return nil
+}
+
+// checkShardPublic checks a shard's metadata against public.json.
+func checkShardPublic(s *backup.Shard, pub *keyshare.Public) error {
+	if s.KeyID != pub.KeyID {
+		return fmt.Errorf("the shard backs up key %s, the public key file is key %s", s.KeyID, pub.KeyID)
+	}
+	if s.Party > len(pub.Parties) {
+		return fmt.Errorf("the shard backs up party %d, the key has %d parties", s.Party, len(pub.Parties))
+	}
+	if p := pub.Parties[s.Party-1]; p.Card != s.Owner.FingerprintHex() {
+		return fmt.Errorf("the shard is signed by card %s, but party %d of the key is %s (card %s)", s.Owner.FingerprintHex(), s.Party, p.Name, p.Card)
+	}
+	return nil
+}
+
+// --- restore ---
+
+type backupRestoreOptions struct {
+	keys  backupKeyFlags
+	to    string
+	out   string
+	owner string
+}
+
+func newBackupRestoreCommand() *cobra.Command {
+	var opts backupRestoreOptions
+	cmd := &cobra.Command{
+		Use:   "restore SHARD... --identity KEY... --to CARD -o SHARE",
+		Short: "Rebuild a key share from any K shards",
+		Long: `Rebuild a key share from K or more shards of one backup. Each custodian
+unlocks their own shard: give each custodian's --identity (passphrases are
+asked on the terminal, or read with --passphrase-file), and for shards
+encrypted to a passphrase type it when asked (or --shard-passphrase-file).
+
+Every shard is checked on its own before anything is combined. A damaged,
+altered, duplicate or foreign shard is named and set aside; the restore goes
+on if K good shards of one backup remain, and otherwise says how many more
+are needed. Shards of two different backups are never mixed.
+
+The restored share is written to SHARE encrypted to --to CARD (normally the
+party's new card), crash-safely, and never over an existing file. It is never
+written in plaintext. --owner CARD accepts only shards signed by that card.
+
+EXAMPLES
+  coldsig backup restore shard-1-carol.age shard-3-erin.age \
+      --identity carol.key --to alice.card -o share.age
+  coldsig backup restore backup/*.age --identity carol.key --identity dave.key \
+      --to alice-new.card --owner alice.card -o share.age
+
+EXIT STATUS
+  0  the share was restored and written
+  1  not enough valid shards, a shard was rejected with too few left, or SHARE exists
+  2  bad flags or arguments`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageErrorf("backup restore takes one or more SHARD files").withHint("see 'coldsig backup restore --help'")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runBackupRestore(cmd, &opts, args) },
+	}
+	opts.keys.addFlags(cmd)
+	cmd.Flags().StringVar(&opts.to, "to", "", "encrypt the restored share to this `CARD`")
+	cmd.Flags().StringVarP(&opts.out, "output", "o", "", "write the restored share to `SHARE` (must not exist)")
+	cmd.Flags().StringVar(&opts.owner, "owner", "", "accept only shards signed by this `CARD` (the share owner's)")
+	return cmd
+}
+
+// restoreShards opens the shard files and combines them, printing every
+// rejected shard as a warning.
+func restoreShards(cmd *cobra.Command, keys *backupKeyFlags, paths []string, opt *backup.CombineOptions) (*backup.Result, error) {
+	e := getEnv(cmd)
+	ids, err := keys.load(cmd)
+	if err != nil {
+		return nil, err
+	}
+	cands, rejected, err := keys.openShards(cmd, paths, ids)
+	if err != nil {
+		return nil, err
+	}
+	res, err := backup.Combine(cands, opt)
+	res.Rejected = append(rejected, res.Rejected...)
+	for _, r := range res.Rejected {
+		fmt.Fprintf(e.stderr, "coldsig: warning: %s: set aside: %v\n", r.Label, r.Err)
+	}
+	if err != nil {
+		var ne *backup.NotEnoughError
+		if errors.As(err, &ne) {
+			return res, withHint(err, "bring more custodians (each with their shard and --identity) and run the restore again")
+		}
+		return res, err
+	}
+	return res, nil
+}
+
+func runBackupRestore(cmd *cobra.Command, opts *backupRestoreOptions, paths []string) error {
+	e := getEnv(cmd)
+	if opts.out == "" {
+		return usageErrorf("-o SHARE is required")
+	}
+	if opts.to == "" {
+		return usageErrorf("--to CARD is required").withHint("the restored share is only ever written encrypted: give the card of the identity that will hold it")
+	}
+	if _, err := os.Lstat(opts.out); err == nil {
+		return withHint(fmt.Errorf("%s: already exists; not overwritten", opts.out), "choose another -o SHARE")
+	}
+	to, err := envelope.LoadCard(opts.to)
+	if err != nil {
+		return err
+	}
+	var copt backup.CombineOptions
+	if opts.owner != "" {
+		if copt.Owner, err = envelope.LoadCard(opts.owner); err != nil {
+			return err
+		}
+	}
+	res, err := restoreShards(cmd, &opts.keys, paths, &copt)
+	if err != nil {
+		return err
+	}
+	sealed, err := keyshare.SealInner(res.Inner, to.Recipient)
+	clear(res.Inner)
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.Create(opts.out, sealed, 0o600); err != nil {
+		return createErr(opts.out, err)
+	}
+	s := res.Share
+	fmt.Fprintf(e.stdout, "restored party %d (%s) of key %s from %s\n", s.Index, s.Name, s.KeyID, strings.Join(res.Used, ", "))
+	fmt.Fprintf(e.stdout, "wrote %s (encrypted to %s, card %s)\n", opts.out, to.Name, to.FingerprintWords())
+	return nil
+}
+
+// backupNewPassphrase asks a custodian for a new shard passphrase, twice.
+// It never falls back to $COLDSIG_PASSPHRASE_FILE: that names the owner's
+// identity passphrase, which must not become a custodian's.
+func backupNewPassphrase(cmd *cobra.Command, custodian string) ([]byte, error) {
+	a, err := promptPassphrase(cmd, fmt.Sprintf("New passphrase for custodian %s's shard: ", custodian))
+	if err != nil {
+		return nil, withHint(err, "use --custodian-passphrase-file NAME=FILE in scripts")
+	}
+	b, err := promptPassphrase(cmd, "Repeat the passphrase: ")
+	if err != nil {
+		return nil, err
+	}
+	if string(a) != string(b) {
+		return nil, errors.New("the passphrases do not match")
+	}
+	return a, nil
+}

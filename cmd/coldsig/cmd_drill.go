@@ -1,0 +1,208 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"filippo.io/age"
+	"github.com/spf13/cobra"
+
+	"github.com/coldsig/coldsig/backup"
+	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/internal/atomicfile"
+	"github.com/coldsig/coldsig/keyshare"
+)
+
+func init() { register(newDrillCommand) }
+
+func newDrillCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "drill",
+		Short: "Disaster-recovery drills",
+		Long: `Disaster-recovery drills: prove, before a disaster, that recovery works.
+
+'drill restore' restores a share from its backup shards and proves the
+restored share belongs to the key, without signing anything.`,
+		Args: exactArgs(0, "a subcommand (restore)"),
+		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(newDrillRestoreCommand())
+	return cmd
+}
+
+type drillRestoreOptions struct {
+	keys   backupKeyFlags
+	shards []string
+	public string
+	record string
+	keep   string
+	to     string
+}
+
+func newDrillRestoreCommand() *cobra.Command {
+	var opts drillRestoreOptions
+	cmd := &cobra.Command{
+		Use:   "restore --backup SHARD... --identity KEY... --public public.json",
+		Short: "Restore a share from its backup and prove it belongs to the key",
+		Long: `Restore a key share from backup shards (as 'coldsig backup restore' does, with
+the custodians unlocking their own shards) and prove that the restored share
+belongs to the key of --public: its secret's public point is the key data's
+public share for that party, all public shares lie on one polynomial, that
+polynomial gives the key's public key, and the party's card matches.
+
+The restored share only ever exists encrypted to a one-time key held in
+memory, in a private temporary directory that is removed at the end; with
+--keep SHARE it is also written to SHARE encrypted to --to CARD.
+
+The result, PASS or FAIL, is printed and written to a drill record (--record,
+default drill-<key id>-<time>.txt), which holds nothing secret.
+
+EXAMPLES
+  coldsig drill restore --backup shard-1-carol.age --backup shard-2-dave.age \
+      --identity carol.key --identity dave.key --public public.json
+  coldsig drill restore --backup backup/shard-1-carol.age --backup backup/shard-3-erin.age \
+      --identity carol.key --public public.json --record drills/2025-q1.txt
+
+EXIT STATUS
+  0  PASS: the backup restores a share of this key
+  1  FAIL: the backup does not restore, or restores a share of another key
+     or party (the record says why), or a file could not be written
+  2  bad flags or arguments`,
+		Args: exactArgs(0, "no arguments (shards are given with --backup)"),
+		RunE: func(cmd *cobra.Command, args []string) error { return runDrillRestore(cmd, &opts) },
+	}
+	opts.keys.addFlags(cmd)
+	fl := cmd.Flags()
+	fl.StringArrayVar(&opts.shards, "backup", nil, "a backup `SHARD` file (repeat)")
+	fl.StringVar(&opts.public, "public", "", "the key's `public.json`")
+	fl.StringVar(&opts.record, "record", "", "write the drill record to `FILE` (must not exist)")
+	fl.StringVar(&opts.keep, "keep", "", "keep the restored share in `SHARE`, encrypted to --to")
+	fl.StringVar(&opts.to, "to", "", "with --keep: encrypt the kept share to this `CARD`")
+	return cmd
+}
+
+func runDrillRestore(cmd *cobra.Command, opts *drillRestoreOptions) error {
+	e := getEnv(cmd)
+	if len(opts.shards) == 0 {
+		return usageErrorf("--backup SHARD is required (once per shard)")
+	}
+	if opts.public == "" {
+		return usageErrorf("--public public.json is required").withHint("the drill proves the restored share belongs to this key")
+	}
+	if (opts.keep == "") != (opts.to == "") {
+		return usageErrorf("--keep and --to go together").withHint("the kept share is written encrypted to --to CARD")
+	}
+	pub, err := loadPublicFile(opts.public)
+	if err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	if opts.record == "" {
+		opts.record = fmt.Sprintf("drill-%s-%s.txt", pub.KeyID[:8], now.Format("20060102T150405Z"))
+	}
+	for _, p := range []string{opts.record, opts.keep} {
+		if p == "" {
+			continue
+		}
+		if _, err := os.Lstat(p); err == nil {
+			return withHint(fmt.Errorf("%s: already exists; not overwritten", p), "choose another file name")
+		}
+	}
+	var to *envelope.Card
+	if opts.to != "" {
+		if to, err = envelope.LoadCard(opts.to); err != nil {
+			return err
+		}
+	}
+	rec := &backup.DrillRecord{Time: now, KeyID: pub.KeyID, PublicKey: pub.PublicKey}
+	res, rerr := restoreShards(cmd, &opts.keys, opts.shards, nil)
+	if res != nil {
+		rec.Used, rec.Rejected = res.Used, res.Rejected
+	}
+	var cliErr *cliError
+	if rerr != nil && errors.As(rerr, &cliErr) && cliErr.code == exitUsage {
+		return rerr
+	}
+	var share *keyshare.Share
+	if rerr == nil {
+		b := res.Backup
+		rec.BackupID, rec.Party, rec.PartyName, rec.Threshold, rec.Shards = b.BackupIDHex(), b.Party, res.Share.Name, b.Threshold, b.Shards()
+		share, rerr = drillRoundTrip(res.Inner)
+		clear(res.Inner)
+	}
+	if rerr == nil {
+		rerr = share.Check(pub)
+	}
+	if rerr == nil && opts.keep != "" {
+		sealed, err := keyshare.SealShare(share, to.Recipient)
+		if err != nil {
+			return err
+		}
+		if err := atomicfile.Create(opts.keep, sealed, 0o600); err != nil {
+			return createErr(opts.keep, err)
+		}
+		fmt.Fprintf(e.stdout, "kept the restored share in %s (encrypted to %s)\n", opts.keep, to.Name)
+	}
+	rec.Pass = rerr == nil
+	if rerr != nil {
+		rec.Reason = rerr.Error()
+	}
+	data, err := rec.Marshal()
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.Create(opts.record, data, 0o644); err != nil {
+		return createErr(opts.record, err)
+	}
+	if rerr != nil {
+		fmt.Fprintf(e.stdout, "drill FAIL: key %s\nrecord: %s\n", pub.KeyID, opts.record)
+		var hint string
+		if errors.Is(rerr, keyshare.ErrWrongKey) {
+			hint = "this backup is not of this key (or of another party or committee): check --public and the shards"
+		}
+		err := fmt.Errorf("drill FAILED: %w", rerr)
+		if hint != "" {
+			return withHint(err, hint)
+		}
+		return err
+	}
+	fmt.Fprintf(e.stdout, "drill PASS: party %d (%s) of key %s restored from %s\n", share.Index, share.Name, share.KeyID, strings.Join(res.Used, ", "))
+	fmt.Fprintf(e.stdout, "record: %s\n", opts.record)
+	return nil
+}
+
+// drillRoundTrip writes the restored share the way a real restore would,
+// encrypted to a one-time key that lives only in this process, into a
+// private temporary directory, reads it back and removes it. The file is
+// unreadable once the process ends, even if the removal fails.
+func drillRoundTrip(inner []byte) (*keyshare.Share, error) {
+	eph, err := age.GenerateX25519Identity()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "coldsig-drill-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "share.age")
+	sealed, err := keyshare.SealInner(inner, eph.Recipient())
+	if err != nil {
+		return nil, err
+	}
+	if err := atomicfile.Create(path, sealed, 0o600); err != nil {
+		return nil, err
+	}
+	back, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := atomicfile.Remove(path); err != nil {
+		return nil, err
+	}
+	return keyshare.OpenShare(back, eph)
+}
