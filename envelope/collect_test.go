@@ -271,3 +271,58 @@ func TestCollectOrder(t *testing.T) {
 		t.Errorf("order = %v", got)
 	}
 }
+
+// TestCollectMisaddressed: a message for party 3 that was (wrongly)
+// encrypted to party 2 as well is not consumed by party 2.
+func TestCollectMisaddressed(t *testing.T) {
+	w := newWorld(t, 3)
+	h := Header{Session: w.session, Protocol: "eddsa-keygen", Round: 1, From: 1, To: 3, Seq: 1}
+	data, err := Seal(h, []byte("for 3"), w.ids[0], []age.Recipient{w.roster[1].Recipient, w.roster[2].Recipient})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.write("x.age", data)
+	c, err := w.collect(2, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Envelopes) != 0 || skipReasons(c)["x.age"] != "addressed to party 3" {
+		t.Errorf("envelopes %d, skipped %v", len(c.Envelopes), skipReasons(c))
+	}
+}
+
+func BenchmarkCollect(b *testing.B) {
+	dir := b.TempDir()
+	var ids []*Identity
+	var roster []*Card
+	for i := 0; i < 3; i++ {
+		ids = append(ids, mustIdentity(b, "p"))
+		roster = append(roster, ids[i].Card())
+	}
+	var session [32]byte
+	session[0] = 1
+	payload := make([]byte, 133755) // ECDSA keygen round 1 broadcast
+	var paths []string
+	for r := 1; r <= 3; r++ {
+		for from := 1; from <= 3; from++ {
+			h := Header{Session: session, Protocol: "ecdsa-keygen", Round: r, From: from, To: ToAll, Seq: uint64(r)}
+			data, err := Seal(h, payload, ids[from-1], []age.Recipient{roster[0].Recipient, roster[1].Recipient, roster[2].Recipient})
+			if err != nil {
+				b.Fatal(err)
+			}
+			p := filepath.Join(dir, FileName(h))
+			if err := os.WriteFile(p, data, 0o600); err != nil {
+				b.Fatal(err)
+			}
+			paths = append(paths, p)
+		}
+	}
+	ex := Expect{Session: session, Protocol: "ecdsa-keygen", Round: 2, Me: 1, Roster: roster}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c, err := Collect(paths, ids[0], ex)
+		if err != nil || len(c.Envelopes) != 2 {
+			b.Fatal(err)
+		}
+	}
+}

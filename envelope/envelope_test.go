@@ -221,3 +221,41 @@ func TestStockAge(t *testing.T) {
 		t.Fatalf("age CLI output differs from the library's:\n%s", out)
 	}
 }
+
+// BenchmarkSealOpen175K seals and opens the largest tss-lib message
+// (ECDSA resharing broadcast, 175,449 bytes) for 3 recipients.
+func BenchmarkSealOpen175K(b *testing.B) {
+	alice, bob, carol := mustIdentity(b, "alice"), mustIdentity(b, "bob"), mustIdentity(b, "carol")
+	payload := make([]byte, 175449)
+	h := testHeader()
+	h.To = ToAll
+	rcpts := []age.Recipient{alice.Card().Recipient, bob.Card().Recipient, carol.Card().Recipient}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		data, err := Seal(h, payload, alice, rcpts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		e, err := Open(data, carol)
+		if err != nil || e.Verify(alice.Card()) != nil {
+			b.Fatal(err)
+		}
+		b.SetBytes(int64(len(data)))
+	}
+}
+
+// BenchmarkIdentityDefaultScrypt measures unlocking an identity at age's
+// default work factor, the cost an officer waits for at every command.
+func BenchmarkIdentityDefaultScrypt(b *testing.B) {
+	id := mustIdentity(b, "alice")
+	enc, err := MarshalIdentity(id, []byte("pass"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := DecryptIdentity(enc, func() ([]byte, error) { return []byte("pass"), nil }); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
