@@ -26,6 +26,24 @@
 // limitations (deletion is not erasure on SSDs) are specified in
 // docs/format.md, section "Party state".
 //
+// One invocation of the ceremony engine, given the inbound envelopes for
+// the round that advances step k (the engine knows k from their round):
+//
+//	s, err := statestore.Open(dir, binding, keys) // newest valid step wins
+//	d := statestore.InboundDigest(envelopes)
+//	out, found, err := s.Lookup(k, d)
+//	switch {
+//	case err != nil: // ErrInputsDiffer (refuse, say why), ErrStepAhead
+//		return err
+//	case found: // a re-run: re-emit byte for byte, never recompute
+//		return s.WriteOutbox(out)
+//	}
+//	snap, err := s.State() // restore the party, run the round, snapshot it
+//	return s.Advance(k, d, next, outbox)
+//
+// The first round is Create (join); the end is Finish or Abort (AbortDir
+// when the state can no longer be opened).
+//
 // A Store is not safe for concurrent use. Two processes advancing the same
 // directory at once cannot both commit (the next step file is created
 // exclusively); other concurrent use is the caller's to prevent.
