@@ -330,6 +330,9 @@ func DecryptIdentity(data []byte, passphrase func() ([]byte, error)) (*Identity,
 		}
 		return ParseIdentity(data)
 	}
+	if passphrase == nil {
+		return nil, errors.New("passphrase-encrypted, and no passphrase was given")
+	}
 	pass, err := passphrase()
 	if err != nil {
 		return nil, err

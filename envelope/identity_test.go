@@ -38,6 +38,9 @@ func TestIdentityRoundTrip(t *testing.T) {
 	if !got.Card().Equal(id.Card()) || !bytes.Equal(got.Signing, id.Signing) || got.X25519.String() != id.X25519.String() {
 		t.Fatal("identity changed in round trip")
 	}
+	if _, err := LoadIdentity(path, nil); err == nil || !strings.Contains(err.Error(), "no passphrase was given") {
+		t.Fatalf("encrypted identity without a passphrase source: %v", err)
+	}
 	_, err = LoadIdentity(path, pass("wrong"))
 	if !errors.Is(err, ErrWrongPassphrase) || !strings.Contains(err.Error(), path) {
 		t.Fatalf("wrong passphrase: got %v", err)
