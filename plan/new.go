@@ -26,6 +26,9 @@ func NewSign(key *keyshare.Public, signers []*envelope.Card, payload *Payload) (
 		return nil, err
 	}
 	p := &Plan{Protocol: Sign, Curve: key.Curve, Threshold: k.Threshold, Key: k, Payload: payload}
+	if err := p.givenHolders("signer", signers); err != nil {
+		return nil, err
+	}
 	p.Signers = p.inKeyOrder(signers)
 	if payload == nil {
 		return nil, invalid(ErrPayload, "nothing to sign")
@@ -43,6 +46,9 @@ func NewReshare(key *keyshare.Public, old, newCommittee []*envelope.Card, thresh
 		return nil, err
 	}
 	p := &Plan{Protocol: Reshare, Curve: key.Curve, Threshold: threshold, Key: k, New: clone(newCommittee)}
+	if err := p.givenHolders("old member", old); err != nil {
+		return nil, err
+	}
 	p.Old = p.inKeyOrder(old)
 	return finish(p)
 }
@@ -74,4 +80,18 @@ func (p *Plan) inKeyOrder(cards []*envelope.Card) []*envelope.Card {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return idx(out[i]) < idx(out[j]) })
 	return out
+}
+
+// givenHolders refuses a card that holds no share of the key, numbered as
+// the caller gave it (Validate sees the sorted list).
+func (p *Plan) givenHolders(what string, cards []*envelope.Card) error {
+	for i, c := range cards {
+		if c == nil || c.Validate() != nil {
+			continue // Validate names it
+		}
+		if _, ok := p.KeyParty(c.Fingerprint()); !ok {
+			return invalid(ErrNotHolder, "%s %d %q (card %s) is not a holder of key %x; only the key's own parties can take part", what, i+1, c.Name, c.FingerprintWords(), p.Key.ID)
+		}
+	}
+	return nil
 }

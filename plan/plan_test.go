@@ -135,7 +135,8 @@ func TestSignErrors(t *testing.T) {
 		is      error
 		text    string
 	}{
-		{"signer not in key", secp, testCards(t, 0, 3), dig, ErrNotHolder, `"dave" (card ` + testCard(t, 3).FingerprintWords() + ") is not a holder of key"},
+		{"signer not in key", secp, testCards(t, 0, 3), dig, ErrNotHolder, `signer 2 "dave" (card ` + testCard(t, 3).FingerprintWords() + ") is not a holder of key"},
+		{"first signer not in key", secp, testCards(t, 3, 2, 0), dig, ErrNotHolder, `signer 1 "dave"`},
 		{"too few", secp, testCards(t, 1), dig, ErrTooFew, "only 1 signer, but key"},
 		{"too few of 3", ed, testCards(t, 0, 3), msg, ErrTooFew, "needs at least 3 (3-of-4)"},
 		{"duplicate", secp, testCards(t, 1, 1), dig, ErrDuplicate, "listed twice"},

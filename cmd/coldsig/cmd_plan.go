@@ -383,7 +383,7 @@ func checkHolders(pub *keyshare.Public, keyPath string, paths []string, cards []
 		fp := c.FingerprintHex()
 		found := false
 		for _, p := range pub.Parties {
-			found = found || p.Card == fp
+			found = found || strings.EqualFold(p.Card, fp)
 		}
 		if !found {
 			return withHint(fmt.Errorf("%s: card %q (%s) is not a holder of key %s (%s)", paths[i], c.Name, c.FingerprintWords(), pub.KeyID, keyPath),
