@@ -11,6 +11,7 @@ import (
 	"math/big"
 
 	"filippo.io/age"
+	"filippo.io/age/armor"
 	"github.com/bnb-chain/tss-lib/v2/crypto"
 	ecdsakeygen "github.com/bnb-chain/tss-lib/v2/ecdsa/keygen"
 	eddsakeygen "github.com/bnb-chain/tss-lib/v2/eddsa/keygen"
@@ -466,9 +467,14 @@ func OpenShare(data []byte, ids ...age.Identity) (*Share, error) {
 const maxShareSize = 1 << 20
 
 // OpenInner decrypts share.age and returns the inner record unparsed, for
-// callers that must keep its exact bytes (backups).
+// callers that must keep its exact bytes (backups). An ASCII-armored age
+// file (a share moved as text) is accepted too.
 func OpenInner(data []byte, ids ...age.Identity) ([]byte, error) {
-	r, err := age.Decrypt(bytes.NewReader(data), ids...)
+	var src io.Reader = bytes.NewReader(data)
+	if bytes.HasPrefix(data, []byte(armor.Header)) {
+		src = armor.NewReader(src)
+	}
+	r, err := age.Decrypt(src, ids...)
 	if err != nil {
 		return nil, fmt.Errorf("decrypt key share: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"filippo.io/age"
+	"filippo.io/age/armor"
 	"github.com/bnb-chain/tss-lib/v2/tss"
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/decred/dcrd/dcrec/edwards/v2"
@@ -156,5 +157,20 @@ func TestSealOpen(t *testing.T) {
 	}
 	if _, err := SealShare(fx.Shares[2]); err == nil {
 		t.Error("SealShare without recipients succeeded")
+	}
+}
+
+func TestOpenArmored(t *testing.T) {
+	fx := loadFixture(t, CurveEd25519)
+	var buf bytes.Buffer
+	w := armor.NewWriter(&buf)
+	w.Write(fx.Sealed[0])
+	w.Close()
+	s, err := OpenShare(buf.Bytes(), fx.IDs[0].X25519)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Index != 1 {
+		t.Fatalf("party %d", s.Index)
 	}
 }
