@@ -94,8 +94,12 @@ func newTestOnlySealCommand() *cobra.Command {
 	return cmd
 }
 
+// newTestOnlyFlipCommand damages one byte of FILE: it flips the low bit,
+// or with --base64 replaces the byte by another base64 letter ('A' or 'B'),
+// so that a text field stays well-formed and only its value changes.
 func newTestOnlyFlipCommand() *cobra.Command {
-	return &cobra.Command{
+	var b64 bool
+	cmd := &cobra.Command{
 		Use:    "testonly-flip FILE OFFSET",
 		Hidden: true,
 		Args:   exactArgs(2, "FILE OFFSET"),
@@ -111,10 +115,19 @@ func newTestOnlyFlipCommand() *cobra.Command {
 			if off < 0 {
 				off += len(data)
 			}
-			data[off] ^= 0x01
+			switch {
+			case !b64:
+				data[off] ^= 0x01
+			case data[off] == 'A':
+				data[off] = 'B'
+			default:
+				data[off] = 'A'
+			}
 			return os.WriteFile(args[0], data, 0o644)
 		},
 	}
+	cmd.Flags().BoolVar(&b64, "base64", false, "")
+	return cmd
 }
 
 func TestReadPassphraseFile(t *testing.T) {
