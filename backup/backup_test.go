@@ -316,3 +316,24 @@ func TestPaperRoundTrip(t *testing.T) {
 		t.Fatalf("mislabelled paper: %v", err)
 	}
 }
+
+// TestDrillECDSA restores a real ECDSA 2-of-3 keygen share from a 3-of-5
+// backup and proves it belongs to the key; against another key it fails.
+func TestDrillECDSA(t *testing.T) {
+	tb := makeBackup(t, keyshare.CurveSecp256k1, 3, 5)
+	res, err := Restore([]File{tb.files[4], tb.files[0], tb.files[2]}, tb.ids, &CombineOptions{Owner: tb.owner.Card()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(res.Inner, tb.inner) {
+		t.Fatal("restored share differs")
+	}
+	ec := keysharetest.Load(t, keyshare.CurveSecp256k1)
+	if err := res.Share.Check(ec.Public); err != nil {
+		t.Fatalf("drill against its own key: %v", err)
+	}
+	ed := keysharetest.Load(t, keyshare.CurveEd25519)
+	if err := res.Share.Check(ed.Public); !errors.Is(err, keyshare.ErrWrongKey) {
+		t.Fatalf("drill against another key: %v", err)
+	}
+}
