@@ -5,16 +5,7 @@ import (
 	"regexp"
 	"strconv"
 
-	"google.golang.org/protobuf/proto"
-)
-
-// Protocol is what a ceremony does with a key.
-type Protocol string
-
-const (
-	Keygen  Protocol = "keygen"
-	Sign    Protocol = "sign"
-	Reshare Protocol = "reshare"
+	"github.com/coldsig/coldsig/plan"
 )
 
 // Role is a party's part in a ceremony. Keygen and signing are symmetric;
@@ -59,7 +50,7 @@ type Phase struct {
 // phases lists, per flow and role, the input phases after join. The table
 // is checked against tss-lib by TestPhaseTable, which runs every flow and
 // asserts that after each phase the party waits for exactly the next one.
-func phases(curve string, p Protocol, r Role) ([]Phase, error) {
+func phases(curve string, p plan.Protocol, r Role) ([]Phase, error) {
 	all := func(rounds ...int) []Phase {
 		out := make([]Phase, len(rounds))
 		for i, n := range rounds {
@@ -69,40 +60,53 @@ func phases(curve string, p Protocol, r Role) ([]Phase, error) {
 	}
 	ecdsa := curve == "secp256k1"
 	switch {
-	case p == Keygen && ecdsa:
+	case p == plan.Keygen && ecdsa:
 		return all(1, 2, 3), nil
-	case p == Keygen:
+	case p == plan.Keygen:
 		return all(1, 2), nil
-	case p == Sign && ecdsa:
+	case p == plan.Sign && ecdsa:
 		return all(1, 2, 3, 4, 5, 6, 7, 8, 9), nil
-	case p == Sign:
+	case p == plan.Sign:
 		return all(1, 2, 3), nil
-	case p == Reshare && r == RoleOld:
+	case p == plan.Reshare && r == RoleOld:
 		// Old members send their commitments and shares, and wait for the
 		// new committee's acknowledgements in rounds 2 and 4.
 		return []Phase{{2, FromNew}, {4, FromNew}}, nil
-	case p == Reshare && r == RoleNew && ecdsa:
+	case p == plan.Reshare && r == RoleNew && ecdsa:
 		// New members also exchange Paillier keys and proofs (round 2) and
 		// factorisation proofs (round 4) among themselves.
 		return []Phase{{1, FromOld}, {2, FromNew}, {3, FromOld}, {4, FromNew}}, nil
-	case p == Reshare && r == RoleNew:
+	case p == plan.Reshare && r == RoleNew:
 		return []Phase{{1, FromOld}, {3, FromOld}, {4, FromNew}}, nil
 	}
 	return nil, fmt.Errorf("no protocol table for %s %s (%s)", curve, p, r)
 }
 
-var roundInTypeName = regexp.MustCompile(`Round([0-9]+)Message`)
+var roundInTypeName = regexp.MustCompile(`Round([0-9]+)Message([0-9]*)$`)
 
-// messageRound is the protocol round a tss-lib message belongs to, read
-// from its protobuf type (KGRound2Message1 -> 2). The engine compares it
-// with the signed envelope header, because tss-lib files a message by its
-// type alone: a round-3 message smuggled into a round-1 envelope would
-// otherwise be stored for a round the sender never vouched for.
-func messageRound(m proto.Message) (int, error) {
-	name := string(m.ProtoReflect().Descriptor().Name())
-	sub := roundInTypeName.FindStringSubmatch(name)
+// messageKey names a tss-lib message by its protobuf type: the round it
+// belongs to (KGRound2Message1 -> 2) and its sub-message number within the
+// round (1; 0 when the round has one message type). The engine compares the
+// round with the signed envelope header, because tss-lib files a message by
+// its type alone: a round-3 message smuggled into a round-1 envelope would
+// otherwise be stored for a round the sender never vouched for. Views key
+// broadcasts by round*10+sub, since a reshare round can carry two
+// different broadcasts from one sender (to the old and to the new
+// committee).
+func messageKey(typeName string) (round, key int, err error) {
+	sub := roundInTypeName.FindStringSubmatch(typeName)
 	if sub == nil {
-		return 0, fmt.Errorf("message type %s carries no round number", name)
+		return 0, 0, fmt.Errorf("message type %s carries no round number", typeName)
 	}
-	return strconv.Atoi(sub[1])
+	round, err = strconv.Atoi(sub[1])
+	if err != nil || round < 1 || round > 9 {
+		return 0, 0, fmt.Errorf("message type %s: round out of range", typeName)
+	}
+	n := 0
+	if sub[2] != "" {
+		if n, err = strconv.Atoi(sub[2]); err != nil || n < 1 || n > 9 {
+			return 0, 0, fmt.Errorf("message type %s: sub-message out of range", typeName)
+		}
+	}
+	return round, round*10 + n, nil
 }

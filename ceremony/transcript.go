@@ -12,10 +12,11 @@ import (
 	"github.com/coldsig/coldsig/internal/textrec"
 )
 
-// Broadcast is one broadcast message as a party saw it: its round, its
-// sender's slot and the SHA-256 of its tss-lib payload.
+// Broadcast is one broadcast message as a party saw it: its message key
+// (round*10 + sub-message number, see messageKey), its sender's slot and
+// the SHA-256 of its tss-lib payload.
 type Broadcast struct {
-	Round  int
+	Round  int // message key
 	From   int
 	Digest [32]byte
 }
@@ -52,7 +53,8 @@ func (v *View) add(b Broadcast) error {
 	return nil
 }
 
-// RoundDigest is the digest of the broadcasts of one round in the view;
+// RoundDigest is the digest of the broadcasts of one protocol round in the
+// view;
 // envelopes of the next round carry it as their echo so that in symmetric
 // flows an equivocating sender is caught one round later, not only at the
 // end.
@@ -60,7 +62,7 @@ func (v View) RoundDigest(round int) [32]byte {
 	h := sha256.New()
 	h.Write([]byte("coldsig/echo/v1\x00"))
 	for _, b := range v.sorted() {
-		if b.Round == round {
+		if b.Round/10 == round {
 			writeBroadcast(h, b)
 		}
 	}
@@ -89,9 +91,9 @@ type EquivocationError struct {
 
 func (e *EquivocationError) Error() string {
 	if e.Witness != 0 {
-		return fmt.Sprintf("party %d sent different round-%d broadcasts to different parties (party %d saw another one)", e.Sender, e.Round, e.Witness)
+		return fmt.Sprintf("party %d sent different round-%d broadcasts to different parties (party %d saw another one)", e.Sender, e.Round/10, e.Witness)
 	}
-	return fmt.Sprintf("party %d sent two different round-%d broadcasts", e.Sender, e.Round)
+	return fmt.Sprintf("party %d sent two different round-%d broadcasts", e.Sender, e.Round/10)
 }
 
 // MergeViews combines every party's view, keyed by slot. Any two views that

@@ -9,8 +9,8 @@ import (
 func d(b byte) (x [32]byte) { x[0] = b; return }
 
 func TestMergeViewsAgrees(t *testing.T) {
-	a := View{{1, 1, d(1)}, {1, 2, d(2)}, {1, 3, d(3)}}
-	b := View{{1, 3, d(3)}, {1, 1, d(1)}, {1, 2, d(2)}}
+	a := View{{10, 1, d(1)}, {10, 2, d(2)}, {10, 3, d(3)}}
+	b := View{{10, 3, d(3)}, {10, 1, d(1)}, {10, 2, d(2)}}
 	u, err := MergeViews(map[int]View{1: a, 2: b})
 	if err != nil {
 		t.Fatal(err)
@@ -22,17 +22,17 @@ func TestMergeViewsAgrees(t *testing.T) {
 	if a.RoundDigest(1) != b.RoundDigest(1) {
 		t.Fatal("round digest depends on order")
 	}
-	if a.RoundDigest(1) == (View{{1, 1, d(1)}}).RoundDigest(1) {
+	if a.RoundDigest(1) == (View{{10, 1, d(1)}}).RoundDigest(1) {
 		t.Fatal("round digest ignores entries")
 	}
 }
 
 func TestMergeViewsCatchesEquivocation(t *testing.T) {
-	a := View{{2, 3, d(3)}}
-	b := View{{2, 3, d(4)}}
+	a := View{{22, 3, d(3)}}
+	b := View{{22, 3, d(4)}}
 	_, err := MergeViews(map[int]View{1: a, 2: b})
 	var eq *EquivocationError
-	if !errors.As(err, &eq) || eq.Sender != 3 || eq.Round != 2 || eq.Witness != 2 {
+	if !errors.As(err, &eq) || eq.Sender != 3 || eq.Round != 22 || eq.Witness != 2 {
 		t.Fatalf("got %v", err)
 	}
 	if !strings.Contains(err.Error(), "party 3 sent different round-2 broadcasts") {

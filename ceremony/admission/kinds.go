@@ -124,3 +124,13 @@ func kindOf(flow Flow, content tss.MessageContent) (kind, bool) {
 	}
 	return kind{}, false
 }
+
+// IsBroadcast reports whether tss-lib expects content as a broadcast in
+// flow. A transport that cannot carry the broadcast flag itself (coldsig
+// sends reshare messages per recipient) takes it from here, so the flag a
+// receiver passes to tss-lib is fixed by the message type, never chosen by
+// the sender.
+func IsBroadcast(flow Flow, content tss.MessageContent) (broadcast, known bool) {
+	k, ok := kindOf(flow, content)
+	return k.broadcast, ok
+}

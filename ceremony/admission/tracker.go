@@ -50,3 +50,34 @@ func (t *Tracker) paillierNOf(from *tss.PartyID) (*big.Int, error) {
 	}
 	return n, nil
 }
+
+// Moduli returns the recorded round-1 Paillier moduli by sender index (nil
+// where none was recorded yet), so a caller that runs one round per process
+// can keep them in its own authenticated state instead of re-reading the
+// 134 KB round-1 messages.
+func (t *Tracker) Moduli() []*big.Int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]*big.Int, len(t.paillierN))
+	for i, n := range t.paillierN {
+		if n != nil {
+			out[i] = new(big.Int).Set(n)
+		}
+	}
+	return out
+}
+
+// TrackerFrom rebuilds a Tracker from Moduli's output. The values must come
+// from the caller's own authenticated state: they are trusted as recorded.
+func TrackerFrom(partyCount int, moduli []*big.Int) (*Tracker, error) {
+	if len(moduli) != 0 && len(moduli) != partyCount {
+		return nil, fmt.Errorf("%w: %d recorded moduli for %d parties", ErrParams, len(moduli), partyCount)
+	}
+	t := NewTracker(partyCount)
+	for i, n := range moduli {
+		if n != nil {
+			t.paillierN[i] = new(big.Int).Set(n)
+		}
+	}
+	return t, nil
+}

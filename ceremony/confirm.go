@@ -1,0 +1,297 @@
+package ceremony
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"filippo.io/age"
+	ecdsakeygen "github.com/bnb-chain/tss-lib/v2/ecdsa/keygen"
+	eddsakeygen "github.com/bnb-chain/tss-lib/v2/eddsa/keygen"
+
+	"github.com/coldsig/coldsig/ceremony/statestore"
+	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/internal/textrec"
+	"github.com/coldsig/coldsig/keyshare"
+	"github.com/coldsig/coldsig/plan"
+)
+
+// confirmMagic starts the payload of a confirmation envelope.
+const confirmMagic = "coldsig/confirm/v1"
+
+// pending stores tss-lib's result in the state, unreleased, and the digest
+// of its public part that every party must confirm.
+func (s *session) pending(st *partyState, res *tssResult) error {
+	var err error
+	switch {
+	case res.sig != nil:
+		st.Result = append(append([]byte{}, res.sig.R...), res.sig.S...)
+		if len(res.sig.R) != 32 || len(res.sig.S) != 32 {
+			return errors.New("tss-lib returned a malformed signature")
+		}
+		// Build (and independently verify) the signature now, so that a bad
+		// signature is caught before anyone confirms.
+		if _, err := buildSignature(s.plan, res.sig.R, res.sig.S, s.plan.Session, [32]byte{}); err != nil {
+			return err
+		}
+		st.ResultDigest = sha256.Sum256(st.Result)
+		return nil
+	case res.ecdsaKey != nil:
+		var pub []byte
+		if s.role != RoleOld {
+			if pub, err = keyshare.PublicFromECDSA(res.ecdsaKey); err != nil {
+				return err
+			}
+			if st.Result, err = json.Marshal(res.ecdsaKey); err != nil {
+				return err
+			}
+		}
+		return s.setKeyDigest(st, pub)
+	case res.eddsaKey != nil:
+		var pub []byte
+		if s.role != RoleOld {
+			if pub, err = keyshare.PublicFromEdDSA(res.eddsaKey); err != nil {
+				return err
+			}
+			if st.Result, err = json.Marshal(res.eddsaKey); err != nil {
+				return err
+			}
+		}
+		return s.setKeyDigest(st, pub)
+	}
+	return errors.New("tss-lib finished without a result")
+}
+
+// setKeyDigest records the public key every party must confirm. Old
+// members of a reshare hold no new share; they confirm the key they
+// started from, and a new committee reporting another key is caught.
+func (s *session) setKeyDigest(st *partyState, pub []byte) error {
+	if s.plan.Protocol == plan.Reshare {
+		if s.role == RoleOld {
+			pub = s.plan.Key.PublicKey
+		} else if !bytes.Equal(pub, s.plan.Key.PublicKey) {
+			return fmt.Errorf("resharing produced public key %x, not the key's %x", pub, s.plan.Key.PublicKey)
+		}
+	}
+	st.ResultDigest = sha256.Sum256(pub)
+	return nil
+}
+
+// confirmation is this party's confirmation envelope: the digest of its
+// result's public part and its full view of the broadcasts, to everyone.
+func (s *session) confirmation(st *partyState) (outFile, error) {
+	w := textrec.NewWriter(confirmMagic)
+	w.Hex("result", st.ResultDigest[:])
+	if len(st.View) > 0 {
+		w.String("view", encodeView(st.View))
+	}
+	payload, err := w.Bytes()
+	if err != nil {
+		return outFile{}, err
+	}
+	var rcpts []age.Recipient
+	for _, slot := range s.roster.committee(FromAll, s.me) {
+		rcpts = append(rcpts, s.roster.cards[slot-1].Recipient)
+	}
+	return s.sealOne(st, s.confirmRound(), envelope.ToAll, [32]byte{}, payload, rcpts)
+}
+
+func parseConfirmation(data []byte) ([32]byte, View, error) {
+	var d [32]byte
+	rec, err := textrec.Parse(data, confirmMagic)
+	if err != nil {
+		return d, nil, err
+	}
+	r := rec.Reader()
+	copy(d[:], r.Hex("result", 32))
+	var v View
+	if r.Peek() == "view" {
+		f := r.Field("view")
+		if v, err = parseView(f.Value); err != nil {
+			r.Fail(f, "view: %v", err)
+		}
+	}
+	return d, v, r.Done()
+}
+
+// confirm is the last step: every party's confirmation must be present and
+// agree on the result and on every broadcast. Only then is the result
+// released and the state destroyed.
+func (s *session) confirm(store *statestore.Store, st *partyState, inbox []string) (*Report, error) {
+	round := s.confirmRound()
+	envs, err := s.collect(inbox, round, st, store)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkConsumed(inbox, st, store); err != nil {
+		return nil, err
+	}
+	have := map[int]*envelope.Envelope{}
+	for _, e := range envs {
+		if e.Header.To != envelope.ToAll {
+			return nil, s.abortOn(store, &culpritError{slot: e.Header.From, reason: "sent a confirmation to one party only"})
+		}
+		have[e.Header.From] = e
+	}
+	var missing []int
+	for _, slot := range s.roster.committee(FromAll, s.me) {
+		if have[slot] == nil {
+			missing = append(missing, slot)
+		}
+	}
+	if len(missing) > 0 {
+		if err := s.reemit(store, st); err != nil {
+			return nil, err
+		}
+		we := &WaitingError{Round: 0}
+		for _, slot := range missing {
+			we.Missing = append(we.Missing, s.party(slot))
+		}
+		return nil, we
+	}
+	views := map[int]View{s.me: st.View}
+	for slot, e := range have {
+		d, v, err := parseConfirmation(e.Payload)
+		if err != nil {
+			return nil, s.abortOn(store, &culpritError{slot: slot, reason: "sent a malformed confirmation: " + err.Error()})
+		}
+		if d != st.ResultDigest {
+			return nil, s.abortOn(store, &culpritError{slot: slot, reason: "reports a different result than ours (public key or signature differs)"})
+		}
+		views[slot] = v
+	}
+	union, err := MergeViews(views)
+	if err != nil {
+		var eq *EquivocationError
+		if errors.As(err, &eq) {
+			return nil, s.abortOn(store, &culpritError{slot: eq.Sender, reason: fmt.Sprintf("sent different round-%d broadcasts to different parties (seen by %s)", eq.Round/10, s.party(eq.Witness))})
+		}
+		return nil, err
+	}
+	transcript := TranscriptDigest(s.plan.Session, s.plan.Fingerprint(), union)
+	log, _ := s.readLog()
+	for _, e := range envs {
+		log.Append(fmt.Sprintf("accepted confirmation from party %d digest %x", e.Header.From, e.Digest))
+	}
+	log.Append(fmt.Sprintf("transcript %x", transcript))
+	files, err := s.results(st, transcript, log.Head())
+	if err != nil {
+		return nil, err
+	}
+	if err := store.Finish(files); err != nil {
+		return nil, err
+	}
+	clear(st.Result)
+	if err := s.writeMeta(log, st.Phase); err != nil {
+		return nil, err
+	}
+	rep := s.report(store, nil, false)
+	rep.Finished = true
+	rep.Transcript = transcript
+	for _, f := range files {
+		rep.Results = append(rep.Results, filepath.Join(s.dir, "result", f.Name))
+	}
+	return rep, nil
+}
+
+// results builds the files released when the ceremony is confirmed.
+func (s *session) results(st *partyState, transcript, logHead [32]byte) ([]statestore.File, error) {
+	p := s.plan
+	var files []statestore.File
+	receipt := textrec.NewWriter("coldsig/receipt/v1")
+	receipt.Hex("session", p.Session[:])
+	receipt.Hex("plan", func() []byte { f := p.Fingerprint(); return f[:] }())
+	receipt.Hex("transcript", transcript[:])
+	receipt.String("transcript-words", envelope.DigestWords(transcript))
+	receipt.Hex("log-head", logHead[:])
+	rb, err := receipt.Bytes()
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, statestore.File{Name: "transcript.txt", Data: rb})
+
+	if p.Protocol == plan.Sign {
+		sf, err := buildSignature(p, st.Result[:32], st.Result[32:], p.Session, transcript)
+		if err != nil {
+			return nil, err
+		}
+		b, err := sf.Marshal()
+		if err != nil {
+			return nil, err
+		}
+		return append(files, statestore.File{Name: "signature.json", Data: b}), nil
+	}
+
+	// keygen or reshare: public.json for the (new) committee.
+	committee, ids := p.Parties, s.roster.old
+	if p.Protocol == plan.Reshare {
+		committee, ids = p.New, s.roster.new
+	}
+	var pubKey []byte
+	if p.Protocol == plan.Reshare {
+		pubKey = p.Key.PublicKey
+	}
+	var share *keyshare.Share
+	if len(st.Result) > 0 && p.Protocol != plan.Sign {
+		share = &keyshare.Share{
+			Curve: p.Curve, Session: hex.EncodeToString(p.Session[:]),
+			Index: s.me - (len(s.roster.ids) - len(committee)), Name: s.id.Name,
+			Card: s.id.Card().FingerprintHex(), Threshold: p.Threshold, Parties: len(committee),
+		}
+		switch p.Curve {
+		case keyshare.CurveSecp256k1:
+			var d ecdsakeygen.LocalPartySaveData
+			if err := json.Unmarshal(st.Result, &d); err != nil {
+				return nil, err
+			}
+			share.ECDSA = &d
+			pubKey, err = keyshare.PublicFromECDSA(&d)
+		default:
+			var d eddsakeygen.LocalPartySaveData
+			if err := json.Unmarshal(st.Result, &d); err != nil {
+				return nil, err
+			}
+			share.EdDSA = &d
+			pubKey, err = keyshare.PublicFromEdDSA(&d)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	pub := &keyshare.Public{
+		Format: keyshare.PublicFormat, Curve: p.Curve, Threshold: p.Threshold,
+		PublicKey: hex.EncodeToString(pubKey), KeyID: keyshare.KeyID(p.Curve, pubKey),
+		Session: hex.EncodeToString(p.Session[:]), Transcript: hex.EncodeToString(transcript[:]),
+	}
+	if p.Curve == keyshare.CurveSecp256k1 {
+		if pub.EthAddress, err = keyshare.EthAddress(pubKey); err != nil {
+			return nil, err
+		}
+	}
+	for i, c := range committee {
+		pub.Parties = append(pub.Parties, keyshare.Party{
+			Index: i + 1, Name: c.Name, Card: c.FingerprintHex(), ShareKey: hex.EncodeToString(ids[i].KeyInt().Bytes()),
+		})
+	}
+	pb, err := pub.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, statestore.File{Name: "public.json", Data: pb})
+	if share != nil {
+		share.KeyID, share.PublicKey = pub.KeyID, pub.PublicKey
+		if err := share.Check(pub); err != nil {
+			return nil, fmt.Errorf("refusing to release a share that does not match the key: %w", err)
+		}
+		sealed, err := keyshare.SealShare(share, s.id.X25519.Recipient())
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, statestore.File{Name: "share.age", Data: sealed})
+	}
+	return files, nil
+}

@@ -1,0 +1,359 @@
+package ceremony
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"filippo.io/age"
+	"github.com/bnb-chain/tss-lib/v2/tss"
+
+	"github.com/coldsig/coldsig/ceremony/admission"
+	"github.com/coldsig/coldsig/ceremony/tssparty"
+	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/plan"
+)
+
+// Options are common to every operation.
+type Options struct {
+	// WorkDir holds this party's state for one ceremony.
+	WorkDir string
+	// Identity is the party's decrypted identity.
+	Identity *envelope.Identity
+	// Observe receives progress events; may be nil.
+	Observe Observer
+}
+
+// WaitingError means the inbox lacks envelopes this party needs; nothing
+// was changed. It is not a failure: copy the missing envelopes and retry.
+type WaitingError struct {
+	Round   int
+	Missing []Party
+}
+
+// Party names a session party.
+type Party struct {
+	Slot int
+	Name string
+}
+
+func (p Party) String() string { return fmt.Sprintf("%s (party %d)", p.Name, p.Slot) }
+
+func (e *WaitingError) Error() string {
+	var names []string
+	for _, p := range e.Missing {
+		names = append(names, p.String())
+	}
+	what := fmt.Sprintf("round %d", e.Round)
+	if e.Round == 0 {
+		what = "confirmation"
+	}
+	return fmt.Sprintf("waiting for %s envelopes from %s", what, strings.Join(names, ", "))
+}
+
+// AbortedError means the session is aborted: a party misbehaved or the
+// officer aborted it. The state is destroyed; a retry needs a new plan.
+type AbortedError struct {
+	Reason  string
+	Culprit *Party
+}
+
+func (e *AbortedError) Error() string {
+	if e.Culprit != nil {
+		return fmt.Sprintf("session aborted: %s; culprit: %s", e.Reason, e.Culprit)
+	}
+	return "session aborted: " + e.Reason
+}
+
+// ErrEnded means the work dir's ceremony already finished or was aborted.
+var ErrEnded = errors.New("ceremony already ended")
+
+// session is everything an operation knows about the work dir's ceremony.
+type session struct {
+	dir    string
+	plan   *plan.Plan
+	roster *roster
+	me     int
+	role   Role
+	flow   string
+	phases []Phase
+	id     *envelope.Identity
+	obs    Observer
+}
+
+// confirmRound is the header round of confirmation envelopes: one past the
+// last input round of the flow (the same for both committees of a
+// reshare).
+func (s *session) confirmRound() int {
+	return s.phases[len(s.phases)-1].Round + 1
+}
+
+func (s *session) party(slot int) Party {
+	return Party{Slot: slot, Name: s.roster.cards[slot-1].Name}
+}
+
+func newSession(dir string, p *plan.Plan, id *envelope.Identity, committee Role, obs Observer) (*session, error) {
+	r, err := newRoster(p)
+	if err != nil {
+		return nil, err
+	}
+	fp := id.Card().Fingerprint()
+	slots := p.Slots(fp)
+	var me int
+	switch {
+	case len(slots) == 0:
+		return nil, fmt.Errorf("%w: %s (card %s) is not a party of this plan", ErrNotInPlan, id.Name, envelope.DigestWords(fp))
+	case len(slots) == 1:
+		me = slots[0]
+		if committee != RoleMember && r.role(me) != committee {
+			return nil, fmt.Errorf("%w: %s is only in the %s of this plan", ErrNotInPlan, id.Name, r.role(me))
+		}
+	default:
+		// A continuing member of a resharing has a slot in each committee
+		// and runs each in its own work dir.
+		for _, s := range slots {
+			if r.role(s) == committee {
+				me = s
+			}
+		}
+		if me == 0 {
+			return nil, fmt.Errorf("%w: %s is in both committees of this reshare; say which one this work dir is for", ErrCommittee, id.Name)
+		}
+	}
+	role := r.role(me)
+	ph, err := phases(p.Curve, p.Protocol, role)
+	if err != nil {
+		return nil, err
+	}
+	return &session{
+		dir: dir, plan: p, roster: r, me: me, role: role,
+		flow: flowName(p.Curve, p.Protocol), phases: ph, id: id, obs: obs,
+	}, nil
+}
+
+// Errors callers branch on.
+var (
+	ErrNotInPlan  = errors.New("not in plan")
+	ErrCommittee  = errors.New("committee not chosen")
+	ErrWrongShare = errors.New("wrong key share")
+)
+
+// inboundDigest names a set of inbound envelopes independently of their
+// order and file names: SHA-256 over the sorted envelope digests.
+func inboundDigest(envs []*envelope.Envelope) [32]byte {
+	ds := make([][32]byte, len(envs))
+	for i, e := range envs {
+		ds[i] = e.Digest
+	}
+	sort.Slice(ds, func(i, j int) bool { return string(ds[i][:]) < string(ds[j][:]) })
+	h := sha256.New()
+	h.Write([]byte("coldsig/inbound/v1\x00"))
+	for _, d := range ds {
+		h.Write(d[:])
+	}
+	var out [32]byte
+	copy(out[:], h.Sum(nil))
+	return out
+}
+
+// outFile is an outbound envelope before it is committed.
+type outFile struct {
+	Name string
+	Data []byte
+}
+
+// seal wraps every tss-lib message emitted by a round into envelopes.
+// Broadcasts become one envelope encrypted to all their recipients; p2p
+// messages one envelope each.
+func (s *session) seal(st *partyState, msgs []tss.Message) ([]outFile, error) {
+	var out []outFile
+	for _, m := range msgs {
+		wire, routing, err := m.WireBytes()
+		if err != nil {
+			return nil, fmt.Errorf("encode tss-lib message: %w", err)
+		}
+		round, key, err := messageKey(m.Type())
+		if err != nil {
+			return nil, err
+		}
+		to, err := s.roster.recipients(s.me, m)
+		if err != nil {
+			return nil, err
+		}
+		if len(to) == 0 {
+			continue
+		}
+		echo := s.echoFor(st, round)
+		if routing.IsBroadcast {
+			if err := st.View.add(Broadcast{Round: key, From: s.me, Digest: sha256.Sum256(wire)}); err != nil {
+				return nil, err
+			}
+		}
+		// Keygen and signing broadcasts go to everyone as one envelope. A
+		// reshare sends every message per recipient: a member of both
+		// committees has one identity but two slots, and a round can carry
+		// different broadcasts for the two committees.
+		if routing.IsBroadcast && s.plan.Protocol != plan.Reshare {
+			var rcpts []age.Recipient
+			for _, slot := range to {
+				rcpts = append(rcpts, s.roster.cards[slot-1].Recipient)
+			}
+			f, err := s.sealOne(st, round, envelope.ToAll, echo, wire, rcpts)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, f)
+			continue
+		}
+		for _, slot := range to {
+			f, err := s.sealOne(st, round, slot, echo, wire, []age.Recipient{s.roster.cards[slot-1].Recipient})
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+func (s *session) sealOne(st *partyState, round, to int, echo [32]byte, payload []byte, rcpts []age.Recipient) (outFile, error) {
+	st.Seq++
+	h := envelope.Header{
+		Session: s.plan.Session, Protocol: s.flow, Round: round,
+		From: s.me, To: to, Seq: st.Seq, Echo: echo,
+	}
+	data, err := envelope.Seal(h, payload, s.id, rcpts)
+	if err != nil {
+		return outFile{}, err
+	}
+	return outFile{Name: envelope.FileName(h), Data: data}, nil
+}
+
+// echoFor is the echo a round's envelopes carry: the digest of the previous
+// round's broadcasts as this party saw them. Only symmetric flows (where
+// every party sees the same broadcasts) check it; resharing committees see
+// different sets and rely on the confirmation exchange.
+func (s *session) echoFor(st *partyState, round int) [32]byte {
+	if s.plan.Protocol == plan.Reshare || round <= 1 {
+		return [32]byte{}
+	}
+	return st.View.RoundDigest(round - 1)
+}
+
+var roundInString = regexp.MustCompile(`round: ([0-9]+)`)
+
+// tssRound reads the round a tss-lib party is in. tss-lib v2.0.2 exposes it
+// only through String(); the pinned version (and the snapshot schema
+// check) keep this stable, and a change fails loudly here.
+func tssRound(p tss.Party) (int, error) {
+	m := roundInString.FindStringSubmatch(p.String())
+	if m == nil {
+		return 0, fmt.Errorf("internal: cannot read the round of tss-lib party %q", p.String())
+	}
+	return strconv.Atoi(m[1])
+}
+
+// feed checks and delivers one phase's envelopes to the party. Any check
+// failure names the sender, who is then the culprit.
+func (s *session) feed(ctx context.Context, lp *liveParty, st *partyState, ph Phase, envs []*envelope.Envelope, tr *admission.Tracker) error {
+	expected := map[int]bool{}
+	for _, slot := range s.roster.committee(ph.From, s.me) {
+		expected[slot] = true
+	}
+	for _, e := range envs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		from := e.Header.From
+		if !expected[from] {
+			return &culpritError{slot: from, reason: fmt.Sprintf("sent a round-%d message but is not expected to send in this round", ph.Round)}
+		}
+		sender := s.roster.ids[from-1]
+		msg, err := tss.ParseWireMessage(e.Payload, sender, e.Header.To == envelope.ToAll)
+		if err != nil {
+			return &culpritError{slot: from, reason: fmt.Sprintf("round-%d payload is not a tss-lib message: %v", ph.Round, err)}
+		}
+		r, key, err := messageKey(msg.Type())
+		if err != nil || r != e.Header.Round {
+			return &culpritError{slot: from, reason: fmt.Sprintf("envelope says round %d but carries %s", e.Header.Round, msg.Type())}
+		}
+		// The broadcast flag tss-lib gets is fixed by the message type. In
+		// keygen and signing the envelope's addressing must agree with it;
+		// reshares address every message to one recipient.
+		isBroadcast, known := admission.IsBroadcast(s.flowAdmission(), msg.Content())
+		if !known {
+			return &culpritError{slot: from, reason: fmt.Sprintf("sent %s, which is not a message of %s", msg.Type(), s.flow)}
+		}
+		if s.plan.Protocol != plan.Reshare && isBroadcast != (e.Header.To == envelope.ToAll) {
+			return &culpritError{slot: from, reason: fmt.Sprintf("sent %s %s, but it is a %s message", msg.Type(), map[bool]string{true: "to everyone", false: "to one party"}[e.Header.To == envelope.ToAll], kind(isBroadcast))}
+		}
+		if s.plan.Protocol == plan.Reshare && e.Header.To == envelope.ToAll {
+			return &culpritError{slot: from, reason: "sent a reshare message to everyone; reshare messages are addressed per recipient"}
+		}
+		if echo := s.echoFor(st, r); echo != e.Header.Echo {
+			// The echo says only that the two views differ, not whose
+			// broadcast was forked; the culprit is found by comparing the
+			// per-sender digests of the views, which the abort record asks
+			// the officers to do.
+			return &equivocationAbort{round: r - 1, witness: from}
+		}
+		if err := admission.Check(s.admissionParams(st, tr), e.Payload, sender, isBroadcast); err != nil {
+			var rej *admission.RejectedError
+			if !errors.As(err, &rej) {
+				return err
+			}
+			return &culpritError{slot: from, reason: err.Error()}
+		}
+		if isBroadcast {
+			if err := st.View.add(Broadcast{Round: key, From: from, Digest: sha256.Sum256(e.Payload)}); err != nil {
+				return &culpritError{slot: from, reason: err.Error()}
+			}
+		}
+		s.obs.emit(Event{Kind: EventAccepted, Round: r, Slot: from, Detail: fmt.Sprintf("round %d %s from %s", r, kind(isBroadcast), s.party(from))})
+		if err := lp.feedOne(sender, e.Payload, isBroadcast); err != nil {
+			return s.blame(err)
+		}
+	}
+	return nil
+}
+
+func kind(broadcast bool) string {
+	if broadcast {
+		return "broadcast"
+	}
+	return "message"
+}
+
+// equivocationAbort: a party saw different broadcasts than we did.
+type equivocationAbort struct{ round, witness int }
+
+func (e *equivocationAbort) Error() string {
+	return fmt.Sprintf("party %d saw different round-%d broadcasts than this party did: someone equivocated (sent different broadcasts to different parties)", e.witness, e.round)
+}
+
+// culpritError is a protocol violation attributable to one signed sender.
+type culpritError struct {
+	slot   int
+	reason string
+}
+
+func (e *culpritError) Error() string { return fmt.Sprintf("party %d %s", e.slot, e.reason) }
+
+// blame turns a tss-lib error into a culprit error when tss-lib names one.
+func (s *session) blame(err error) error {
+	var pe *tssparty.ProtocolError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	for _, c := range pe.Culprits {
+		if slot, ok := s.roster.slotOf(c); ok {
+			return &culpritError{slot: slot, reason: "was blamed by tss-lib: " + pe.Err.Cause().Error()}
+		}
+	}
+	return fmt.Errorf("tss-lib: %w", pe.Err.Cause())
+}

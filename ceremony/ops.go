@@ -1,0 +1,632 @@
+package ceremony
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"sort"
+
+	ecdsakeygen "github.com/bnb-chain/tss-lib/v2/ecdsa/keygen"
+	"github.com/bnb-chain/tss-lib/v2/tss"
+
+	"github.com/coldsig/coldsig/ceremony/admission"
+	"github.com/coldsig/coldsig/ceremony/statestore"
+	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/internal/atomicfile"
+	"github.com/coldsig/coldsig/keyshare"
+	"github.com/coldsig/coldsig/plan"
+)
+
+// Files the engine keeps in a work dir besides the state store's
+// (session.txt, state/, outbox/, result/). None of them is secret.
+const (
+	planFile     = "plan.txt"
+	progressFile = "progress.txt"
+	logFile      = "log.txt"
+)
+
+// JoinOptions are the inputs of Join.
+type JoinOptions struct {
+	Options
+	Plan *plan.Plan
+	// PreParams are required for ECDSA keygen and for a new member of an
+	// ECDSA reshare. They are single use: the caller deletes its copy once
+	// Join succeeds.
+	PreParams *ecdsakeygen.LocalPreParams
+	// Share is required to sign and for an old member of a reshare.
+	Share *keyshare.Share
+	// Committee chooses the committee of a party that is in both committees
+	// of a reshare (each runs in its own work dir). RoleMember otherwise.
+	Committee Role
+}
+
+// Report says what an operation did and what comes next.
+type Report struct {
+	Session [32]byte
+	Me      Party
+	Role    Role
+	// Step is the committed step after the operation.
+	Step uint64
+	// Outbox lists the envelope files this party must hand on now.
+	Outbox []string
+	// Replayed is set when the step had already been taken with the same
+	// inputs and its stored envelopes were emitted again unchanged.
+	Replayed bool
+	// Next is the round whose envelopes the party needs next (0 when it
+	// waits for confirmations or has finished).
+	Next int
+	// NextFrom lists who sends them.
+	NextFrom []Party
+	// Finished is set when the result was written.
+	Finished bool
+	// Results lists the result files.
+	Results []string
+	// Transcript is the transcript digest (finished ceremonies).
+	Transcript [32]byte
+}
+
+func (s *session) binding() statestore.Binding {
+	return statestore.Binding{Session: s.plan.Session, Party: s.me, Protocol: s.flow}
+}
+
+func (s *session) keys() (statestore.Keys, error) { return statestore.NewKeys(s.id.X25519) }
+
+// Join checks the plan and the inputs, creates this party's state and runs
+// its first round. On any error nothing is committed.
+func Join(ctx context.Context, o JoinOptions) (*Report, error) {
+	if o.Plan == nil || o.Identity == nil || o.WorkDir == "" {
+		return nil, errors.New("join needs a plan, an identity and a work directory")
+	}
+	s, err := newSession(o.WorkDir, o.Plan, o.Identity, o.Committee, o.Observe)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkInputs(o.PreParams, o.Share); err != nil {
+		return nil, err
+	}
+	planBytes, err := o.Plan.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	// Refuse early (before any secret is computed) if this work dir is
+	// already in use; the state store re-checks atomically.
+	keys, err := s.keys()
+	if err != nil {
+		return nil, err
+	}
+	if st, err := statestore.ReadStatus(o.WorkDir); err == nil {
+		if st.Binding.Session != o.Plan.Session {
+			return nil, fmt.Errorf("%s: work directory belongs to another session (%x); use a new directory", o.WorkDir, st.Binding.Session[:4])
+		}
+		if st.Binding != s.binding() {
+			return nil, fmt.Errorf("%s: %w (as party %d)", o.WorkDir, statestore.ErrJoined, st.Binding.Party)
+		}
+		if st.Ended() {
+			return nil, fmt.Errorf("%s: %w", o.WorkDir, statestore.ErrEnded)
+		}
+		if st.Step > 1 {
+			return nil, fmt.Errorf("%s: %w and is past round 1; use 'coldsig step'", o.WorkDir, statestore.ErrJoined)
+		}
+		if st.Step == 1 {
+			return s.rejoin(keys)
+		}
+	}
+	s.obs.emit(Event{Kind: EventComputing, Round: 1, Detail: "starting round 1"})
+	lp, err := s.newParty(startInputs{preParams: o.PreParams, share: o.Share})
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := lp.start()
+	if err != nil {
+		return nil, err
+	}
+	st := &partyState{}
+	if s.flowAdmission() == admission.ECDSASigning {
+		st.PaillierN = paillierModuli(o.Share, s.roster.old)
+	}
+	files, err := s.seal(st, msgs)
+	if err != nil {
+		return nil, err
+	}
+	if st.Snapshot, err = lp.snapshot(); err != nil {
+		return nil, err
+	}
+	data, err := st.marshal()
+	if err != nil {
+		return nil, err
+	}
+	if err := atomicfile.MkdirPrivate(o.WorkDir); err != nil {
+		return nil, err
+	}
+	if err := writeIfAbsentOrSame(filepath.Join(o.WorkDir, planFile), planBytes); err != nil {
+		return nil, err
+	}
+	store, err := statestore.Create(o.WorkDir, s.binding(), keys, data, [32]byte{}, toStoreFiles(files))
+	if err != nil {
+		return nil, err
+	}
+	log := &Log{}
+	log.Append(fmt.Sprintf("joined session %x plan %x as party %d (%s)", s.plan.Session, s.plan.Fingerprint(), s.me, s.role))
+	s.logSent(log, files)
+	if err := s.writeMeta(log, 0); err != nil {
+		return nil, err
+	}
+	return s.report(store, files, false), nil
+}
+
+// rejoin answers a repeated join of a party still at step 1: the stored
+// round-1 envelopes are written again, unchanged; nothing is recomputed.
+func (s *session) rejoin(keys statestore.Keys) (*Report, error) {
+	store, err := statestore.Open(s.dir, s.binding(), keys)
+	if err != nil {
+		return nil, err
+	}
+	files, found, err := store.Lookup(0, [32]byte{})
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, fmt.Errorf("%s: %w", s.dir, statestore.ErrJoined)
+	}
+	if err := store.WriteOutbox(files); err != nil {
+		return nil, err
+	}
+	out := make([]outFile, len(files))
+	for i, f := range files {
+		out[i] = outFile{Name: f.Name, Data: f.Data}
+	}
+	return s.report(store, out, true), nil
+}
+
+func (s *session) flowAdmission() admission.Flow {
+	ecdsa := s.plan.Curve == keyshare.CurveSecp256k1
+	switch {
+	case s.plan.Protocol == plan.Keygen && ecdsa:
+		return admission.ECDSAKeygen
+	case s.plan.Protocol == plan.Keygen:
+		return admission.EdDSAKeygen
+	case s.plan.Protocol == plan.Sign && ecdsa:
+		return admission.ECDSASigning
+	case s.plan.Protocol == plan.Sign:
+		return admission.EdDSASigning
+	case ecdsa:
+		return admission.ECDSAResharing
+	}
+	return admission.EdDSAResharing
+}
+
+// checkInputs verifies the share and pre-params against the plan before
+// anything secret is computed.
+func (s *session) checkInputs(pp *ecdsakeygen.LocalPreParams, sh *keyshare.Share) error {
+	p := s.plan
+	needShare := p.Protocol == plan.Sign || (p.Protocol == plan.Reshare && s.role == RoleOld)
+	needPre := p.Curve == keyshare.CurveSecp256k1 && (p.Protocol == plan.Keygen || (p.Protocol == plan.Reshare && s.role == RoleNew))
+	switch {
+	case needShare && sh == nil:
+		return fmt.Errorf("%w: this %s needs your key share (--share)", ErrWrongShare, p.Protocol)
+	case !needShare && sh != nil:
+		return fmt.Errorf("%w: this %s takes no key share", ErrWrongShare, p.Protocol)
+	case needPre && pp == nil:
+		return errors.New("this ceremony needs pre-parameters (--preparams); generate them ahead with 'coldsig preparams'")
+	case !needPre && pp != nil:
+		return errors.New("this ceremony takes no pre-parameters")
+	}
+	if sh != nil {
+		kp, ok := p.KeyParty(s.id.Card().Fingerprint())
+		if !ok {
+			return fmt.Errorf("%w: you hold no share of key %x", ErrWrongShare, p.Key.ID)
+		}
+		switch {
+		case sh.KeyID != hex.EncodeToString(p.Key.ID[:]):
+			return fmt.Errorf("%w: the share is for key %s, the plan for key %x", ErrWrongShare, sh.KeyID, p.Key.ID)
+		case sh.Session != hex.EncodeToString(p.Key.Session[:]):
+			return fmt.Errorf("%w: the share is from committee session %s, the plan uses session %x (a reshare replaced one of them)", ErrWrongShare, sh.Session, p.Key.Session)
+		case sh.Card != hex.EncodeToString(kp.Card[:]) || sh.Index != kp.Index:
+			return fmt.Errorf("%w: the share belongs to party %d (%s), not to you", ErrWrongShare, sh.Index, sh.Name)
+		case sh.Curve != p.Curve:
+			return fmt.Errorf("%w: the share is %s, the plan %s", ErrWrongShare, sh.Curve, p.Curve)
+		}
+	}
+	return nil
+}
+
+func paillierModuli(sh *keyshare.Share, signers tss.SortedPartyIDs) []*big.Int {
+	sub := ecdsakeygen.BuildLocalSaveDataSubset(*sh.ECDSA, signers)
+	out := make([]*big.Int, len(sub.PaillierPKs))
+	for i, pk := range sub.PaillierPKs {
+		out[i] = pk.N
+	}
+	return out
+}
+
+func toStoreFiles(files []outFile) []statestore.File {
+	out := make([]statestore.File, len(files))
+	for i, f := range files {
+		out[i] = statestore.File{Name: f.Name, Data: f.Data}
+	}
+	return out
+}
+
+func writeIfAbsentOrSame(path string, data []byte) error {
+	old, err := os.ReadFile(path)
+	if err == nil {
+		if !bytes.Equal(old, data) {
+			return fmt.Errorf("%s: this work directory belongs to another plan; use a new directory", path)
+		}
+		return nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return atomicfile.Create(path, data, 0o600)
+}
+
+// StepOptions are the inputs of Step.
+type StepOptions struct {
+	Options
+	// Inbox lists candidate envelope files (for example every file of a
+	// shared stick); Step picks the ones it needs.
+	Inbox []string
+}
+
+// open loads the work dir's plan and state.
+func open(o Options) (*session, *statestore.Store, *partyState, error) {
+	if o.Identity == nil {
+		return nil, nil, nil, errors.New("no identity")
+	}
+	planPath := filepath.Join(o.WorkDir, planFile)
+	p, err := plan.Load(planPath)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil, nil, fmt.Errorf("%s: not a coldsig work directory (no %s); run 'coldsig join' first", o.WorkDir, planFile)
+		}
+		return nil, nil, nil, err
+	}
+	ss, err := statestore.ReadStatus(o.WorkDir)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	r, err := newRoster(p)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	committee := RoleMember
+	if ss.Binding.Party >= 1 && ss.Binding.Party <= len(r.cards) {
+		committee = r.role(ss.Binding.Party)
+	}
+	s, err := newSession(o.WorkDir, p, o.Identity, committee, o.Observe)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if s.me != ss.Binding.Party {
+		return nil, nil, nil, fmt.Errorf("%s: work directory is party %d's, this identity is party %d", o.WorkDir, ss.Binding.Party, s.me)
+	}
+	keys, err := s.keys()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	store, err := statestore.Open(o.WorkDir, s.binding(), keys)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	raw, err := store.State()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	st, err := parsePartyState(raw)
+	clear(raw)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("%s: state record: %w", o.WorkDir, err)
+	}
+	return s, store, st, nil
+}
+
+// Step advances the party by one round using the envelopes it finds in the
+// inbox. If some are missing it changes nothing and returns a
+// *WaitingError naming who is missing (after re-emitting the last
+// outbound envelopes, which is idempotent). A protocol violation aborts the
+// session and returns an *AbortedError naming the culprit.
+func Step(ctx context.Context, o StepOptions) (*Report, error) {
+	s, store, st, err := open(o.Options)
+	if err != nil {
+		return nil, err
+	}
+	if st.Phase == len(s.phases) {
+		return s.confirm(store, st, o.Inbox)
+	}
+	ph := s.phases[st.Phase]
+	envs, err := s.collect(o.Inbox, ph.Round, st, store)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkConsumed(o.Inbox, st, store); err != nil {
+		return nil, err
+	}
+	missing := s.missingSenders(ph, envs)
+	if len(missing) > 0 {
+		return nil, s.waiting(store, st, ph.Round, missing)
+	}
+	lp, err := restoreParty(st.Snapshot)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", o.WorkDir, err)
+	}
+	before, err := tssRound(lp.tp.P)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := s.tracker(st)
+	if err != nil {
+		return nil, err
+	}
+	s.obs.emit(Event{Kind: EventComputing, Round: ph.Round, Detail: fmt.Sprintf("checking %d envelopes and computing", len(envs))})
+	if err := s.feed(ctx, lp, st, ph, envs, tr); err != nil {
+		return nil, s.abortOn(store, err)
+	}
+	res, err := lp.result()
+	if err != nil {
+		return nil, s.abortOn(store, err)
+	}
+	after, err := tssRound(lp.tp.P)
+	if err != nil && res == nil {
+		return nil, err
+	}
+	if res == nil && after == before {
+		// Every sender's envelope was there, yet tss-lib waits: a sender
+		// sent too few messages for this round.
+		var who []int
+		for _, id := range lp.tp.P.WaitingFor() {
+			if slot, ok := s.roster.slotOf(id); ok {
+				who = append(who, slot)
+			}
+		}
+		return nil, s.waiting(store, st, ph.Round, who)
+	}
+	msgs := lp.drain()
+	for _, e := range envs {
+		st.Consumed = append(st.Consumed, consumed{Round: e.Header.Round, From: e.Header.From, To: e.Header.To, Digest: e.Digest})
+	}
+	st.Phase++
+	st.recordTracker(tr)
+	files, err := s.seal(st, msgs)
+	if err != nil {
+		return nil, err
+	}
+	if res != nil {
+		st.Snapshot = nil
+		if err := s.pending(st, res); err != nil {
+			return nil, s.abortOn(store, err)
+		}
+		cf, err := s.confirmation(st)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, cf)
+	} else if st.Snapshot, err = lp.snapshot(); err != nil {
+		return nil, err
+	}
+	data, err := st.marshal()
+	if err != nil {
+		return nil, err
+	}
+	from := store.Step()
+	if err := store.Advance(from, inboundDigest(envs), data, toStoreFiles(files)); err != nil {
+		return nil, err
+	}
+	log, _ := s.readLog()
+	for _, e := range envs {
+		log.Append(fmt.Sprintf("accepted round %d from party %d to %s digest %x", e.Header.Round, e.Header.From, toName(e.Header.To), e.Digest))
+	}
+	s.logSent(log, files)
+	if err := s.writeMeta(log, st.Phase); err != nil {
+		return nil, err
+	}
+	return s.report(store, files, false), nil
+}
+
+func toName(to int) string {
+	if to == envelope.ToAll {
+		return "all"
+	}
+	return fmt.Sprintf("party %d", to)
+}
+
+// collect gathers this round's envelopes for this party. Receive errors
+// that prove misbehaviour by a signed sender (equivocation) abort the
+// session; other bad files are refused without touching the state.
+func (s *session) collect(inbox []string, round int, st *partyState, store *statestore.Store) ([]*envelope.Envelope, error) {
+	coll, err := envelope.Collect(inbox, s.id, envelope.Expect{
+		Session: s.plan.Session, Protocol: s.flow, Round: round, Me: s.me, Roster: s.roster.cards,
+	})
+	if coll != nil {
+		for _, sk := range coll.Skipped {
+			if !sk.Quiet {
+				s.obs.emit(Event{Kind: EventSkipped, Path: sk.File, Detail: sk.Reason})
+			}
+		}
+	}
+	if err != nil {
+		if coll != nil {
+			for _, re := range coll.Errors {
+				if errors.Is(re, envelope.ErrEquivocation) && re.Sender != 0 {
+					return nil, s.abortOn(store, &culpritError{slot: re.Sender, reason: "equivocated: " + re.Reason})
+				}
+			}
+		}
+		return nil, err
+	}
+	return coll.Envelopes, nil
+}
+
+// checkConsumed re-reads the envelopes of earlier rounds in the inbox and
+// compares them with the ones this party consumed. A second, different
+// envelope for a (round, sender, recipient) it already consumed is proof
+// that the sender equivocated; feeding it would mean re-running a round
+// with other inputs.
+func (s *session) checkConsumed(inbox []string, st *partyState, store *statestore.Store) error {
+	rounds := map[int]bool{}
+	for _, c := range st.Consumed {
+		rounds[c.Round] = true
+	}
+	for r := range rounds {
+		coll, _ := envelope.Collect(inbox, s.id, envelope.Expect{
+			Session: s.plan.Session, Protocol: s.flow, Round: r, Me: s.me, Roster: s.roster.cards,
+		})
+		if coll == nil {
+			continue
+		}
+		for _, e := range coll.Envelopes {
+			for _, c := range st.Consumed {
+				if c.Round == e.Header.Round && c.From == e.Header.From && c.To == e.Header.To && c.Digest != e.Digest {
+					return s.abortOn(store, &culpritError{slot: c.From, reason: fmt.Sprintf("sent two different round-%d envelopes to %s (a different one was already consumed)", c.Round, toName(c.To))})
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// missingSenders lists the expected senders of a phase without any
+// envelope in envs.
+func (s *session) missingSenders(ph Phase, envs []*envelope.Envelope) []int {
+	have := map[int]bool{}
+	for _, e := range envs {
+		have[e.Header.From] = true
+	}
+	var out []int
+	for _, slot := range s.roster.committee(ph.From, s.me) {
+		if !have[slot] {
+			out = append(out, slot)
+		}
+	}
+	return out
+}
+
+// waiting re-emits the last committed outbox (idempotent) and returns the
+// WaitingError. Nothing else changes.
+func (s *session) waiting(store *statestore.Store, st *partyState, round int, slots []int) error {
+	if err := s.reemit(store, st); err != nil {
+		return err
+	}
+	we := &WaitingError{Round: round}
+	for _, slot := range slots {
+		we.Missing = append(we.Missing, s.party(slot))
+	}
+	return we
+}
+
+// reemit writes the previous step's stored envelopes to the outbox again,
+// byte for byte, if any are missing there.
+func (s *session) reemit(store *statestore.Store, st *partyState) error {
+	step := store.Step()
+	if step < 1 {
+		return nil
+	}
+	files, found, err := store.Lookup(step-1, s.lastInbound(st))
+	if err != nil || !found {
+		return err
+	}
+	return store.WriteOutbox(files)
+}
+
+// lastInbound recomputes the inbound digest of the last advance from the
+// consumed records.
+func (s *session) lastInbound(st *partyState) [32]byte {
+	if st.Phase == 0 {
+		return [32]byte{}
+	}
+	prev := s.phases[st.Phase-1].Round
+	var envs []*envelope.Envelope
+	for _, c := range st.Consumed {
+		if c.Round == prev {
+			envs = append(envs, &envelope.Envelope{Digest: c.Digest})
+		}
+	}
+	return inboundDigest(envs)
+}
+
+// abortOn aborts the session when err names a culprit; other errors pass
+// through unchanged (and leave the state as it was).
+func (s *session) abortOn(store *statestore.Store, err error) error {
+	var eq *equivocationAbort
+	if errors.As(err, &eq) {
+		if aerr := store.Abort(eq.Error(), ""); aerr != nil {
+			return fmt.Errorf("%v (and aborting failed: %w)", eq, aerr)
+		}
+		s.obs.emit(Event{Kind: EventWarning, Detail: "session aborted: " + eq.Error()})
+		return &AbortedError{Reason: eq.Error()}
+	}
+	var ce *culpritError
+	if !errors.As(err, &ce) {
+		return err
+	}
+	culprit := s.party(ce.slot)
+	reason := fmt.Sprintf("%s %s", culprit, ce.reason)
+	if aerr := store.Abort(reason, culprit.String()); aerr != nil {
+		return fmt.Errorf("%v (and aborting failed: %w)", reason, aerr)
+	}
+	s.obs.emit(Event{Kind: EventWarning, Slot: ce.slot, Detail: "session aborted: " + reason})
+	return &AbortedError{Reason: ce.reason, Culprit: &culprit}
+}
+
+func (s *session) tracker(st *partyState) (*admission.Tracker, error) {
+	return admission.TrackerFrom(len(s.roster.old), st.TrackerN)
+}
+
+func (st *partyState) recordTracker(t *admission.Tracker) { st.TrackerN = t.Moduli() }
+
+// admissionParams describes the session for the admission checks.
+func (s *session) admissionParams(st *partyState, tr *admission.Tracker) admission.Params {
+	p := admission.Params{Flow: s.flowAdmission(), Tracker: tr, PaillierN: st.PaillierN}
+	switch s.plan.Protocol {
+	case plan.Keygen:
+		p.Threshold, p.PartyCount = s.plan.Threshold-1, len(s.roster.old)
+	case plan.Sign:
+		p.Threshold, p.PartyCount = s.plan.Key.Threshold-1, len(s.roster.old)
+	case plan.Reshare:
+		p.Threshold, p.PartyCount = s.plan.Key.Threshold-1, len(s.roster.old)
+		p.NewThreshold, p.NewPartyCount = s.plan.Threshold-1, len(s.roster.new)
+	}
+	return p
+}
+
+func (s *session) report(store *statestore.Store, files []outFile, replayed bool) *Report {
+	r := &Report{Session: s.plan.Session, Me: s.party(s.me), Role: s.role, Step: store.Step(), Replayed: replayed}
+	for _, f := range files {
+		r.Outbox = append(r.Outbox, filepath.Join(s.dir, "outbox", f.Name))
+	}
+	sort.Strings(r.Outbox)
+	return r
+}
+
+// readLog loads the work dir's log, or starts one if it is missing.
+func (s *session) readLog() (*Log, error) {
+	data, err := os.ReadFile(filepath.Join(s.dir, logFile))
+	if err != nil {
+		return &Log{}, err
+	}
+	return ParseLog(data)
+}
+
+func (s *session) logSent(log *Log, files []outFile) {
+	for _, f := range files {
+		log.Append(fmt.Sprintf("sent %s digest %x", f.Name, sha256.Sum256(f.Data)))
+	}
+}
+
+// writeMeta writes the non-secret log and progress record.
+func (s *session) writeMeta(log *Log, phase int) error {
+	data, err := log.Marshal()
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.Write(filepath.Join(s.dir, logFile), data, 0o600); err != nil {
+		return err
+	}
+	return writeProgress(s, phase)
+}

@@ -1,0 +1,248 @@
+package ceremony
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+
+	"github.com/btcsuite/btcd/btcec/v2"
+	btcecdsa "github.com/btcsuite/btcd/btcec/v2/ecdsa"
+
+	"github.com/coldsig/coldsig/keyshare"
+	"github.com/coldsig/coldsig/plan"
+)
+
+// SignatureFormat is the magic value of signature.json's "format" member.
+const SignatureFormat = "coldsig/signature/v1"
+
+// SignatureFile is signature.json, identical on every signer.
+type SignatureFile struct {
+	Format    string `json:"format"`
+	Curve     string `json:"curve"`
+	KeyID     string `json:"key_id"`
+	PublicKey string `json:"public_key"`
+	// Payload says what was signed, as the plan showed the officers.
+	Payload SignedPayload `json:"payload"`
+	// Digest is the 32 bytes an ECDSA signature signs (secp256k1).
+	Digest string `json:"digest,omitempty"`
+	// Message is the exact byte string an Ed25519 signature signs, hex.
+	Message string `json:"message,omitempty"`
+	// ECDSA: r and s (low-S) as 32-byte hex, v the recovery id (0/1), der
+	// the DER encoding, eth_signature r||s||v+27, eth_address the signer.
+	R            string `json:"r,omitempty"`
+	S            string `json:"s,omitempty"`
+	V            *int   `json:"v,omitempty"`
+	DER          string `json:"der,omitempty"`
+	EthSignature string `json:"eth_signature,omitempty"`
+	EthAddress   string `json:"eth_address,omitempty"`
+	// Signature is the 64-byte RFC 8032 signature R||S (ed25519).
+	Signature string `json:"signature,omitempty"`
+	// Session and Transcript identify the signing ceremony.
+	Session    string `json:"session"`
+	Transcript string `json:"transcript"`
+}
+
+// SignedPayload describes the payload in signature.json.
+type SignedPayload struct {
+	Kind string `json:"kind"`
+	// Text is the message of an eip191 or message payload.
+	Text string `json:"text,omitempty"`
+	// File and FileSHA256 describe a file payload.
+	File       string `json:"file,omitempty"`
+	FileSize   uint64 `json:"file_size,omitempty"`
+	FileSHA256 string `json:"file_sha256,omitempty"`
+}
+
+func describePayload(p *plan.Payload) SignedPayload {
+	sp := SignedPayload{Kind: string(p.Kind)}
+	switch p.Kind {
+	case plan.PayloadEIP191, plan.PayloadMessage:
+		sp.Text = string(p.Message)
+	case plan.PayloadFile:
+		sp.File, sp.FileSize, sp.FileSHA256 = p.FileName, p.FileSize, hex.EncodeToString(p.Digest[:])
+	}
+	return sp
+}
+
+// buildSignature makes signature.json from tss-lib's result and checks it
+// independently of tss-lib before anything is written.
+func buildSignature(p *plan.Plan, rBytes, sBytes []byte, session, transcript [32]byte) (*SignatureFile, error) {
+	sf := &SignatureFile{
+		Format: SignatureFormat, Curve: p.Curve,
+		KeyID: hex.EncodeToString(p.Key.ID[:]), PublicKey: hex.EncodeToString(p.Key.PublicKey),
+		Payload: describePayload(p.Payload),
+		Session: hex.EncodeToString(session[:]), Transcript: hex.EncodeToString(transcript[:]),
+	}
+	msg := p.SignedBytes()
+	switch p.Curve {
+	case keyshare.CurveSecp256k1:
+		if len(msg) != 32 || len(rBytes) != 32 || len(sBytes) != 32 {
+			return nil, errors.New("ECDSA signature or digest has the wrong length")
+		}
+		s := new(big.Int).SetBytes(sBytes)
+		halfN := new(big.Int).Rsh(btcec.S256().N, 1)
+		if s.Cmp(halfN) > 0 {
+			return nil, errors.New("tss-lib returned a high-S signature")
+		}
+		sf.Digest = hex.EncodeToString(msg)
+		sf.R, sf.S = hex.EncodeToString(rBytes), hex.EncodeToString(sBytes)
+		var rs, ss btcec.ModNScalar
+		rs.SetByteSlice(rBytes)
+		ss.SetByteSlice(sBytes)
+		sf.DER = hex.EncodeToString(btcecdsa.NewSignature(&rs, &ss).Serialize())
+		// The recovery id is found by recovery itself, not taken from
+		// tss-lib, so that eth_signature is right by construction.
+		v := -1
+		for id := 0; id < 2; id++ {
+			compact := append([]byte{byte(27 + 4 + id)}, append(append([]byte{}, rBytes...), sBytes...)...)
+			pub, _, err := btcecdsa.RecoverCompact(compact, msg)
+			if err == nil && bytes.Equal(pub.SerializeCompressed(), p.Key.PublicKey) {
+				v = id
+				break
+			}
+		}
+		if v < 0 {
+			return nil, errors.New("the signature does not recover to the key's public key")
+		}
+		sf.V = &v
+		sf.EthSignature = hex.EncodeToString(append(append(append([]byte{}, rBytes...), sBytes...), byte(v+27)))
+		addr, err := keyshare.EthAddress(p.Key.PublicKey)
+		if err != nil {
+			return nil, err
+		}
+		sf.EthAddress = addr
+	case keyshare.CurveEd25519:
+		if len(rBytes) != 32 || len(sBytes) != 32 {
+			return nil, errors.New("Ed25519 signature has the wrong length")
+		}
+		sf.Message = hex.EncodeToString(msg)
+		// tss-lib returns R and S big-endian; RFC 8032 encodes both
+		// little-endian.
+		sig := append(reverse(rBytes), reverse(sBytes)...)
+		sf.Signature = hex.EncodeToString(sig)
+	default:
+		return nil, fmt.Errorf("unknown curve %q", p.Curve)
+	}
+	if err := sf.Verify(nil); err != nil {
+		return nil, fmt.Errorf("refusing to write a signature that does not verify: %w", err)
+	}
+	return sf, nil
+}
+
+func reverse(b []byte) []byte {
+	out := make([]byte, len(b))
+	for i := range b {
+		out[len(b)-1-i] = b[i]
+	}
+	return out
+}
+
+// ErrBadSignature means a signature file does not verify.
+var ErrBadSignature = errors.New("signature does not verify")
+
+// Verify checks the signature against its own public key and, if pub is
+// given, that the key is pub's. ECDSA is checked with crypto/ecdsa and by
+// Ethereum-style recovery; Ed25519 with crypto/ed25519.
+func (sf *SignatureFile) Verify(pub *keyshare.Public) error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s", ErrBadSignature, fmt.Sprintf(format, args...))
+	}
+	if sf.Format != SignatureFormat {
+		return fmt.Errorf("not a coldsig signature file (format %q)", sf.Format)
+	}
+	if pub != nil {
+		if pub.Curve != sf.Curve || pub.PublicKey != sf.PublicKey || pub.KeyID != sf.KeyID {
+			return bad("signed by key %s, not by key %s", sf.KeyID, pub.KeyID)
+		}
+	}
+	pk, err := hex.DecodeString(sf.PublicKey)
+	if err != nil {
+		return bad("public_key is not hex")
+	}
+	switch sf.Curve {
+	case keyshare.CurveSecp256k1:
+		digest, err1 := hex.DecodeString(sf.Digest)
+		r, err2 := hex.DecodeString(sf.R)
+		s, err3 := hex.DecodeString(sf.S)
+		if err1 != nil || err2 != nil || err3 != nil || len(digest) != 32 || len(r) != 32 || len(s) != 32 {
+			return bad("digest, r and s must be 32 bytes of hex each")
+		}
+		key, err := btcec.ParsePubKey(pk)
+		if err != nil {
+			return bad("public key: %v", err)
+		}
+		ecKey := &ecdsa.PublicKey{Curve: btcec.S256(), X: key.X(), Y: key.Y()}
+		rs, ss := new(big.Int).SetBytes(r), new(big.Int).SetBytes(s)
+		if !ecdsa.Verify(ecKey, digest, rs, ss) {
+			return bad("ECDSA verification failed")
+		}
+		if ss.Cmp(new(big.Int).Rsh(btcec.S256().N, 1)) > 0 {
+			return bad("s is not low-S")
+		}
+		if sf.V == nil || (*sf.V != 0 && *sf.V != 1) {
+			return bad("v must be 0 or 1")
+		}
+		compact := append([]byte{byte(27 + 4 + *sf.V)}, append(append([]byte{}, r...), s...)...)
+		rec, _, err := btcecdsa.RecoverCompact(compact, digest)
+		if err != nil || !bytes.Equal(rec.SerializeCompressed(), pk) {
+			return bad("v does not recover the public key")
+		}
+		want := hex.EncodeToString(append(append(append([]byte{}, r...), s...), byte(*sf.V+27)))
+		if sf.EthSignature != want {
+			return bad("eth_signature is not r||s||v+27")
+		}
+		addr, err := keyshare.EthAddress(pk)
+		if err != nil || addr != sf.EthAddress {
+			return bad("eth_address does not match the public key")
+		}
+		var rsc, ssc btcec.ModNScalar
+		rsc.SetByteSlice(r)
+		ssc.SetByteSlice(s)
+		if hex.EncodeToString(btcecdsa.NewSignature(&rsc, &ssc).Serialize()) != sf.DER {
+			return bad("der does not encode r and s")
+		}
+	case keyshare.CurveEd25519:
+		msg, err1 := hex.DecodeString(sf.Message)
+		sig, err2 := hex.DecodeString(sf.Signature)
+		if err1 != nil || err2 != nil || len(sig) != ed25519.SignatureSize || len(pk) != ed25519.PublicKeySize {
+			return bad("message, signature or public key malformed")
+		}
+		if !ed25519.Verify(ed25519.PublicKey(pk), msg, sig) {
+			return bad("Ed25519 verification failed")
+		}
+	default:
+		return bad("unknown curve %q", sf.Curve)
+	}
+	return nil
+}
+
+// ParseSignature decodes signature.json strictly.
+func ParseSignature(data []byte) (*SignatureFile, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var sf SignatureFile
+	if err := dec.Decode(&sf); err != nil {
+		return nil, fmt.Errorf("not a valid signature file: %v", err)
+	}
+	if dec.More() {
+		return nil, errors.New("not a valid signature file: trailing data")
+	}
+	if sf.Format != SignatureFormat {
+		return nil, fmt.Errorf("not a coldsig signature file (format %q, want %q)", sf.Format, SignatureFormat)
+	}
+	return &sf, nil
+}
+
+// Marshal encodes signature.json deterministically.
+func (sf *SignatureFile) Marshal() ([]byte, error) {
+	b, err := json.MarshalIndent(sf, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}

@@ -1,0 +1,129 @@
+package ceremony
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/coldsig/coldsig/ceremony/statestore"
+	"github.com/coldsig/coldsig/internal/atomicfile"
+	"github.com/coldsig/coldsig/internal/textrec"
+	"github.com/coldsig/coldsig/plan"
+)
+
+const progressMagic = "coldsig/progress/v1"
+
+// writeProgress records, in the clear, where the party stands, so that
+// status needs no passphrase. It holds nothing the plan does not already
+// say publicly.
+func writeProgress(s *session, phase int) error {
+	w := textrec.NewWriter(progressMagic)
+	w.Uint("slot", uint64(s.me))
+	w.Uint("phase", uint64(phase))
+	data, err := w.Bytes()
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(filepath.Join(s.dir, progressFile), data, 0o600)
+}
+
+// Status describes a work dir without needing the identity.
+type Status struct {
+	WorkDir string
+	Plan    *plan.Plan
+	Me      Party
+	Role    Role
+	// State is "running", "confirming" (the protocol is done and the party
+	// waits for every confirmation), "finished" or "aborted".
+	State string
+	Step  uint64
+	// Next is the round whose envelopes are needed next (0: confirmations),
+	// NextFrom who sends them.
+	Next     int
+	NextFrom []Party
+	// Reason and Culprit explain an abort.
+	Reason  string
+	Culprit string
+	// Results are the result files of a finished ceremony.
+	Results []string
+	// Outbox lists the envelope files waiting in DIR/outbox.
+	Outbox []string
+}
+
+// ReadStatus reports on a work dir. It reads only non-secret files.
+func ReadStatus(dir string) (*Status, error) {
+	p, err := plan.Load(filepath.Join(dir, planFile))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%s: not a coldsig work directory (no %s)", dir, planFile)
+		}
+		return nil, err
+	}
+	ss, err := statestore.ReadStatus(dir)
+	if err != nil {
+		return nil, err
+	}
+	r, err := newRoster(p)
+	if err != nil {
+		return nil, err
+	}
+	slot := ss.Binding.Party
+	if slot < 1 || slot > len(r.cards) {
+		return nil, fmt.Errorf("%s: session record names party %d, the plan has %d", dir, slot, len(r.cards))
+	}
+	st := &Status{WorkDir: dir, Plan: p, Role: r.role(slot), Step: ss.Step,
+		Me: Party{Slot: slot, Name: r.cards[slot-1].Name}}
+	switch ss.Status {
+	case statestore.StatusAborted:
+		st.State, st.Reason, st.Culprit = "aborted", ss.Reason, ss.Culprit
+		return st, nil
+	case statestore.StatusFinished:
+		st.State = "finished"
+		for _, n := range ss.Results {
+			st.Results = append(st.Results, filepath.Join(dir, "result", n))
+		}
+		return st, nil
+	}
+	ph, err := phases(p.Curve, p.Protocol, st.Role)
+	if err != nil {
+		return nil, err
+	}
+	phase := 0
+	if data, err := os.ReadFile(filepath.Join(dir, progressFile)); err == nil {
+		rec, err := textrec.Parse(data, progressMagic)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, progressFile), err)
+		}
+		rd := rec.Reader()
+		rd.Uint("slot")
+		phase = int(rd.Uint("phase"))
+		if err := rd.Done(); err != nil {
+			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, progressFile), err)
+		}
+	}
+	committee := FromAll
+	st.State = "running"
+	if phase >= len(ph) {
+		st.State = "confirming"
+	} else {
+		st.Next, committee = ph[phase].Round, ph[phase].From
+	}
+	for _, s := range r.committee(committee, slot) {
+		st.NextFrom = append(st.NextFrom, Party{Slot: s, Name: r.cards[s-1].Name})
+	}
+	entries, _ := os.ReadDir(filepath.Join(dir, "outbox"))
+	for _, e := range entries {
+		st.Outbox = append(st.Outbox, filepath.Join(dir, "outbox", e.Name()))
+	}
+	return st, nil
+}
+
+// Abort destroys the party's state for good; a retry needs a new plan (a
+// new session id), because this party's secrets for the session are gone.
+func Abort(dir, reason string) error {
+	if reason == "" {
+		reason = "aborted by the officer"
+	}
+	return statestore.AbortDir(dir, reason, "")
+}

@@ -1,0 +1,243 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	ecdsakeygen "github.com/bnb-chain/tss-lib/v2/ecdsa/keygen"
+	"github.com/spf13/cobra"
+
+	"github.com/coldsig/coldsig/ceremony"
+	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/keyshare"
+	"github.com/coldsig/coldsig/plan"
+)
+
+func init() { register(newJoinCommand) }
+
+type joinOptions struct {
+	identity  string
+	workdir   string
+	preparams string
+	share     string
+	committee string
+	yes       bool
+	pass      passphraseFlags
+}
+
+func newJoinCommand() *cobra.Command {
+	opts := &joinOptions{}
+	cmd := &cobra.Command{
+		Use:   "join PLAN --identity KEY --workdir DIR [--preparams FILE] [--share SHARE]",
+		Short: "Join a ceremony: check the plan, create this party's state, run round 1",
+		Long: `Join a ceremony described by PLAN as the party whose identity is KEY.
+
+join shows the plan (fingerprint words, parties, and for a signing exactly
+what will be signed), checks that this party is in it and that the inputs
+fit, creates the party's encrypted state in DIR and writes the round-1
+envelopes to DIR/outbox/. Copy them to the other parties (USB stick or
+'coldsig qr encode'), then run 'coldsig step' as envelopes arrive.
+
+  keygen, secp256k1      --preparams FILE (from 'coldsig preparams'; deleted once used)
+  sign                   --share SHARE (your share.age from the key's result/)
+  reshare, old member    --share SHARE
+  reshare, new member    --preparams FILE for secp256k1
+  member of both reshare committees: run join twice, with --committee old and
+  --committee new, each with its own --workdir.
+
+A work directory belongs to one party of one ceremony; a second join is
+refused, because it would start the protocol again with fresh secrets.
+
+EXAMPLES
+  coldsig join keygen.plan --identity alice.key --workdir alice-kg --preparams alice.pp
+  coldsig join sign.plan --identity alice.key --share alice-kg/result/share.age --workdir alice-sg
+
+EXIT STATUS
+  0 joined (or already joined: the round-1 envelopes are re-emitted);
+  1 an error, nothing changed; 2 bad usage.`,
+		Args: exactArgs(1, "the PLAN file"),
+		RunE: func(cmd *cobra.Command, args []string) error { return runJoin(cmd, opts, args[0]) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.identity, "identity", "", "this party's secret identity `KEY` file")
+	f.StringVar(&opts.workdir, "workdir", "", "this party's work `DIR` for the ceremony (created 0700)")
+	f.StringVar(&opts.preparams, "preparams", "", "pre-parameters `FILE` (ECDSA keygen, new reshare members)")
+	f.StringVar(&opts.share, "share", "", "this party's key `SHARE` (share.age) for signing or as an old reshare member")
+	f.StringVar(&opts.committee, "committee", "", "old|new: which committee this work dir is for (members of both)")
+	opts.pass.addFlags(f)
+	return cmd
+}
+
+func runJoin(cmd *cobra.Command, opts *joinOptions, planPath string) error {
+	if opts.identity == "" || opts.workdir == "" {
+		return usageErrorf("join needs --identity and --workdir").withHint("see 'coldsig join --help'")
+	}
+	e := getEnv(cmd)
+	p, err := plan.Load(planPath)
+	if err != nil {
+		return err
+	}
+	id, err := loadIdentity(cmd, opts.identity, &opts.pass)
+	if err != nil {
+		return err
+	}
+	jo := ceremony.JoinOptions{
+		Options: ceremony.Options{WorkDir: opts.workdir, Identity: id, Observe: observer(cmd)},
+		Plan:    p,
+	}
+	switch opts.committee {
+	case "":
+	case "old":
+		jo.Committee = ceremony.RoleOld
+	case "new":
+		jo.Committee = ceremony.RoleNew
+	default:
+		return usageErrorf("--committee must be old or new, not %q", opts.committee)
+	}
+	if opts.preparams != "" {
+		if jo.PreParams, err = loadPreParams(opts.preparams, id); err != nil {
+			return err
+		}
+	}
+	if opts.share != "" {
+		if jo.Share, err = loadShare(opts.share, id); err != nil {
+			return err
+		}
+	}
+	describePlan(e.stdout, p)
+	rep, err := ceremony.Join(cmd.Context(), jo)
+	if err != nil {
+		return joinError(err)
+	}
+	if opts.preparams != "" {
+		// Single use: the state now holds them; a second ceremony with the
+		// same Paillier key and NTilde must not happen.
+		if err := os.Remove(opts.preparams); err != nil {
+			fmt.Fprintf(e.stderr, "coldsig: warning: could not delete used pre-parameters %s: %v; delete it by hand\n", opts.preparams, err)
+		} else {
+			fmt.Fprintf(e.stderr, "coldsig: deleted used pre-parameters %s\n", opts.preparams)
+		}
+	}
+	printReport(e.stdout, rep)
+	return nil
+}
+
+func joinError(err error) error {
+	switch {
+	case errors.Is(err, ceremony.ErrNotInPlan):
+		return withHint(err, "check that --identity is your key and PLAN the plan for this ceremony ('coldsig plan show PLAN')")
+	case errors.Is(err, ceremony.ErrCommittee):
+		return withHint(err, "add --committee old or --committee new, with a separate --workdir for each")
+	case errors.Is(err, ceremony.ErrWrongShare):
+		return withHint(err, "give the share.age from your result/ directory of this key's latest keygen or reshare")
+	}
+	return err
+}
+
+func loadPreParams(path string, id *envelope.Identity) (*ecdsakeygen.LocalPreParams, error) {
+	data, err := readLimited(path, ceremony.MaxPreParamsSize)
+	if err != nil {
+		return nil, err
+	}
+	pp, err := ceremony.OpenPreParams(data, id.X25519)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return pp, nil
+}
+
+func loadShare(path string, id *envelope.Identity) (*keyshare.Share, error) {
+	data, err := readLimited(path, 1<<20)
+	if err != nil {
+		return nil, err
+	}
+	sh, err := keyshare.OpenShare(data, id.X25519)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return sh, nil
+}
+
+func readLimited(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, limit)
+	}
+	return data, nil
+}
+
+// describePlan prints what the officer must check before taking part.
+func describePlan(w io.Writer, p *plan.Plan) {
+	fmt.Fprintf(w, "plan      %s\n", p.FingerprintWords())
+	fmt.Fprintf(w, "          %s\n", p.FingerprintHex())
+	switch p.Protocol {
+	case plan.Keygen:
+		fmt.Fprintf(w, "ceremony  %s keygen, %d-of-%d\n", p.Curve, p.Threshold, len(p.Parties))
+	case plan.Sign:
+		fmt.Fprintf(w, "ceremony  %s signing with key %x (%d-of-%d)\n", p.Curve, p.Key.ID, p.Key.Threshold, len(p.Key.Parties))
+		fmt.Fprintf(w, "SIGNS     %s\n", payloadSummary(p.Payload))
+	case plan.Reshare:
+		fmt.Fprintf(w, "ceremony  %s reshare of key %x: %d-of-%d -> %d-of-%d\n", p.Curve, p.Key.ID, p.Key.Threshold, len(p.Key.Parties), p.Threshold, len(p.New))
+	}
+	for i, c := range p.Roster() {
+		fmt.Fprintf(w, "party %-3d %-16s %s\n", i+1, c.Name, c.FingerprintWords())
+	}
+}
+
+func payloadSummary(pl *plan.Payload) string {
+	switch pl.Kind {
+	case plan.PayloadEIP191:
+		return fmt.Sprintf("Ethereum personal message %q (digest %x)", pl.Message, pl.Digest)
+	case plan.PayloadMessage:
+		return fmt.Sprintf("message %q", pl.Message)
+	case plan.PayloadFile:
+		return fmt.Sprintf("file %s, %d bytes, sha256 %x", pl.FileName, pl.FileSize, pl.Digest)
+	}
+	return fmt.Sprintf("raw digest %x", pl.Digest)
+}
+
+func printReport(w io.Writer, r *ceremony.Report) {
+	if r.Replayed {
+		fmt.Fprintln(w, "this step was already taken; its envelopes were written again unchanged")
+	}
+	if len(r.Outbox) > 0 {
+		fmt.Fprintf(w, "outbox    %d envelope(s) to hand on:\n", len(r.Outbox))
+		for _, p := range r.Outbox {
+			fmt.Fprintf(w, "  %s\n", p)
+		}
+	}
+	if r.Finished {
+		fmt.Fprintf(w, "FINISHED  transcript %s\n", envelope.DigestWords(r.Transcript))
+		fmt.Fprintf(w, "          %x\n", r.Transcript)
+		fmt.Fprintln(w, "          compare the transcript words with every other officer")
+		for _, p := range r.Results {
+			fmt.Fprintf(w, "result    %s\n", p)
+		}
+	}
+}
+
+// observer prints progress events on stderr.
+func observer(cmd *cobra.Command) ceremony.Observer {
+	e := getEnv(cmd)
+	return func(ev ceremony.Event) {
+		switch ev.Kind {
+		case ceremony.EventWarning:
+			fmt.Fprintf(e.stderr, "coldsig: warning: %s\n", ev)
+		case ceremony.EventSkipped:
+			fmt.Fprintf(e.stderr, "coldsig: %s\n", strings.TrimSpace(ev.String()))
+		case ceremony.EventComputing, ceremony.EventAccepted:
+			fmt.Fprintf(e.stderr, "coldsig: %s\n", ev)
+		}
+	}
+}

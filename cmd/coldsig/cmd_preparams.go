@@ -1,0 +1,76 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/coldsig/coldsig/ceremony"
+	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/internal/atomicfile"
+)
+
+func init() { register(newPreparamsCommand) }
+
+type preparamsOptions struct {
+	card   string
+	output string
+}
+
+func newPreparamsCommand() *cobra.Command {
+	opts := &preparamsOptions{}
+	cmd := &cobra.Command{
+		Use:   "preparams --card CARD -o FILE",
+		Short: "Generate ECDSA pre-parameters ahead of a keygen or reshare",
+		Long: `Generate the safe primes and Paillier key that an ECDSA (secp256k1) keygen,
+or a new member of an ECDSA reshare, needs. This takes 20 s to a few minutes;
+do it before the ceremony, not while the other officers wait.
+
+Pre-parameters are secret (they hold a Paillier secret key) and single use:
+the file is encrypted to the officer's own card, and 'coldsig join' deletes
+it once the ceremony has consumed it. Generate one file per ceremony.
+
+EXAMPLES
+  coldsig preparams --card alice.card -o alice.pp
+
+EXIT STATUS
+  0 the file was written; 1 an error (nothing written); 2 bad usage.`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error { return runPreparams(cmd, opts) },
+	}
+	cmd.Flags().StringVar(&opts.card, "card", "", "encrypt to the owner's `CARD` (the officer who will use them)")
+	cmd.Flags().StringVarP(&opts.output, "output", "o", "", "write the pre-parameters to `FILE` (must not exist)")
+	return cmd
+}
+
+func runPreparams(cmd *cobra.Command, opts *preparamsOptions) error {
+	if opts.card == "" || opts.output == "" {
+		return usageErrorf("preparams needs --card and -o").withHint("coldsig preparams --card alice.card -o alice.pp")
+	}
+	card, err := envelope.LoadCard(opts.card)
+	if err != nil {
+		return err
+	}
+	if err := checkAbsent(opts.output); err != nil {
+		return err
+	}
+	e := getEnv(cmd)
+	fmt.Fprintf(e.stderr, "coldsig: generating pre-parameters for %s (safe primes; 20 s to a few minutes)\n", card.Name)
+	pp, err := ceremony.GeneratePreParams(cmd.Context(), func(d time.Duration) {
+		fmt.Fprintf(e.stderr, "\rcoldsig: searching for safe primes... %3ds", int(d.Seconds()))
+	})
+	fmt.Fprintln(e.stderr)
+	if err != nil {
+		return err
+	}
+	data, err := ceremony.SealPreParams(pp, card.Recipient)
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.Create(opts.output, data, 0o600); err != nil {
+		return createError(opts.output, err)
+	}
+	fmt.Fprintf(e.stdout, "wrote %s (for %s, single use)\n", opts.output, card.Name)
+	return nil
+}

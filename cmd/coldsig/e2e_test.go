@@ -1,0 +1,683 @@
+package main
+
+// End-to-end ceremonies through the real binary: every party has its own
+// work dir, every round is a separate coldsig process, and envelopes travel
+// through one shared directory standing in for a USB stick. Results are
+// verified with verifiers independent of coldsig and tss-lib.
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"filippo.io/age"
+	"github.com/btcsuite/btcd/btcec/v2"
+	btcecdsa "github.com/btcsuite/btcd/btcec/v2/ecdsa"
+	ecdsakeygen "github.com/bnb-chain/tss-lib/v2/ecdsa/keygen"
+	"golang.org/x/crypto/sha3"
+
+	"github.com/coldsig/coldsig/ceremony"
+	"github.com/coldsig/coldsig/envelope"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// coldsigBinary builds the shipped binary once per test process.
+func coldsigBinary(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "coldsig-e2e-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "coldsig")
+		cmd := exec.Command("go", "build", "-trimpath", "-o", binPath, ".")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// cli runs coldsig commands for a test.
+type cli struct {
+	t   testing.TB
+	bin string
+	dir string
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func (c *cli) run(args ...string) result {
+	c.t.Helper()
+	cmd := exec.Command(c.bin, args...)
+	cmd.Dir = c.dir
+	cmd.Env = append(os.Environ(), "COLDSIG_PASSPHRASE_FILE=")
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	code := 0
+	if err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			c.t.Fatalf("coldsig %s: %v", strings.Join(args, " "), err)
+		}
+		code = ee.ExitCode()
+	}
+	return result{code, o.String(), e.String()}
+}
+
+// ok runs a command that must succeed.
+func (c *cli) ok(args ...string) result {
+	c.t.Helper()
+	r := c.run(args...)
+	if r.code != 0 {
+		c.t.Fatalf("coldsig %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+	}
+	return r
+}
+
+func (c *cli) path(p ...string) string { return filepath.Join(append([]string{c.dir}, p...)...) }
+
+// newCLI sets up a ceremony directory with identities for the named
+// parties (unprotected identities: tests only).
+func newCLI(t testing.TB, names ...string) *cli {
+	c := &cli{t: t, bin: coldsigBinary(t), dir: t.TempDir()}
+	for _, n := range names {
+		c.ok("identity", "new", n, "--dir", "ids", "--no-passphrase")
+	}
+	return c
+}
+
+// preparams writes a TEST-ONLY pre-parameters file for name from the
+// committed fixtures (generating safe primes would take minutes).
+func (c *cli) preparams(name string, fixture int) string {
+	c.t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "preparams", fmt.Sprintf("test-only-%d.json", fixture)))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	var pp ecdsakeygen.LocalPreParams
+	if err := json.Unmarshal(raw, &pp); err != nil {
+		c.t.Fatal(err)
+	}
+	card, err := envelope.LoadCard(c.path("ids", name+".card"))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	data, err := ceremony.SealPreParams(&pp, card.Recipient)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	p := c.path(name + "-" + fmt.Sprint(fixture) + ".pp")
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		c.t.Fatal(err)
+	}
+	return p
+}
+
+// party is one officer in one ceremony.
+type party struct {
+	name    string
+	workdir string
+	join    []string // extra join flags
+}
+
+// ceremonyRun joins every party and steps them until all have results,
+// moving outboxes to a shared stick between rounds.
+func (c *cli) ceremonyRun(planPath, stick string, parties []party) {
+	c.t.Helper()
+	if err := os.MkdirAll(c.path(stick), 0o700); err != nil {
+		c.t.Fatal(err)
+	}
+	for _, p := range parties {
+		args := append([]string{"join", planPath, "--identity", "ids/" + p.name + ".key", "--workdir", p.workdir}, p.join...)
+		c.ok(args...)
+		c.move(p.workdir, stick)
+	}
+	for iter := 0; ; iter++ {
+		if iter > 20 {
+			c.t.Fatalf("ceremony did not finish after %d passes", iter)
+		}
+		done := 0
+		progressed := false
+		for _, p := range parties {
+			if c.finished(p.workdir) {
+				done++
+				continue
+			}
+			r := c.run("step", "--workdir", p.workdir, "--identity", "ids/"+p.name+".key", "--inbox", stick)
+			switch r.code {
+			case 0:
+				progressed = true
+			case exitWaiting:
+			default:
+				c.t.Fatalf("%s step: exit %d\n%s%s", p.name, r.code, r.stdout, r.stderr)
+			}
+			c.move(p.workdir, stick)
+		}
+		if done == len(parties) {
+			return
+		}
+		if !progressed && iter > 0 {
+			c.t.Fatalf("no party progressed in pass %d", iter)
+		}
+	}
+}
+
+func (c *cli) finished(workdir string) bool {
+	r := c.ok("status", "--workdir", workdir, "--json")
+	var st struct{ State string }
+	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
+		c.t.Fatal(err)
+	}
+	return st.State == "finished"
+}
+
+// move copies every envelope of a party's outbox onto the stick.
+func (c *cli) move(workdir, stick string) {
+	c.t.Helper()
+	entries, _ := os.ReadDir(c.path(workdir, "outbox"))
+	for _, e := range entries {
+		data, err := os.ReadFile(c.path(workdir, "outbox", e.Name()))
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		dst := c.path(stick, e.Name())
+		if old, err := os.ReadFile(dst); err == nil {
+			if !bytes.Equal(old, data) {
+				c.t.Fatalf("%s: two different envelopes under one name", dst)
+			}
+			continue
+		}
+		if err := os.WriteFile(dst, data, 0o600); err != nil {
+			c.t.Fatal(err)
+		}
+	}
+}
+
+func readJSON(t testing.TB, path string, v any) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+type publicJSON struct {
+	Curve      string `json:"curve"`
+	Threshold  int    `json:"threshold"`
+	PublicKey  string `json:"public_key"`
+	EthAddress string `json:"eth_address"`
+	KeyID      string `json:"key_id"`
+	Transcript string `json:"transcript"`
+	Parties    []struct {
+		Name string `json:"name"`
+	} `json:"parties"`
+}
+
+type signatureJSON struct {
+	Curve        string `json:"curve"`
+	PublicKey    string `json:"public_key"`
+	Digest       string `json:"digest"`
+	Message      string `json:"message"`
+	R, S         string
+	V            int    `json:"v"`
+	DER          string `json:"der"`
+	EthSignature string `json:"eth_signature"`
+	EthAddress   string `json:"eth_address"`
+	Signature    string `json:"signature"`
+	Transcript   string `json:"transcript"`
+}
+
+// sameFiles asserts that a result file is byte-identical on every party.
+func (c *cli) sameFiles(rel string, workdirs ...string) []byte {
+	c.t.Helper()
+	var first []byte
+	for i, w := range workdirs {
+		data, err := os.ReadFile(c.path(w, rel))
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		if i == 0 {
+			first = data
+		} else if !bytes.Equal(first, data) {
+			c.t.Fatalf("%s differs between %s and %s", rel, workdirs[0], w)
+		}
+	}
+	return first
+}
+
+// independentEthAddress derives the EIP-55 address from a compressed key
+// without coldsig code.
+func independentEthAddress(t testing.TB, compressed []byte) string {
+	pk, err := btcec.ParsePubKey(compressed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha3.NewLegacyKeccak256()
+	h.Write(pk.SerializeUncompressed()[1:])
+	addr := hex.EncodeToString(h.Sum(nil)[12:])
+	hh := sha3.NewLegacyKeccak256()
+	hh.Write([]byte(addr))
+	hash := hex.EncodeToString(hh.Sum(nil))
+	out := []byte(addr)
+	for i := range out {
+		if out[i] >= 'a' && hash[i] >= '8' {
+			out[i] -= 32
+		}
+	}
+	return "0x" + string(out)
+}
+
+func verifyECDSA(t testing.TB, pub publicJSON, sig signatureJSON, digest []byte) {
+	t.Helper()
+	pk, _ := hex.DecodeString(pub.PublicKey)
+	key, err := btcec.ParsePubKey(pk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sig.Digest != hex.EncodeToString(digest) {
+		t.Fatalf("signature.json digest %s, want %x", sig.Digest, digest)
+	}
+	r, _ := new(big.Int).SetString(sig.R, 16)
+	s, _ := new(big.Int).SetString(sig.S, 16)
+	if !ecdsa.Verify(&ecdsa.PublicKey{Curve: btcec.S256(), X: key.X(), Y: key.Y()}, digest, r, s) {
+		t.Fatal("crypto/ecdsa: signature does not verify")
+	}
+	if s.Cmp(new(big.Int).Rsh(btcec.S256().N, 1)) > 0 {
+		t.Fatal("s is not low-S")
+	}
+	es, _ := hex.DecodeString(sig.EthSignature)
+	if len(es) != 65 || es[64] != byte(sig.V+27) {
+		t.Fatalf("eth_signature malformed: %x", es)
+	}
+	compact := append([]byte{es[64] + 4}, es[:64]...)
+	rec, _, err := btcecdsa.RecoverCompact(compact, digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := independentEthAddress(t, rec.SerializeCompressed()); got != pub.EthAddress || got != sig.EthAddress {
+		t.Fatalf("recovered address %s, public.json %s, signature.json %s", got, pub.EthAddress, sig.EthAddress)
+	}
+	if independentEthAddress(t, pk) != pub.EthAddress {
+		t.Fatal("public.json eth_address is not the key's address")
+	}
+}
+
+func eip191(msg string) []byte {
+	h := sha3.NewLegacyKeccak256()
+	fmt.Fprintf(h, "\x19Ethereum Signed Message:\n%d%s", len(msg), msg)
+	return h.Sum(nil)
+}
+
+func skipIfShort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end ceremonies run ECDSA keygen through the binary; skipped with -short")
+	}
+}
+
+func names(parties []party) []string {
+	var out []string
+	for _, p := range parties {
+		out = append(out, p.workdir)
+	}
+	return out
+}
+
+// ecdsaKeygen runs an n-party secp256k1 keygen and returns the parties.
+func (c *cli) ecdsaKeygen(threshold int, who []string, ppBase int) []party {
+	args := []string{"plan", "keygen", "--curve", "secp256k1", "--threshold", fmt.Sprint(threshold)}
+	for _, n := range who {
+		args = append(args, "--party", "ids/"+n+".card")
+	}
+	c.ok(append(args, "-o", "keygen.plan")...)
+	var ps []party
+	for i, n := range who {
+		ps = append(ps, party{name: n, workdir: n + "-kg", join: []string{"--preparams", c.preparams(n, ppBase+i)}})
+	}
+	c.ceremonyRun("keygen.plan", "stick-kg", ps)
+	return ps
+}
+
+func TestE2EECDSA2of3(t *testing.T) {
+	skipIfShort(t)
+	c := newCLI(t, "alice", "bob", "carol")
+	kg := c.ecdsaKeygen(2, []string{"alice", "bob", "carol"}, 0)
+	pubBytes := c.sameFiles("result/public.json", names(kg)...)
+	var pub publicJSON
+	if err := json.Unmarshal(pubBytes, &pub); err != nil {
+		t.Fatal(err)
+	}
+	if pub.Curve != "secp256k1" || pub.Threshold != 2 || len(pub.Parties) != 3 || len(pub.PublicKey) != 66 {
+		t.Fatalf("public.json: %+v", pub)
+	}
+	c.sameFiles("result/transcript.txt", names(kg)...)
+	for _, p := range kg {
+		if _, err := os.Stat(c.path(p.workdir, "result", "share.age")); err != nil {
+			t.Fatal(err)
+		}
+		if data, _ := os.ReadFile(c.path(p.workdir, "result", "share.age")); !bytes.HasPrefix(data, []byte("age-encryption.org/v1\n")) {
+			t.Fatal("share.age is not an age file")
+		}
+		// Pre-params are single use: join deleted them.
+		if ents, _ := filepath.Glob(c.path(p.name + "-*.pp")); len(ents) != 0 {
+			t.Fatalf("used pre-parameters left on disk: %v", ents)
+		}
+		if ents, _ := os.ReadDir(c.path(p.workdir, "state")); len(ents) != 0 {
+			t.Fatalf("%s: state not destroyed after finish: %v", p.workdir, ents)
+		}
+	}
+
+	msg := "pay 1 ETH to the cold wallet, ceremony 2026-11-25"
+	c.ok("plan", "sign", "--key", "alice-kg/result/public.json", "--signer", "ids/alice.card", "--signer", "ids/carol.card", "--message", msg, "-o", "sign.plan")
+	sg := []party{
+		{name: "alice", workdir: "alice-sg", join: []string{"--share", "alice-kg/result/share.age"}},
+		{name: "carol", workdir: "carol-sg", join: []string{"--share", "carol-kg/result/share.age"}},
+	}
+	c.ceremonyRun("sign.plan", "stick-sg", sg)
+	sigBytes := c.sameFiles("result/signature.json", names(sg)...)
+	var sig signatureJSON
+	if err := json.Unmarshal(sigBytes, &sig); err != nil {
+		t.Fatal(err)
+	}
+	verifyECDSA(t, pub, sig, eip191(msg))
+	out := c.ok("verify", "--key", "alice-kg/result/public.json", "--signature", "alice-sg/result/signature.json")
+	if !strings.Contains(out.stdout, "OK: valid secp256k1 signature") {
+		t.Fatalf("verify: %s", out.stdout)
+	}
+}
+
+func TestE2EECDSA3of5(t *testing.T) {
+	skipIfShort(t)
+	who := []string{"p1", "p2", "p3", "p4", "p5"}
+	c := newCLI(t, who...)
+	kg := c.ecdsaKeygen(3, who, 3)
+	var pub publicJSON
+	if err := json.Unmarshal(c.sameFiles("result/public.json", names(kg)...), &pub); err != nil {
+		t.Fatal(err)
+	}
+	content := []byte("firmware image v1.2.3\n")
+	if err := os.WriteFile(c.path("firmware.bin"), content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.ok("plan", "sign", "--key", "p1-kg/result/public.json", "--signer", "ids/p2.card", "--signer", "ids/p4.card", "--signer", "ids/p5.card", "--file", "firmware.bin", "-o", "sign.plan")
+	var sg []party
+	for _, n := range []string{"p2", "p4", "p5"} {
+		sg = append(sg, party{name: n, workdir: n + "-sg", join: []string{"--share", n + "-kg/result/share.age"}})
+	}
+	c.ceremonyRun("sign.plan", "stick-sg", sg)
+	var sig signatureJSON
+	readJSON(t, c.path("p2-sg", "result", "signature.json"), &sig)
+	d := sha256.Sum256(content)
+	verifyECDSA(t, pub, sig, d[:])
+}
+
+func TestE2EEd25519(t *testing.T) {
+	c := newCLI(t, "alice", "bob", "carol")
+	c.ok("plan", "keygen", "--curve", "ed25519", "--threshold", "2", "--party", "ids/alice.card", "--party", "ids/bob.card", "--party", "ids/carol.card", "-o", "keygen.plan")
+	var kg []party
+	for _, n := range []string{"alice", "bob", "carol"} {
+		kg = append(kg, party{name: n, workdir: n + "-kg"})
+	}
+	c.ceremonyRun("keygen.plan", "stick-kg", kg)
+	var pub publicJSON
+	if err := json.Unmarshal(c.sameFiles("result/public.json", names(kg)...), &pub); err != nil {
+		t.Fatal(err)
+	}
+	msg := "ed25519 ceremony message"
+	c.ok("plan", "sign", "--key", "bob-kg/result/public.json", "--signer", "ids/bob.card", "--signer", "ids/carol.card", "--message", msg, "-o", "sign.plan")
+	sg := []party{
+		{name: "bob", workdir: "bob-sg", join: []string{"--share", "bob-kg/result/share.age"}},
+		{name: "carol", workdir: "carol-sg", join: []string{"--share", "carol-kg/result/share.age"}},
+	}
+	c.ceremonyRun("sign.plan", "stick-sg", sg)
+	var sig signatureJSON
+	if err := json.Unmarshal(c.sameFiles("result/signature.json", names(sg)...), &sig); err != nil {
+		t.Fatal(err)
+	}
+	pk, _ := hex.DecodeString(pub.PublicKey)
+	sb, _ := hex.DecodeString(sig.Signature)
+	if !ed25519.Verify(ed25519.PublicKey(pk), []byte(msg), sb) {
+		t.Fatalf("crypto/ed25519: signature does not verify (pub %s sig %s)", pub.PublicKey, sig.Signature)
+	}
+	c.ok("verify", "--key", "bob-kg/result/public.json", "--signature", "bob-sg/result/signature.json")
+}
+
+// treeDigest hashes every file under dir (names, modes and contents), to
+// show that a refused input changed nothing.
+func treeDigest(t testing.TB, dir string) string {
+	h := sha256.New()
+	var paths []string
+	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err == nil {
+			paths = append(paths, p)
+		}
+		return nil
+	})
+	sort.Strings(paths)
+	for _, p := range paths {
+		fi, _ := os.Lstat(p)
+		fmt.Fprintf(h, "%s %v\n", strings.TrimPrefix(p, dir), fi.Mode())
+		if fi.Mode().IsRegular() {
+			f, _ := os.Open(p)
+			io.Copy(h, f)
+			f.Close()
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+var _ = runtime.NumCPU
+
+// edKeygenJoined sets up a 3-party Ed25519 keygen with everyone joined and
+// returns the parties; nothing is on the stick yet.
+func edKeygenJoined(t *testing.T, c *cli, planName string) []party {
+	c.ok("plan", "keygen", "--curve", "ed25519", "--threshold", "2", "--party", "ids/alice.card", "--party", "ids/bob.card", "--party", "ids/carol.card", "-o", planName)
+	var ps []party
+	for _, n := range []string{"alice", "bob", "carol"} {
+		p := party{name: n, workdir: n + "-" + strings.TrimSuffix(planName, ".plan")}
+		c.ok("join", planName, "--identity", "ids/"+n+".key", "--workdir", p.workdir)
+		ps = append(ps, p)
+	}
+	return ps
+}
+
+func (c *cli) step(p party, inbox string) result {
+	return c.run("step", "--workdir", p.workdir, "--identity", "ids/"+p.name+".key", "--inbox", inbox)
+}
+
+func TestE2EFailurePaths(t *testing.T) {
+	c := newCLI(t, "alice", "bob", "carol", "dave")
+	ps := edKeygenJoined(t, c, "kg.plan")
+	alice, bob, carol := ps[0], ps[1], ps[2]
+	os.MkdirAll(c.path("stick"), 0o700)
+
+	t.Run("party not in plan", func(t *testing.T) {
+		r := c.run("join", "kg.plan", "--identity", "ids/dave.key", "--workdir", "dave-kg")
+		if r.code != 1 || !strings.Contains(r.stderr, "dave") || !strings.Contains(r.stderr, "not a party of this plan") {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		if _, err := os.Stat(c.path("dave-kg")); err == nil {
+			t.Fatal("work dir created for a party not in the plan")
+		}
+	})
+
+	t.Run("second join re-emits round 1", func(t *testing.T) {
+		before := treeDigest(t, c.path(alice.workdir))
+		os.RemoveAll(c.path(alice.workdir, "outbox"))
+		r := c.run("join", "kg.plan", "--identity", "ids/alice.key", "--workdir", alice.workdir)
+		if r.code != 0 || !strings.Contains(r.stdout, "already taken") {
+			t.Fatalf("exit %d: %s%s", r.code, r.stdout, r.stderr)
+		}
+		if treeDigest(t, c.path(alice.workdir)) != before {
+			t.Fatal("a repeated join did not restore the identical outbox")
+		}
+	})
+
+	t.Run("missing envelopes", func(t *testing.T) {
+		c.move(bob.workdir, "stick")
+		before := treeDigest(t, c.path(alice.workdir))
+		r := c.step(alice, "stick")
+		if r.code != exitWaiting {
+			t.Fatalf("exit %d, want %d: %s", r.code, exitWaiting, r.stderr)
+		}
+		if !strings.Contains(r.stderr, "waiting for round 1 envelopes from carol (party 3)") || strings.Contains(r.stderr, "bob (party 2)") {
+			t.Fatalf("message does not name exactly carol: %s", r.stderr)
+		}
+		if treeDigest(t, c.path(alice.workdir)) != before {
+			t.Fatal("step with missing envelopes changed the work dir")
+		}
+	})
+
+	t.Run("tampered envelope", func(t *testing.T) {
+		c.move(carol.workdir, "stick")
+		os.MkdirAll(c.path("bad"), 0o700)
+		entries, _ := os.ReadDir(c.path("stick"))
+		for _, e := range entries {
+			data, _ := os.ReadFile(c.path("stick", e.Name()))
+			if strings.Contains(e.Name(), "-p3-") {
+				data[len(data)-10] ^= 1
+			}
+			os.WriteFile(c.path("bad", e.Name()), data, 0o600)
+		}
+		before := treeDigest(t, c.path(alice.workdir))
+		r := c.step(alice, "bad")
+		if r.code != 1 || !strings.Contains(r.stderr, "-p3-") {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		if treeDigest(t, c.path(alice.workdir)) != before {
+			t.Fatal("tampered input changed the work dir")
+		}
+	})
+
+	t.Run("other session is skipped", func(t *testing.T) {
+		other := edKeygenJoined(t, c, "other.plan")
+		c.move(other[1].workdir, "stick")
+		c.move(other[2].workdir, "stick")
+		r := c.step(alice, "stick")
+		if r.code != 0 || !strings.Contains(r.stderr, "another session") {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+	})
+}
+
+// TestE2EEquivocation: bob sends carol a different round-1 broadcast than
+// everyone else. Both are validly signed by bob. The session must abort
+// before anyone gets a key, and no party may finish.
+func TestE2EEquivocation(t *testing.T) {
+	c := newCLI(t, "alice", "bob", "carol")
+	ps := edKeygenJoined(t, c, "kg.plan")
+	other := edKeygenJoined(t, c, "other.plan")
+	alice, bob, carol := ps[0], ps[1], ps[2]
+	for _, p := range ps {
+		c.move(p.workdir, "stick")
+	}
+	bobID := loadTestIdentity(t, c.path("ids", "bob.key"))
+	carolID := loadTestIdentity(t, c.path("ids", "carol.key"))
+	// bob's broadcast from the other session: a valid tss-lib round-1
+	// message with different content.
+	var forged []byte
+	for _, f := range globT(t, c.path(other[1].workdir, "outbox", "*-to-all.age")) {
+		data, _ := os.ReadFile(f)
+		env, err := envelope.Open(data, carolID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var real *envelope.Envelope
+		for _, g := range globT(t, c.path(bob.workdir, "outbox", "*-to-all.age")) {
+			d, _ := os.ReadFile(g)
+			if real, err = envelope.Open(d, carolID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		card, _ := envelope.LoadCard(c.path("ids", "carol.card"))
+		forged, err = envelope.Seal(real.Header, env.Payload, bobID, []age.Recipient{card.Recipient})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// carol's stick has the forged broadcast instead of the real one.
+	os.MkdirAll(c.path("carol-stick"), 0o700)
+	for _, f := range globT(t, c.path("stick", "*")) {
+		data, _ := os.ReadFile(f)
+		name := filepath.Base(f)
+		if strings.Contains(name, "-p2-to-all") {
+			data = forged
+		}
+		os.WriteFile(c.path("carol-stick", name), data, 0o600)
+	}
+	for _, p := range []party{alice, bob} {
+		if r := c.step(p, "stick"); r.code != 0 {
+			t.Fatalf("%s: %d %s", p.name, r.code, r.stderr)
+		}
+	}
+	if r := c.step(carol, "carol-stick"); r.code != 0 {
+		t.Fatalf("carol: %d %s", r.code, r.stderr)
+	}
+	for _, p := range ps {
+		c.move(p.workdir, "stick")
+		c.move(p.workdir, "carol-stick")
+	}
+	r := c.step(carol, "carol-stick")
+	if r.code != exitAborted || !strings.Contains(r.stderr, "equivocat") {
+		t.Fatalf("carol round 2: exit %d: %s", r.code, r.stderr)
+	}
+	for _, p := range []party{alice, bob} {
+		c.step(p, "stick")
+		c.move(p.workdir, "stick")
+	}
+	for _, p := range ps {
+		c.step(p, "stick")
+		if c.finished(p.workdir) {
+			t.Fatalf("%s finished despite equivocation", p.name)
+		}
+	}
+}
+
+func globT(t testing.TB, pattern string) []string {
+	m, err := filepath.Glob(pattern)
+	if err != nil || len(m) == 0 {
+		t.Fatalf("no files match %s", pattern)
+	}
+	return m
+}
+
+func loadTestIdentity(t testing.TB, path string) *envelope.Identity {
+	id, err := envelope.LoadIdentity(path, func() ([]byte, error) { return nil, errors.New("test identities are unprotected") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
