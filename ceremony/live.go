@@ -147,4 +147,3 @@ type tssResult struct {
 	eddsaKey *eddsakeygen.LocalPartySaveData
 	sig      *common.SignatureData
 }
-

@@ -26,9 +26,9 @@ import (
 	"testing"
 
 	"filippo.io/age"
+	ecdsakeygen "github.com/bnb-chain/tss-lib/v2/ecdsa/keygen"
 	"github.com/btcsuite/btcd/btcec/v2"
 	btcecdsa "github.com/btcsuite/btcd/btcec/v2/ecdsa"
-	ecdsakeygen "github.com/bnb-chain/tss-lib/v2/ecdsa/keygen"
 	"golang.org/x/crypto/sha3"
 
 	"github.com/coldsig/coldsig/ceremony"
