@@ -120,12 +120,12 @@ func wrapBytes(payload []byte) []byte {
 
 // unwrapBytes is the inverse of wrapBytes, accepting nothing else.
 func unwrapBytes(b []byte) ([]byte, error) {
-	n, rest, err := readHead(b, 2, "ur:bytes body")
+	n, rest, err := readHead(b, 2, "ur:bytes content")
 	if err != nil {
 		return nil, err
 	}
 	if uint64(len(rest)) != n {
-		return nil, fmt.Errorf("%w: ur:bytes body declares %d bytes, %d present", ErrMalformed, n, len(rest))
+		return nil, fmt.Errorf("%w: ur:bytes content declares %d bytes, %d present", ErrMalformed, n, len(rest))
 	}
 	return rest, nil
 }

@@ -278,7 +278,7 @@ func (d *Decoder) finish(msg []byte, sum uint32) {
 	}
 	payload, err := unwrapBytes(msg)
 	if err != nil {
-		d.err = fmt.Errorf("%w: %v", ErrPayloadCorrupt, err)
+		d.err = err
 		return
 	}
 	if payload == nil {
@@ -316,12 +316,18 @@ func (d *Decoder) SeqLen() int {
 	return 0
 }
 
+// Err returns the decoder's terminal error: non-nil once all fragments
+// arrived but the reassembled payload failed its checksum or is not a CBOR
+// byte string. Every later Add returns it too.
+func (d *Decoder) Err() error { return d.err }
+
 // Complete reports whether the payload is recovered and its checksum
 // verified.
 func (d *Decoder) Complete() bool { return d.result != nil }
 
-// Result returns the payload once Complete, ErrPayloadCorrupt if the
-// reassembled payload failed its checksum, or ErrIncomplete.
+// Result returns the payload once Complete; ErrPayloadCorrupt if the
+// reassembled payload failed its checksum, ErrMalformed if it is not a CBOR
+// byte string, or ErrIncomplete.
 func (d *Decoder) Result() ([]byte, error) {
 	if d.err != nil {
 		return nil, d.err

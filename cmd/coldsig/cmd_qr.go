@@ -1,0 +1,739 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/gif"
+	_ "image/jpeg" // qr decode reads photos
+	"image/png"
+	"io"
+	"io/fs"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/coldsig/coldsig/internal/atomicfile"
+	"github.com/coldsig/coldsig/qr"
+)
+
+func init() { register(newQRCommand) }
+
+func newQRCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "qr",
+		Short: "Carry any file as animated QR codes (Uniform Resources) and back",
+		Long: `Move a file between air-gapped machines through a screen and a camera.
+
+The file becomes a sequence of QR codes, each holding one Blockchain Commons
+Uniform Resource part (ur:bytes, BCR-2020-005). The parts are fountain
+coded: the receiver needs a few more distinct frames than the minimum, in any
+order, so frames a camera misses do not matter. Any UR-capable scanner reads
+them, and coldsig reads the frames of other UR encoders.
+
+The file's content is not interpreted: envelopes, plans, cards and backup
+shards travel alike. The receiver checks a CRC-32 per frame and of the whole
+file; authenticity comes from the signatures inside coldsig files.`,
+		Args: exactArgs(0, "a subcommand"),
+		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(newQREncodeCommand(), newQRShowCommand(), newQRDecodeCommand())
+	return cmd
+}
+
+// qrFrameOptions are the flags shared by encode and show.
+type qrFrameOptions struct {
+	fragment   int
+	redundancy float64
+}
+
+func (o *qrFrameOptions) addFlags(cmd *cobra.Command) {
+	cmd.Flags().IntVar(&o.fragment, "fragment", qr.DefaultMaxFragmentLen, "largest fragment per frame in `BYTES` (smaller: more, easier frames)")
+	cmd.Flags().Float64Var(&o.redundancy, "redundancy", 0.5, "extra frames beyond the minimum, as a `FRACTION` of it")
+}
+
+func (o *qrFrameOptions) check() error {
+	if o.fragment < 20 || o.fragment > 1000 {
+		return usageErrorf("--fragment %d: must be between 20 and 1000 bytes", o.fragment)
+	}
+	if o.redundancy < 0 || o.redundancy > 10 {
+		return usageErrorf("--redundancy %g: must be between 0 and 10", o.redundancy)
+	}
+	return nil
+}
+
+func (o *qrFrameOptions) qrOptions() *qr.Options {
+	r := o.redundancy
+	if r == 0 {
+		r = 1e-9 // Options treats 0 as "default"
+	}
+	return &qr.Options{MaxFragmentLen: o.fragment, Redundancy: r}
+}
+
+type qrEncodeOptions struct {
+	frames   qrFrameOptions
+	out      string
+	png      bool
+	gif      bool
+	terminal bool
+	scale    int
+	fps      float64
+	loops    int
+}
+
+func newQREncodeCommand() *cobra.Command {
+	var opts qrEncodeOptions
+	cmd := &cobra.Command{
+		Use:   "encode FILE -o DIR",
+		Short: "Write FILE as QR frames: PNG images, an animated GIF, or the terminal",
+		Long: `Encode FILE (at most 1 MiB) as UR frames and render them.
+
+--png (the default) writes DIR/frame-0001.png and so on, one code per image at
+a whole number of pixels per module (--scale), plus DIR/frames.txt with the
+same frames as text, one per line. --gif writes DIR/frames.gif, an endless
+animation for showing on a screen (--fps frames per second). --terminal shows
+the frames in this terminal instead, like 'coldsig qr show'.
+
+The frame count is the minimum for the file plus --redundancy times as many
+again (default 0.5: with a quarter of the frames lost the file still
+arrives). Before reporting success, every rendered image is read back with a
+QR decoder and the file is rebuilt from the decoded frames and compared; on
+any mismatch nothing is written. DIR is created (0700) and must be new or
+empty; no file is ever overwritten.
+
+EXAMPLES
+  coldsig qr encode round1-alice.env -o /media/screen/qr
+  coldsig qr encode plan.txt -o qr-plan --gif --fps 6
+  coldsig qr encode card.card --terminal
+
+EXIT STATUS
+  0  frames written and verified
+  1  FILE unreadable or too large, DIR not empty, or verification failed
+  2  bad flags or arguments`,
+		Args: exactArgs(1, "one FILE"),
+		RunE: func(cmd *cobra.Command, args []string) error { return runQREncode(cmd, &opts, args[0]) },
+	}
+	opts.frames.addFlags(cmd)
+	cmd.Flags().StringVarP(&opts.out, "output", "o", "", "write the frames into `DIR`")
+	cmd.Flags().BoolVar(&opts.png, "png", false, "one PNG image per frame (the default)")
+	cmd.Flags().BoolVar(&opts.gif, "gif", false, "one animated GIF")
+	cmd.Flags().BoolVar(&opts.terminal, "terminal", false, "show the frames in the terminal instead of writing files")
+	cmd.Flags().IntVar(&opts.scale, "scale", qr.DefaultScale, "`PIXELS` per QR module in images")
+	cmd.Flags().Float64Var(&opts.fps, "fps", 5, "frames per second for --gif and --terminal")
+	cmd.Flags().IntVar(&opts.loops, "loops", 0, "with --terminal, stop after `N` passes over the frames (0: until Ctrl-C)")
+	return cmd
+}
+
+func runQREncode(cmd *cobra.Command, opts *qrEncodeOptions, path string) error {
+	e := getEnv(cmd)
+	modes := 0
+	for _, b := range []bool{opts.png, opts.gif, opts.terminal} {
+		if b {
+			modes++
+		}
+	}
+	if modes > 1 {
+		return usageErrorf("--png, --gif and --terminal exclude each other")
+	}
+	if err := opts.frames.check(); err != nil {
+		return err
+	}
+	if opts.scale < 1 || opts.scale > 40 {
+		return usageErrorf("--scale %d: must be between 1 and 40 pixels per module", opts.scale)
+	}
+	if opts.fps <= 0 || opts.fps > 30 {
+		return usageErrorf("--fps %g: must be above 0 and at most 30", opts.fps)
+	}
+	if opts.terminal {
+		if opts.out != "" {
+			return usageErrorf("--terminal writes no files; drop -o")
+		}
+		return qrShow(cmd, path, &opts.frames, opts.fps, opts.loops)
+	}
+	if opts.out == "" {
+		return usageErrorf("qr encode needs -o DIR").withHint("see 'coldsig qr encode --help'")
+	}
+	payload, err := qrReadPayload(path)
+	if err != nil {
+		return err
+	}
+	if err := qrCheckOutDir(opts.out); err != nil {
+		return err
+	}
+	frames, err := qr.Encode(payload, opts.frames.qrOptions())
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	// Render and verify everything in memory first, so that a failure
+	// leaves nothing behind.
+	type outFile struct {
+		name string
+		data []byte
+	}
+	var files []outFile
+	var images []image.Image
+	if opts.gif {
+		g, err := qr.GIF(frames, opts.scale, int(100/opts.fps+0.5))
+		if err != nil {
+			return err
+		}
+		var buf bytes.Buffer
+		if err := gif.EncodeAll(&buf, g); err != nil {
+			return err
+		}
+		back, err := gif.DecodeAll(bytes.NewReader(buf.Bytes()))
+		if err != nil {
+			return fmt.Errorf("verify: re-reading the GIF: %w", err)
+		}
+		for _, img := range back.Image {
+			images = append(images, img)
+		}
+		files = append(files, outFile{"frames.gif", buf.Bytes()})
+	} else {
+		pngs := make([][]byte, len(frames))
+		err := qrParallel(len(frames), func(i int) error {
+			img, err := qr.Render(frames[i], opts.scale)
+			if err != nil {
+				return err
+			}
+			var buf bytes.Buffer
+			if err := png.Encode(&buf, img); err != nil {
+				return err
+			}
+			pngs[i] = buf.Bytes()
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		images = make([]image.Image, len(frames))
+		for i, b := range pngs {
+			if images[i], err = png.Decode(bytes.NewReader(b)); err != nil {
+				return fmt.Errorf("verify: re-reading frame %d: %w", i+1, err)
+			}
+			files = append(files, outFile{fmt.Sprintf("frame-%04d.png", i+1), b})
+		}
+		files = append(files, outFile{"frames.txt", []byte(strings.Join(frames, "\n") + "\n")})
+	}
+	if err := qrVerify(images, frames, payload); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := atomicfile.MkdirPrivate(opts.out); err != nil {
+		return err
+	}
+	for _, f := range files {
+		p := filepath.Join(opts.out, f.name)
+		if err := atomicfile.Create(p, f.data, 0o600); err != nil {
+			return qrCreateErr(p, err)
+		}
+	}
+	what := fmt.Sprintf("%d PNG frames", len(frames))
+	if opts.gif {
+		what = fmt.Sprintf("a GIF of %d frames at %g fps", len(frames), opts.fps)
+	}
+	minimum := len(frames)
+	if enc, err := qr.NewEncoder(payload, opts.frames.qrOptions()); err == nil {
+		minimum = enc.SeqLen()
+	}
+	fmt.Fprintf(e.stdout, "wrote %s to %s (%d bytes; at least %d distinct frames needed); every frame verified\n", what, opts.out, len(payload), minimum)
+	return nil
+}
+
+// qrVerify decodes every rendered image and rebuilds the payload from what
+// was read, exactly as a receiver would.
+func qrVerify(images []image.Image, frames []string, payload []byte) error {
+	read := make([]string, len(images))
+	err := qrParallel(len(images), func(i int) error {
+		text, err := qr.Scan(images[i])
+		if err != nil {
+			return fmt.Errorf("verify: frame %d does not scan: %w", i+1, err)
+		}
+		read[i] = text
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var d qr.Decoder
+	for i, text := range read {
+		if text != frames[i] {
+			return fmt.Errorf("verify: frame %d scans as different text", i+1)
+		}
+		if _, err := d.Add(text); err != nil {
+			return fmt.Errorf("verify: frame %d: %w", i+1, err)
+		}
+	}
+	got, err := d.Result()
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	if !bytes.Equal(got, payload) {
+		return errors.New("verify: the frames decode to different content")
+	}
+	return nil
+}
+
+// qrParallel runs f(0..n-1) on all CPUs and returns the first error.
+func qrParallel(n int, f func(i int) error) error {
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+		next  int
+	)
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				i := next
+				next++
+				stop := first != nil
+				mu.Unlock()
+				if i >= n || stop {
+					return
+				}
+				if err := f(i); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return first
+}
+
+func qrReadPayload(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	if fi.Size() > qr.MaxPayload {
+		return nil, withHint(fmt.Errorf("%s: %d bytes, more than the %d a QR transfer carries", path, fi.Size(), qr.MaxPayload),
+			"move large files on removable media")
+	}
+	return os.ReadFile(path)
+}
+
+// qrCheckOutDir accepts a missing or empty directory.
+func qrCheckOutDir(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(ents) > 0 {
+		return withHint(fmt.Errorf("%s: already exists and is not empty", dir), "give a new directory with -o; coldsig never overwrites files")
+	}
+	return nil
+}
+
+func qrCreateErr(path string, err error) error {
+	if errors.Is(err, atomicfile.ErrExists) {
+		return withHint(fmt.Errorf("%s: already exists; not overwritten", path), "choose another output name")
+	}
+	return err
+}
+
+type qrShowOptions struct {
+	frames qrFrameOptions
+	fps    float64
+	loops  int
+}
+
+func newQRShowCommand() *cobra.Command {
+	var opts qrShowOptions
+	cmd := &cobra.Command{
+		Use:   "show FILE",
+		Short: "Show FILE as QR frames cycling in the terminal",
+		Long: `Show FILE as UR frames cycling in this terminal, drawn with half-block
+characters (two modules per character cell) in black on white. Point the
+receiving camera at the screen; stop with Ctrl-C once it reports the file
+complete. The frames never end: after the minimum set, new fountain-mixed
+frames follow, so each pass brings information a camera may have missed.
+
+Make the terminal large enough (the command says how large) and the font
+small; a smaller --fragment gives smaller codes.
+
+EXAMPLES
+  coldsig qr show round2-bob.env
+  coldsig qr show plan.txt --fps 3 --fragment 150
+
+EXIT STATUS
+  0  stopped with Ctrl-C or after --loops passes
+  1  FILE unreadable or too large
+  2  bad flags or arguments`,
+		Args: exactArgs(1, "one FILE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := opts.frames.check(); err != nil {
+				return err
+			}
+			if opts.fps <= 0 || opts.fps > 30 {
+				return usageErrorf("--fps %g: must be above 0 and at most 30", opts.fps)
+			}
+			return qrShow(cmd, args[0], &opts.frames, opts.fps, opts.loops)
+		},
+	}
+	opts.frames.addFlags(cmd)
+	cmd.Flags().Float64Var(&opts.fps, "fps", 5, "frames per second")
+	cmd.Flags().IntVar(&opts.loops, "loops", 0, "stop after `N` passes over the minimum frame count (0: until Ctrl-C)")
+	return cmd
+}
+
+func qrShow(cmd *cobra.Command, path string, fo *qrFrameOptions, fps float64, loops int) error {
+	e := getEnv(cmd)
+	payload, err := qrReadPayload(path)
+	if err != nil {
+		return err
+	}
+	enc, err := qr.NewEncoder(payload, fo.qrOptions())
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
+	defer stop()
+	tty := false
+	if f, ok := e.stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		tty = true
+	}
+	first := enc.Next()
+	m, err := qr.Modules(first)
+	if err != nil {
+		return err
+	}
+	if tty {
+		if w, h, err := term.GetSize(int(e.stdout.(*os.File).Fd())); err == nil && (w < len(m) || h < (len(m)+1)/2+1) {
+			fmt.Fprintf(e.stderr, "coldsig: warning: the codes need %dx%d character cells, the terminal has %dx%d; enlarge it, shrink the font, or use a smaller --fragment\n",
+				len(m), (len(m)+1)/2+1, w, h)
+		}
+	}
+	delay := time.Duration(float64(time.Second) / fps)
+	frame, n := first, 0
+	for {
+		text, err := qr.TerminalANSI(frame)
+		if err != nil {
+			return err
+		}
+		n++
+		var b strings.Builder
+		if tty {
+			b.WriteString("\x1b[H\x1b[2J")
+		}
+		b.WriteString(text)
+		fmt.Fprintf(&b, "frame %d (%d needed at least) - %s - Ctrl-C to stop\n", n, enc.SeqLen(), filepath.Base(path))
+		io.WriteString(e.stdout, b.String())
+		if loops > 0 && n >= loops*enc.SeqLen() {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(delay):
+		}
+		frame = enc.Next()
+	}
+}
+
+type qrDecodeOptions struct {
+	out string
+}
+
+func newQRDecodeCommand() *cobra.Command {
+	var opts qrDecodeOptions
+	cmd := &cobra.Command{
+		Use:   "decode [INPUT...] -o FILE",
+		Short: "Rebuild a file from QR frames: images, directories of images, or text",
+		Long: `Rebuild a file from its UR frames and write it to FILE.
+
+Each INPUT is an image (PNG, JPEG or GIF; screenshots and photos, one code
+each), a directory (its image and text files, in name order), a text file of
+frames (one per line), or '-' for standard input, one frame per line as a
+camera scanner such as 'zbarcam --raw' prints them. No INPUT means standard
+input.
+
+Frames may come in any order and repeat. Progress (the share of the file
+recovered) goes to standard error. Decoding stops as soon as the file is
+complete and its checksum matches; the rest of the input is not read.
+Frames that belong to another file, damaged frames and QR codes that are not
+UR frames are reported and skipped; they are never mixed in. FILE is written
+only when complete, mode 0600, and is never overwritten.
+
+EXAMPLES
+  coldsig qr decode /media/camera/DCIM -o round1-alice.env
+  coldsig qr decode shot1.png shot2.jpg -o plan.txt
+  zbarcam --raw | coldsig qr decode -o round2-bob.env
+
+EXIT STATUS
+  0  FILE written
+  1  unreadable input, corrupt frames, FILE exists, or the write failed
+  2  bad flags or arguments
+  3  the input ended before the file was complete (show more frames)`,
+		RunE: func(cmd *cobra.Command, args []string) error { return runQRDecode(cmd, &opts, args) },
+	}
+	cmd.Flags().StringVarP(&opts.out, "output", "o", "", "write the rebuilt file to `FILE`")
+	return cmd
+}
+
+// qrDecodeRun holds one decode's state and reporting.
+type qrDecodeRun struct {
+	e       *env
+	d       qr.Decoder
+	skipped int
+	others  int
+	lastPct int
+}
+
+var errQRDone = errors.New("payload complete")
+
+// add feeds one frame read from source.
+func (r *qrDecodeRun) add(source, frame string) error {
+	p, err := r.d.Add(frame)
+	if err != nil {
+		if r.d.Err() != nil {
+			return fmt.Errorf("%s: %w", source, err)
+		}
+		r.skipped++
+		if errors.Is(err, qr.ErrOtherPayload) {
+			r.others++
+		}
+		fmt.Fprintf(r.e.stderr, "coldsig: skipped %s: %v\n", source, err)
+		return nil
+	}
+	if pct := int(p * 100); pct != r.lastPct || r.d.Frames() == 1 {
+		r.lastPct = pct
+		fmt.Fprintf(r.e.stderr, "coldsig: %3d%% recovered (%d frames read, %d needed at least)\n", pct, r.d.Frames(), r.d.SeqLen())
+	}
+	if r.d.Complete() {
+		return errQRDone
+	}
+	return nil
+}
+
+func runQRDecode(cmd *cobra.Command, opts *qrDecodeOptions, args []string) error {
+	e := getEnv(cmd)
+	if opts.out == "" {
+		return usageErrorf("qr decode needs -o FILE").withHint("see 'coldsig qr decode --help'")
+	}
+	if err := checkAbsent(opts.out); err != nil {
+		return err
+	}
+	if len(args) == 0 {
+		args = []string{"-"}
+	}
+	stdinUsed := false
+	for _, a := range args {
+		if a == "-" {
+			if stdinUsed {
+				return usageErrorf("'-' (standard input) given twice")
+			}
+			stdinUsed = true
+		}
+	}
+	r := &qrDecodeRun{e: e, lastPct: -1}
+	err := func() error {
+		for _, a := range args {
+			if err := r.input(cmd.Context(), a); err != nil {
+				return err
+			}
+		}
+		return nil
+	}()
+	if err != nil && !errors.Is(err, errQRDone) {
+		return err
+	}
+	payload, rerr := r.d.Result()
+	if rerr != nil {
+		if errors.Is(rerr, qr.ErrIncomplete) {
+			hint := "show the remaining frames (any of them, in any order) and run again with all the inputs"
+			if r.others > 0 {
+				hint = fmt.Sprintf("%d frames belonged to another file; decode each file's frames separately", r.others)
+			}
+			if r.d.Frames() == 0 {
+				return withCode(withHint(fmt.Errorf("no UR frame found in the input (%d skipped)", r.skipped), "check that the images show coldsig QR codes"), exitWaiting)
+			}
+			return withCode(withHint(rerr, hint), exitWaiting)
+		}
+		return rerr
+	}
+	if err := atomicfile.Create(opts.out, payload, 0o600); err != nil {
+		return qrCreateErr(opts.out, err)
+	}
+	fmt.Fprintf(e.stdout, "wrote %s (%d bytes) from %d frames\n", opts.out, len(payload), r.d.Frames())
+	return nil
+}
+
+// Inputs larger than this are refused before decoding: a 50-megapixel
+// image decodes to 200 MB of RGBA.
+const (
+	qrMaxImagePixels = 50 << 20
+	qrMaxTextFile    = 64 << 20
+	qrMaxLine        = 1 << 20
+)
+
+var qrImageExt = map[string]bool{".png": true, ".jpg": true, ".jpeg": true, ".gif": true}
+
+func (r *qrDecodeRun) input(ctx context.Context, arg string) error {
+	if arg == "-" {
+		return r.lines("standard input", r.e.stdin)
+	}
+	fi, err := os.Stat(arg)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return r.file(arg)
+	}
+	ents, err := os.ReadDir(arg)
+	if err != nil {
+		return err
+	}
+	var names []string
+	for _, ent := range ents {
+		ext := strings.ToLower(filepath.Ext(ent.Name()))
+		if ent.Type().IsRegular() && (qrImageExt[ext] || ext == ".txt") {
+			names = append(names, ent.Name())
+		}
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		fmt.Fprintf(r.e.stderr, "coldsig: warning: %s: no .png, .jpg, .gif or .txt files\n", arg)
+	}
+	for _, n := range names {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := r.file(filepath.Join(arg, n)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *qrDecodeRun) file(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(f, head)
+	head = head[:n]
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	if bytes.HasPrefix(bytes.ToLower(bytes.TrimLeft(head, " \t\r\n")), []byte("ur:")) {
+		return r.lines(path, io.LimitReader(f, qrMaxTextFile))
+	}
+	cfg, format, err := image.DecodeConfig(f)
+	if err != nil {
+		r.skipped++
+		fmt.Fprintf(r.e.stderr, "coldsig: skipped %s: not an image or a text of UR frames\n", path)
+		return nil
+	}
+	if cfg.Width*cfg.Height > qrMaxImagePixels {
+		r.skipped++
+		fmt.Fprintf(r.e.stderr, "coldsig: skipped %s: %dx%d pixels is too large an image\n", path, cfg.Width, cfg.Height)
+		return nil
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	var imgs []image.Image
+	if format == "gif" {
+		g, err := gif.DecodeAll(f)
+		if err != nil {
+			r.skipped++
+			fmt.Fprintf(r.e.stderr, "coldsig: skipped %s: %v\n", path, err)
+			return nil
+		}
+		for _, im := range g.Image {
+			imgs = append(imgs, im)
+		}
+	} else {
+		img, _, err := image.Decode(f)
+		if err != nil {
+			r.skipped++
+			fmt.Fprintf(r.e.stderr, "coldsig: skipped %s: %v\n", path, err)
+			return nil
+		}
+		imgs = []image.Image{img}
+	}
+	for i, img := range imgs {
+		src := path
+		if len(imgs) > 1 {
+			src = fmt.Sprintf("%s frame %d", path, i+1)
+		}
+		text, err := qr.Scan(img)
+		if err != nil {
+			r.skipped++
+			fmt.Fprintf(r.e.stderr, "coldsig: skipped %s: %v\n", src, err)
+			continue
+		}
+		if err := r.add(src, text); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lines feeds one frame per non-empty line.
+func (r *qrDecodeRun) lines(source string, in io.Reader) error {
+	br := bufio.NewReaderSize(in, 64<<10)
+	for n := 1; ; n++ {
+		line, err := qrReadLine(br)
+		if len(line) > 0 {
+			src := fmt.Sprintf("%s line %d", source, n)
+			if len(line) > qrMaxLine {
+				r.skipped++
+				fmt.Fprintf(r.e.stderr, "coldsig: skipped %s: line longer than %d bytes\n", src, qrMaxLine)
+			} else if s := strings.TrimSpace(string(line)); s != "" {
+				if aerr := r.add(src, s); aerr != nil {
+					return aerr
+				}
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", source, err)
+		}
+	}
+}
+
+// qrReadLine reads one line, keeping at most qrMaxLine+1 bytes of it so a
+// line without end cannot exhaust memory.
+func qrReadLine(br *bufio.Reader) ([]byte, error) {
+	var line []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if len(line) <= qrMaxLine {
+			line = append(line, chunk[:min(len(chunk), qrMaxLine+1-len(line))]...)
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		return bytes.TrimRight(line, "\r\n"), err
+	}
+}

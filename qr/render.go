@@ -1,0 +1,149 @@
+package qr
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"image/gif"
+	"strings"
+
+	goqrcode "github.com/skip2/go-qrcode"
+)
+
+// DefaultScale is the default number of pixels per QR module in rendered
+// images. Whole numbers keep every module edge on a pixel boundary, which is
+// what makes a screen or a printout sharp for a camera.
+const DefaultScale = 6
+
+// QuietZone is the white border, in modules, that the QR standard requires
+// around a code.
+const QuietZone = 4
+
+// Level is the QR error-correction level used for frames: M restores about
+// 15% of damaged codewords, a margin for glare, blur and compression that
+// costs about a fifth more modules than L.
+const level = goqrcode.Medium
+
+// Palette of rendered frames: index 0 white, 1 black.
+var palette = color.Palette{color.Gray{Y: 0xff}, color.Gray{Y: 0x00}}
+
+// Modules returns the QR code for frame as a square matrix of modules
+// (true = dark), quiet zone included.
+func Modules(frame string) ([][]bool, error) {
+	q, err := goqrcode.New(frame, level)
+	if err != nil {
+		return nil, fmt.Errorf("qr: encoding a frame of %d characters: %w", len(frame), err)
+	}
+	return q.Bitmap(), nil
+}
+
+// Render draws frame as a QR code with scale pixels per module (at least
+// 1; 0 means DefaultScale), quiet zone included.
+func Render(frame string, scale int) (*image.Paletted, error) {
+	m, err := Modules(frame)
+	if err != nil {
+		return nil, err
+	}
+	return renderModules(m, scale), nil
+}
+
+func renderModules(m [][]bool, scale int) *image.Paletted {
+	if scale <= 0 {
+		scale = DefaultScale
+	}
+	n := len(m) * scale
+	img := image.NewPaletted(image.Rect(0, 0, n, n), palette)
+	for y, row := range m {
+		for x, dark := range row {
+			if !dark {
+				continue
+			}
+			for dy := 0; dy < scale; dy++ {
+				off := img.PixOffset(x*scale, y*scale+dy)
+				for dx := 0; dx < scale; dx++ {
+					img.Pix[off+dx] = 1
+				}
+			}
+		}
+	}
+	return img
+}
+
+// GIF renders frames as an animation that loops forever, showing each
+// frame for delay hundredths of a second. Frames whose codes come out
+// smaller than the largest are centred on a white square of the largest
+// size, so the animation does not jump.
+func GIF(frames []string, scale, delay int) (*gif.GIF, error) {
+	imgs := make([]*image.Paletted, len(frames))
+	size := 0
+	for i, f := range frames {
+		img, err := Render(f, scale)
+		if err != nil {
+			return nil, err
+		}
+		imgs[i] = img
+		size = max(size, img.Bounds().Dx())
+	}
+	g := &gif.GIF{LoopCount: 0}
+	for _, img := range imgs {
+		if d := img.Bounds().Dx(); d < size {
+			bg := image.NewPaletted(image.Rect(0, 0, size, size), palette)
+			off := (size - d) / 2
+			for y := 0; y < d; y++ {
+				copy(bg.Pix[bg.PixOffset(off, off+y):], img.Pix[img.PixOffset(0, y):img.PixOffset(d, y)])
+			}
+			img = bg
+		}
+		g.Image = append(g.Image, img)
+		g.Delay = append(g.Delay, delay)
+	}
+	return g, nil
+}
+
+// Terminal draws frame for a terminal with Unicode half blocks: each
+// character cell holds two modules, one above the other, so the code keeps
+// its square shape in a typical 1:2 cell. Light modules are drawn as
+// spaces on the assumption of a dark-on-light rendering being inverted by
+// the terminal's colours; to be independent of the terminal theme the
+// caller should wrap the text in explicit colours (TerminalANSI does).
+func Terminal(frame string) (string, error) {
+	m, err := Modules(frame)
+	if err != nil {
+		return "", err
+	}
+	var sb strings.Builder
+	for y := 0; y < len(m); y += 2 {
+		for x := range m[y] {
+			top := m[y][x]
+			bottom := y+1 < len(m) && m[y+1][x]
+			switch {
+			case top && bottom:
+				sb.WriteRune('█')
+			case top:
+				sb.WriteRune('▀')
+			case bottom:
+				sb.WriteRune('▄')
+			default:
+				sb.WriteByte(' ')
+			}
+		}
+		sb.WriteByte('\n')
+	}
+	return sb.String(), nil
+}
+
+// TerminalANSI is Terminal with each line set in black on white (ANSI SGR
+// 30;107), so the code scans on dark and light terminal themes alike.
+func TerminalANSI(frame string) (string, error) {
+	t, err := Terminal(frame)
+	if err != nil {
+		return "", err
+	}
+	var sb strings.Builder
+	for _, line := range strings.SplitAfter(strings.TrimSuffix(t, "\n"), "\n") {
+		sb.WriteString("\x1b[30;107m")
+		sb.WriteString(strings.TrimSuffix(line, "\n"))
+		sb.WriteString("\x1b[0m\n")
+	}
+	return sb.String(), nil
+}
