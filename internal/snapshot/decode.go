@@ -246,7 +246,9 @@ func (d *decoder) typ() (reflect.Type, error) {
 }
 
 // ref reads (object, path) and returns the addressed location and, when
-// the last step indexes an array, that array and the index.
+// the last step indexes an array, that array and the index. Locations are
+// built from addresses (reflect.NewAt) rather than Field(), so unexported
+// fields can be written.
 func (d *decoder) ref() (loc, parent reflect.Value, last int, err error) {
 	id, err := d.uint()
 	if err != nil {
@@ -260,14 +262,16 @@ func (d *decoder) ref() (loc, parent reflect.Value, last int, err error) {
 	if err != nil {
 		return
 	}
-	loc = d.objs[id].Elem()
+	p := d.objs[id].UnsafePointer()
+	t := d.objs[id].Type().Elem()
+	var pp unsafe.Pointer
+	var pt reflect.Type
 	last = -1
 	for i := 0; i < n; i++ {
 		var s uint64
 		if s, err = d.uint(); err != nil {
 			return
 		}
-		t := loc.Type()
 		if d.s.classify(t) != plain {
 			err = corrupt("path descends into %s", typeName(t))
 			return
@@ -278,19 +282,24 @@ func (d *decoder) ref() (loc, parent reflect.Value, last int, err error) {
 				err = corrupt("path step %d out of range for %s", s, typeName(t))
 				return
 			}
-			parent, last = reflect.Value{}, -1
-			loc = loc.Field(int(s))
+			f := t.Field(int(s))
+			pp, pt, last = nil, nil, -1
+			p, t = unsafe.Add(p, f.Offset), f.Type
 		case reflect.Array:
 			if s >= uint64(t.Len()) {
 				err = corrupt("path step %d out of range for %s", s, typeName(t))
 				return
 			}
-			parent, last = loc, int(s)
-			loc = loc.Index(int(s))
+			pp, pt, last = p, t, int(s)
+			p, t = unsafe.Add(p, uintptr(s)*t.Elem().Size()), t.Elem()
 		default:
 			err = corrupt("path step into %s", typeName(t))
 			return
 		}
+	}
+	loc = reflect.NewAt(t, p).Elem()
+	if pp != nil {
+		parent = reflect.NewAt(pt, pp).Elem()
 	}
 	return
 }

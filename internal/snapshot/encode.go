@@ -318,8 +318,12 @@ func (e *encoder) walk(p unsafe.Pointer, t reflect.Type, path *pathNode) error {
 
 // protoSpans records the byte slices owned by a protobuf message. The
 // message is stored as an opaque blob, so any other part of the graph that
-// shares those bytes would lose the sharing on restore; checkOpaque refuses
-// that case instead of restoring it silently wrong.
+// shares those bytes loses the sharing on restore. For byte slices that is
+// accepted: tss-lib keeps byte strings it put into a message (or read from
+// one), such as the session id, and never writes into them; appends
+// reallocate or write past the message's length, where the message cannot
+// see it. Restored, both sides hold equal bytes in separate arrays. Any other
+// type sharing a message's memory is refused by checkOpaque.
 func (e *encoder) protoSpans(m protoreflect.Message, depth int) {
 	if depth > 64 || !m.IsValid() {
 		return
@@ -370,7 +374,7 @@ func (e *encoder) checkOpaque() error {
 		// Spans starting before r.end overlap r iff one of them ends after
 		// r.start.
 		i := sort.Search(len(op), func(i int) bool { return op[i].start >= r.end })
-		if i > 0 && maxEnd[i-1] > r.start {
+		if i > 0 && maxEnd[i-1] > r.start && !(r.t.Kind() == reflect.Array && r.t.Elem().Kind() == reflect.Uint8) {
 			return unsupported(r.path, r.t, "shares memory with the bytes of a protobuf message, which is stored as an opaque blob")
 		}
 	}

@@ -80,6 +80,9 @@ type node struct {
 	M       map[string]int
 	Neg     big.Int
 	unusedP *node
+	hidden  inner
+	PHidden *inner
+	PB      *uint8
 }
 
 func testSchema(t testing.TB) *Schema {
@@ -138,6 +141,10 @@ func sample() *node {
 	n.Zero = &struct{}{}
 	n.Empty = []int{}
 	n.Neg.SetInt64(-12345)
+	n.hidden.Vals[1] = 42
+	n.PHidden = &n.hidden
+	// Bytes shared with a protobuf message come back as an equal copy.
+	n.In.B = n.Any.Value
 	return n
 }
 
@@ -174,6 +181,12 @@ func TestRoundTrip(t *testing.T) {
 	}
 	if r.PElem != &r.Nums[2] || &r.ArrS[0] != &r.Arr[0] {
 		t.Error("pointers into arrays not restored")
+	}
+	if r.PHidden != &r.hidden || r.hidden.Vals[1] != 42 {
+		t.Error("pointer to an unexported field not restored")
+	}
+	if !bytes.Equal(r.In.B, r.Any.Value) || len(r.In.B) == 0 {
+		t.Error("bytes shared with a protobuf message not restored")
 	}
 	if r.Rand != rand.Reader {
 		t.Error("crypto/rand.Reader not re-attached")
@@ -221,7 +234,7 @@ func TestRefusals(t *testing.T) {
 		{"unregistered", "root.Shape", "not registered", func(n *node) { n.Shape = &other{} }},
 		{"channel", "root.Ch", "unread", func(n *node) { n.Ch <- 1 }},
 		{"hook", "root.Curve", "unknown curve", func(n *node) { n.Curve = &curve{name: "p256"} }},
-		{"proto bytes", "root.In.B", "protobuf", func(n *node) { n.In.B = n.Any.Value }},
+		{"proto memory", "root.PB", "protobuf", func(n *node) { n.PB = &n.Any.Value[1] }},
 		{"deep", "root.unusedP.Shape", "not registered", func(n *node) { n.unusedP = &node{Shape: &other{}} }},
 	}
 	for _, c := range cases {

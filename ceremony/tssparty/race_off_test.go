@@ -1,0 +1,5 @@
+//go:build !race
+
+package tssparty
+
+const raceEnabled = false
