@@ -27,6 +27,8 @@ import (
 
 	"filippo.io/age"
 	ecdsakeygen "github.com/bnb-chain/tss-lib/v2/ecdsa/keygen"
+	eddsakeygen "github.com/bnb-chain/tss-lib/v2/eddsa/keygen"
+	"github.com/bnb-chain/tss-lib/v2/tss"
 	"github.com/btcsuite/btcd/btcec/v2"
 	btcecdsa "github.com/btcsuite/btcd/btcec/v2/ecdsa"
 	"golang.org/x/crypto/sha3"
@@ -712,4 +714,71 @@ func loadTestIdentity(t testing.TB, path string) *envelope.Identity {
 		t.Fatal(err)
 	}
 	return id
+}
+
+// TestE2ECraftedMessageAbortsNamingSender: bob's round-2 decommitment
+// carries one commitment too many (threshold raising, upstream #291),
+// inside a correctly signed envelope. The receiver's admission check must
+// refuse it before tss-lib, abort, and name bob in step and in status.
+func TestE2ECraftedMessageAbortsNamingSender(t *testing.T) {
+	c := newCLI(t, "alice", "bob", "carol")
+	ps := edKeygenJoined(t, c, "kg.plan")
+	alice := ps[0]
+	for _, p := range ps {
+		c.move(p.workdir, "stick")
+	}
+	for _, p := range ps {
+		if r := c.step(p, "stick"); r.code != 0 {
+			t.Fatalf("%s round 1: %d %s", p.name, r.code, r.stderr)
+		}
+		c.move(p.workdir, "stick")
+	}
+	aliceID := loadTestIdentity(t, c.path("ids", "alice.key"))
+	bobID := loadTestIdentity(t, c.path("ids", "bob.key"))
+	f := globT(t, c.path("stick", "*-r02-p2-to-all.age"))[0]
+	data, _ := os.ReadFile(f)
+	env, err := envelope.Open(data, aliceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := tss.ParseWireMessage(env.Payload, tss.NewPartyID("2", "bob", big.NewInt(2)), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := msg.Content().(*eddsakeygen.KGRound2Message2)
+	dc := content.DeCommitment
+	content.DeCommitment = append(append([][]byte{}, dc...), dc[len(dc)-2], dc[len(dc)-1])
+	meta := tss.MessageRouting{From: msg.GetFrom(), IsBroadcast: true}
+	wire, _, err := tss.NewMessage(meta, content, tss.NewMessageWrapper(meta, content)).WireBytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rcpts []age.Recipient
+	for _, n := range []string{"alice", "carol"} {
+		card, _ := envelope.LoadCard(c.path("ids", n+".card"))
+		rcpts = append(rcpts, card.Recipient)
+	}
+	crafted, err := envelope.Seal(env.Header, wire, bobID, rcpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(f, crafted, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := c.step(alice, "stick")
+	t.Logf("step output:\n%s", r.stderr)
+	if r.code != exitAborted || !strings.Contains(r.stderr, "culprit: bob (party 2)") || !strings.Contains(r.stderr, "vss-commitments") {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	st := c.ok("status", "--workdir", alice.workdir)
+	if !strings.Contains(st.stdout, "state     aborted") || !strings.Contains(st.stdout, "culprit   bob (party 2)") {
+		t.Fatalf("status after abort:\n%s", st.stdout)
+	}
+	if ents, _ := os.ReadDir(c.path(alice.workdir, "state")); len(ents) != 0 {
+		t.Fatalf("state not destroyed after abort: %v", ents)
+	}
+	// The aborted session cannot be continued.
+	if r := c.step(alice, "stick"); r.code != exitAborted {
+		t.Fatalf("step after abort: exit %d: %s", r.code, r.stderr)
+	}
 }
