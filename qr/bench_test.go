@@ -115,19 +115,19 @@ func BenchmarkScanJPEG50(b *testing.B) {
 
 // BenchmarkScanPhoto scans simulated photos: rotation up to 15 degrees
 // either way, a mild blur, reduced contrast, uneven lighting, sensor noise
-// and JPEG quality 75, at module sizes from 2.0 to 6.0 px.
+// and JPEG quality 75, at module sizes from 1.8 to 6.0 px.
 func BenchmarkScanPhoto(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		frames, _ := benchFrames(b)
 		r := rand.New(rand.NewPCG(15, 15))
 		ok, plain, total := 0, 0, 0
-		for j := 0; j < 60; j++ {
+		for j := 0; j < 100; j++ {
 			f := frames[r.IntN(len(frames))]
 			m, err := Modules(f)
 			if err != nil {
 				b.Fatal(err)
 			}
-			s := 2 + 4*r.Float64()
+			s := 1.8 + 4.2*r.Float64()
 			angle := (2*r.Float64() - 1) * 15 * math.Pi / 180
 			img := photo(m, s, angle, r)
 			total++

@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/draw"
 	"math"
+	"sort"
 
 	"github.com/makiuchi-d/gozxing"
 	gzqr "github.com/makiuchi-d/gozxing/qrcode"
@@ -19,6 +20,7 @@ var ErrNoCode = errors.New("no readable QR code")
 // Scan reads one QR code from img (a screenshot or a photo) and returns its
 // text. It tries progressively more expensive passes until one decodes:
 //
+//   - a direct read of an axis-aligned code (screenshots, our renders);
 //   - the image as is, then smoothly enlarged copies (1.5x, 2x, 2.5x, 3x).
 //     Small modules blurred by resampling and JPEG leave finder patterns
 //     whose 1:1:3:1:1 runs are a pixel or two wide; interpolation at a few
@@ -33,6 +35,9 @@ var ErrNoCode = errors.New("no readable QR code")
 //     checks pick the right one.
 func Scan(img image.Image) (string, error) {
 	g := toGray(img)
+	if text, err := decodePure(g); err == nil {
+		return text, nil
+	}
 	var last error
 	for _, up := range scanScales {
 		src := g
@@ -59,6 +64,20 @@ var scanScales = []float64{1, 1.5, 2, 3, 2.5}
 // (their modules are big enough already, or the input is unreasonable).
 const maxUpscaledPixels = 24 << 20
 
+// decodePure reads an unrotated, undistorted code with its quiet zone, as
+// in a screenshot or our own renders, without finder-pattern detection.
+func decodePure(g *image.Gray) (string, error) {
+	bmp, err := gozxing.NewBinaryBitmap(gozxing.NewHybridBinarizer(gozxing.NewLuminanceSourceFromImage(g)))
+	if err != nil {
+		return "", err
+	}
+	res, err := gzqr.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]interface{}{gozxing.DecodeHintType_PURE_BARCODE: true})
+	if err != nil {
+		return "", err
+	}
+	return res.GetText(), nil
+}
+
 var scanHints = map[gozxing.DecodeHintType]interface{}{gozxing.DecodeHintType_TRY_HARDER: true}
 
 func decodeGray(g *image.Gray) (string, error) {
@@ -80,13 +99,139 @@ func decodeGray(g *image.Gray) (string, error) {
 	return "", err
 }
 
-// decodeMatrixRobust is the second detector described at Scan.
+// decodeMatrixRobust is the second detector described at Scan. It also
+// tries other triples of finder-pattern candidates than the one gozxing
+// picks, because data modules sometimes form a convincing false finder
+// pattern.
 func decodeMatrixRobust(m *gozxing.BitMatrix) (string, error) {
-	info, err := detector.NewFinderPatternFinder(m, nil).Find(scanHints)
-	if err != nil {
-		return "", err
+	finder := detector.NewFinderPatternFinder(m, nil)
+	info, ferr := finder.Find(scanHints)
+	if ferr != nil {
+		return "", ferr
 	}
 	tl, tr, bl := info.GetTopLeft(), info.GetTopRight(), info.GetBottomLeft()
+	text, err := decodeTriple(m, tl, tr, bl)
+	if err == nil {
+		return text, nil
+	}
+	// gozxing's finder stops scanning once it has three confirmed
+	// candidates, so a false one above a true finder pattern hides it.
+	// Scanning flipped copies reaches the bottom and right edges first.
+	centers := finder.GetPossibleCenters()
+	w, h := m.GetWidth(), m.GetHeight()
+	for _, flip := range []struct{ x, y bool }{{false, true}, {true, false}} {
+		fm := flipMatrix(m, flip.x, flip.y)
+		ff := detector.NewFinderPatternFinder(fm, nil)
+		if _, err := ff.Find(scanHints); err != nil && len(ff.GetPossibleCenters()) == 0 {
+			continue
+		}
+		for _, c := range ff.GetPossibleCenters() {
+			x, y := c.GetX(), c.GetY()
+			if flip.x {
+				x = float64(w) - x
+			}
+			if flip.y {
+				y = float64(h) - y
+			}
+			dup := false
+			for _, o := range centers {
+				if o.AboutEquals(c.GetEstimatedModuleSize(), y, x) {
+					dup = true
+					break
+				}
+			}
+			if !dup {
+				centers = append(centers, detector.NewFinderPattern(x, y, c.GetEstimatedModuleSize(), c.GetCount()))
+			}
+		}
+	}
+	for _, t := range otherTriples(centers, tl, tr, bl) {
+		if text, terr := decodeTriple(m, t[0], t[1], t[2]); terr == nil {
+			return text, nil
+		}
+	}
+	return "", err
+}
+
+func flipMatrix(m *gozxing.BitMatrix, fx, fy bool) *gozxing.BitMatrix {
+	w, h := m.GetWidth(), m.GetHeight()
+	out, _ := gozxing.NewBitMatrix(w, h)
+	for y := 0; y < h; y++ {
+		sy := y
+		if fy {
+			sy = h - 1 - y
+		}
+		for x := 0; x < w; x++ {
+			sx := x
+			if fx {
+				sx = w - 1 - x
+			}
+			if m.Get(sx, sy) {
+				out.Set(x, y)
+			}
+		}
+	}
+	return out
+}
+
+// Limits on the alternative finder-pattern triples tried.
+const (
+	maxFinderCandidates = 9
+	maxTriples          = 12
+)
+
+// otherTriples returns plausible (top-left, top-right, bottom-left) triples
+// from the best-confirmed finder candidates, most right-isosceles first,
+// excluding the one already tried.
+func otherTriples(centers []*detector.FinderPattern, tl0, tr0, bl0 *detector.FinderPattern) [][3]*detector.FinderPattern {
+	cs := append([]*detector.FinderPattern(nil), centers...)
+	sort.SliceStable(cs, func(i, j int) bool { return cs[i].GetCount() > cs[j].GetCount() })
+	if len(cs) > maxFinderCandidates {
+		cs = cs[:maxFinderCandidates]
+	}
+	type scored struct {
+		t [3]*detector.FinderPattern
+		d float64
+	}
+	var ts []scored
+	for i := 0; i < len(cs); i++ {
+		for j := i + 1; j < len(cs); j++ {
+			for k := j + 1; k < len(cs); k++ {
+				a, b, c := cs[i], cs[j], cs[k]
+				lo := math.Min(a.GetEstimatedModuleSize(), math.Min(b.GetEstimatedModuleSize(), c.GetEstimatedModuleSize()))
+				hi := math.Max(a.GetEstimatedModuleSize(), math.Max(b.GetEstimatedModuleSize(), c.GetEstimatedModuleSize()))
+				if hi > 1.4*lo {
+					continue
+				}
+				pa, pb, pc := gozxing.ResultPoint_OrderBestPatterns(a, b, c)
+				bl, tl, tr := pa.(*detector.FinderPattern), pb.(*detector.FinderPattern), pc.(*detector.FinderPattern)
+				if tl == tl0 && tr == tr0 && bl == bl0 {
+					continue
+				}
+				// Distance from a right isosceles triangle, as gozxing
+				// scores it.
+				x := gozxing.ResultPoint_Distance(tl, tr)
+				y := gozxing.ResultPoint_Distance(tl, bl)
+				z := gozxing.ResultPoint_Distance(tr, bl)
+				d := math.Abs(z*z-2*x*x) + math.Abs(z*z-2*y*y)
+				ts = append(ts, scored{[3]*detector.FinderPattern{tl, tr, bl}, d / (z * z)})
+			}
+		}
+	}
+	sort.Slice(ts, func(i, j int) bool { return ts[i].d < ts[j].d })
+	var out [][3]*detector.FinderPattern
+	for _, t := range ts {
+		if len(out) == maxTriples || t.d > 0.5 {
+			break
+		}
+		out = append(out, t.t)
+	}
+	return out
+}
+
+// decodeTriple samples and decodes the code framed by three finder
+// patterns, trying the valid widths nearest to the estimate.
+func decodeTriple(m *gozxing.BitMatrix, tl, tr, bl *detector.FinderPattern) (string, error) {
 	ms := (tl.GetEstimatedModuleSize() + tr.GetEstimatedModuleSize() + bl.GetEstimatedModuleSize()) / 3
 	span := (gozxing.ResultPoint_Distance(tl, tr) + gozxing.ResultPoint_Distance(tl, bl)) / 2
 	if ms < 1 || span < 7 {
@@ -114,8 +259,7 @@ func decodeMatrixRobust(m *gozxing.BitMatrix) (string, error) {
 		}
 		aps = append(aps, nil)
 		for _, ap := range aps {
-			var alignment *detector.AlignmentPattern = ap
-			tf := detector.Detector_createTransform(tl, tr, bl, alignment, dim)
+			tf := detector.Detector_createTransform(tl, tr, bl, ap, dim)
 			bits, err := detector.Detector_sampleGrid(m, tf, dim)
 			if err != nil {
 				lastErr = err
