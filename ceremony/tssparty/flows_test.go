@@ -2,30 +2,16 @@ package tssparty
 
 import (
 	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"flag"
-	"fmt"
 	"math/big"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 
 	ecdsakeygen "github.com/bnb-chain/tss-lib/v2/ecdsa/keygen"
 	"github.com/bnb-chain/tss-lib/v2/tss"
-
-	"github.com/coldsig/coldsig/internal/atomicfile"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files: testdata/schema/layout-$GOARCH.txt and, from a live keygen, "+fixturePath)
-
-// fixturePath holds the output of one ECDSA 2-of-3 keygen made with the
-// public test-only pre-parameters: TEST ONLY, the key is compromised by
-// construction. The -race run uses it instead of a live keygen (which costs
-// ~17 s of CPU without the race detector and several times that with it);
-// every other run makes the key live and checks it against the protocol.
-const fixturePath = "testdata/ecdsa-keygen-2of3.json"
+var update = flag.Bool("update", false, "rewrite the golden file testdata/schema/layout-$GOARCH.txt")
 
 type keyset struct {
 	ids  tss.SortedPartyIDs
@@ -40,7 +26,7 @@ var (
 
 // sharedECDSAKeygen runs the expensive ECDSA keygen once per test binary
 // and hands its output to the signing and resharing tests.
-func sharedECDSAKeygen(t *testing.T) *keyset {
+func sharedECDSAKeygen(t testing.TB) *keyset {
 	t.Helper()
 	ecdsaMu.Lock()
 	defer ecdsaMu.Unlock()
@@ -51,70 +37,20 @@ func sharedECDSAKeygen(t *testing.T) *keyset {
 		t.Fatal("the shared ECDSA keygen failed in an earlier test")
 	}
 	ecdsaTried = true
-	if raceEnabled {
-		ecdsaKeys = loadECDSAFixture(t)
-		return ecdsaKeys
-	}
 	ids := newIDs(t, 3)
 	ps := keygenParties(t, true, ids, 1, []int{0, 1, 2})
 	res := run(t, locals(ps, true, nil))
 	verifyECDSAKeys(t, res)
-	if *update {
-		b, err := json.MarshalIndent(res, "", " ")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.MkdirAll(filepath.Dir(fixturePath), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := atomicfile.Write(fixturePath, append(b, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 	ecdsaKeys = &keyset{ids: ids, keys: res}
 	return ecdsaKeys
 }
 
-func loadECDSAFixture(t *testing.T) *keyset {
-	t.Helper()
-	b, err := os.ReadFile(fixturePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var saves []*ecdsakeygen.LocalPartySaveData
-	if err := json.Unmarshal(b, &saves); err != nil {
-		t.Fatal(err)
-	}
-	if len(saves) != 3 {
-		t.Fatalf("%s: want 3 key shares, got %d", fixturePath, len(saves))
-	}
-	// Party keys are the share IDs; Ks lists them in party order.
-	var u tss.UnSortedPartyIDs
-	for i, k := range saves[0].Ks {
-		u = append(u, tss.NewPartyID(hex.EncodeToString(k.Bytes()), fmt.Sprintf("P%d", i+1), k))
-	}
-	ids := tss.SortPartyIDs(u)
-	keys := make([]any, 3)
-	for _, s := range saves {
-		i, err := s.OriginalIndex()
-		if err != nil || ids[i].KeyInt().Cmp(s.ShareID) != 0 {
-			t.Fatalf("%s: share does not match its party", fixturePath)
-		}
-		keys[i] = s
-	}
-	verifyECDSAKeys(t, keys)
-	return &keyset{ids: ids, keys: keys}
-}
-
+// TestECDSAKeygen is the 2-of-3 keygen (tss-lib t=1, n=3) that the
+// signing and resharing tests reuse. It also runs under -race: math/big
+// dominates its cost and is not instrumented, so the race detector adds
+// little.
 func TestECDSAKeygen(t *testing.T) {
-	if raceEnabled {
-		t.Skip("ECDSA keygen runs live only without -race; the -race run uses " + fixturePath)
-	}
 	sharedECDSAKeygen(t)
-}
-
-func TestECDSAKeygenFixture(t *testing.T) {
-	loadECDSAFixture(t)
 }
 
 func TestECDSASign(t *testing.T) {

@@ -1,5 +1,0 @@
-//go:build !race
-
-package tssparty
-
-const raceEnabled = false
