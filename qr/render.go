@@ -102,10 +102,9 @@ func GIF(frames []string, scale, delay int) (*gif.GIF, error) {
 
 // Terminal draws frame for a terminal with Unicode half blocks: each
 // character cell holds two modules, one above the other, so the code keeps
-// its square shape in a typical 1:2 cell. Light modules are drawn as
-// spaces on the assumption of a dark-on-light rendering being inverted by
-// the terminal's colours; to be independent of the terminal theme the
-// caller should wrap the text in explicit colours (TerminalANSI does).
+// its square shape in a typical 1:2 cell. Dark modules are drawn in the
+// foreground colour and light ones left as background, so the result only
+// scans in dark-on-light colours; TerminalANSI sets them explicitly.
 func Terminal(frame string) (string, error) {
 	m, err := Modules(frame)
 	if err != nil {
