@@ -29,7 +29,7 @@ const (
 	MaxPayload = 1 << 20
 
 	// DefaultMaxFragmentLen is the default fountain fragment size in bytes.
-	// See docs/format/qr.md for why.
+	// See docs/format.md, "QR transport frames", for why.
 	DefaultMaxFragmentLen = 300
 
 	// MinFragmentLen is the reference encoder's lower bound.
