@@ -47,9 +47,10 @@ type Phase struct {
 	From  Committee
 }
 
-// phases lists, per flow and role, the input phases after join. The table
-// is checked against tss-lib by TestPhaseTable, which runs every flow and
-// asserts that after each phase the party waits for exactly the next one.
+// phases lists, per flow and role, the input phases after join. The
+// end-to-end tests (cmd/coldsig) run every flow and role through it: a
+// wrong entry either leaves a party waiting forever (Step reports tss-lib's
+// WaitingFor) or feeds envelopes tss-lib does not expect.
 func phases(curve string, p plan.Protocol, r Role) ([]Phase, error) {
 	all := func(rounds ...int) []Phase {
 		out := make([]Phase, len(rounds))

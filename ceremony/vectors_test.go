@@ -1,0 +1,341 @@
+package ceremony
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	ecdsakeygen "github.com/bnb-chain/tss-lib/v2/ecdsa/keygen"
+	"github.com/btcsuite/btcd/btcec/v2"
+	btcecdsa "github.com/btcsuite/btcd/btcec/v2/ecdsa"
+	"golang.org/x/crypto/sha3"
+
+	"github.com/coldsig/coldsig/internal/textrec"
+	"github.com/coldsig/coldsig/keyshare"
+)
+
+var updateVectors = flag.Bool("update-vectors", false, "rewrite testdata/vectors/ceremony")
+
+const vectorDir = "../testdata/vectors/ceremony"
+
+// A vector file is named NAME.KIND; NAME.KIND.expect, if present, holds a
+// substring of the error the parser must return (no .expect: must parse,
+// and re-encode to the same bytes where the format is canonical).
+var vectorParsers = map[string]func([]byte) ([]byte, error){
+	"state": func(b []byte) ([]byte, error) {
+		s, err := parsePartyState(b)
+		if err != nil {
+			return nil, err
+		}
+		return s.marshal()
+	},
+	"confirm": func(b []byte) ([]byte, error) {
+		d, v, err := parseConfirmation(b)
+		if err != nil {
+			return nil, err
+		}
+		w := textrec.NewWriter(confirmMagic)
+		w.Hex("result", d[:])
+		if len(v) > 0 {
+			w.String("view", encodeView(v))
+		}
+		return w.Bytes()
+	},
+	"log": func(b []byte) ([]byte, error) {
+		l, err := ParseLog(b)
+		if err != nil {
+			return nil, err
+		}
+		return l.Marshal()
+	},
+	"preparams": func(b []byte) ([]byte, error) {
+		_, err := ParsePreParams(b)
+		return nil, err
+	},
+	"sigjson": func(b []byte) ([]byte, error) {
+		sf, err := ParseSignature(b)
+		if err != nil {
+			return nil, err
+		}
+		return nil, sf.Verify(nil)
+	},
+}
+
+func TestVectors(t *testing.T) {
+	if *updateVectors {
+		writeVectors(t)
+	}
+	entries, err := os.ReadDir(vectorDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasSuffix(name, ".expect") || name == "README.md" {
+			continue
+		}
+		kind := name[strings.LastIndex(name, ".")+1:]
+		parse, ok := vectorParsers[kind]
+		if !ok {
+			t.Errorf("%s: unknown vector kind %q", name, kind)
+			continue
+		}
+		n++
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join(vectorDir, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := os.ReadFile(filepath.Join(vectorDir, name+".expect"))
+			out, err := parse(data)
+			if len(want) == 0 {
+				if err != nil {
+					t.Fatalf("valid vector refused: %v", err)
+				}
+				if out != nil && string(out) != string(data) {
+					t.Fatalf("does not re-encode to the same bytes:\n%s", out)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("invalid vector accepted; want error containing %q", strings.TrimSpace(string(want)))
+			}
+			if !strings.Contains(err.Error(), strings.TrimSpace(string(want))) {
+				t.Fatalf("error %q does not contain %q", err, strings.TrimSpace(string(want)))
+			}
+		})
+	}
+	if n < 20 {
+		t.Fatalf("only %d vectors found", n)
+	}
+}
+
+func vec(t *testing.T, name, expect string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(vectorDir, name), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(vectorDir, name+".expect")
+	os.Remove(p)
+	if expect != "" {
+		if err := os.WriteFile(p, []byte(expect+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func writeVectors(t *testing.T) {
+	if err := os.MkdirAll(vectorDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	old, _ := filepath.Glob(filepath.Join(vectorDir, "*"))
+	for _, f := range old {
+		if !strings.HasSuffix(f, "README.md") {
+			os.Remove(f)
+		}
+	}
+	d := func(b byte) (x [32]byte) { x[0], x[31] = b, b; return }
+	must := func(b []byte, err error) []byte {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+
+	// Party state.
+	st := &partyState{Phase: 2, Seq: 7, View: View{{10, 1, d(1)}, {10, 2, d(2)}, {22, 1, d(3)}},
+		Snapshot: []byte("coldsig/snapshot/v1\nopaque"), Consumed: []consumed{{1, 2, 0, d(0xa4)}, {2, 2, 1, d(0xb5)}},
+		TrackerN: []*big.Int{big.NewInt(0xabcdef), nil, big.NewInt(0x1234567)}}
+	good := must(st.marshal())
+	vec(t, "running.state", "", good)
+	fin := &partyState{Phase: 3, Seq: 9, View: st.View, Result: []byte(`{"k":1}`), ResultDigest: d(6), Consumed: st.Consumed,
+		PaillierN: []*big.Int{big.NewInt(77), big.NewInt(91)}}
+	vec(t, "confirming.state", "", must(fin.marshal()))
+	vec(t, "old-member-no-result.state", "", must((&partyState{Phase: 2, Seq: 4, ResultDigest: d(7)}).marshal()))
+	s := string(good)
+	vec(t, "wrong-magic.state", "not a coldsig file", []byte(strings.Replace(s, "party-state/v1", "party-state-x/v1", 1)))
+	vec(t, "future-version.state", "unsupported format version", []byte(strings.Replace(s, "party-state/v1", "party-state/v2", 1)))
+	vec(t, "phase-leading-zero.state", "not a canonical decimal", []byte(strings.Replace(s, "phase: 2", "phase: 02", 1)))
+	vec(t, "view-unsorted.state", "view", []byte(strings.Replace(s, encodeView(st.View), fmt.Sprintf("22:1:%x,10:1:%x", d(3), d(1)), 1)))
+	vec(t, "view-forked.state", "view", []byte(strings.Replace(s, encodeView(st.View), fmt.Sprintf("10:1:%x,10:1:%x", d(1), d(2)), 1)))
+	vec(t, "consumed-uppercase.state", "consumed: malformed", []byte(strings.Replace(s, fmt.Sprintf("%x", d(0xa4)), strings.ToUpper(fmt.Sprintf("%x", d(0xa4))), 1)))
+	vec(t, "consumed-short.state", "consumed: malformed", []byte(strings.Replace(s, fmt.Sprintf("1 2 0 %x", d(0xa4)), "1 2 0 abcd", 1)))
+	vec(t, "tracker-zero.state", "not a positive lowercase hex", []byte(strings.Replace(s, "tracker-n: abcdef", "tracker-n: 0", 1)))
+	vec(t, "tracker-padded.state", "not a positive lowercase hex", []byte(strings.Replace(s, "tracker-n: abcdef", "tracker-n: 00abcdef", 1)))
+	vec(t, "fields-out-of-order.state", `expected "phase", found "seq"`, []byte(strings.Replace(s, "phase: 2\nseq: 7\n", "seq: 7\nphase: 2\n", 1)))
+	vec(t, "trailing-field.state", "unexpected field", []byte(s+"extra: 1\n"))
+	vec(t, "bad-base64.state", "invalid base64", []byte(strings.Replace(s, "snapshot: ", "snapshot: !", 1)))
+
+	// Confirmation payloads.
+	cw := textrec.NewWriter(confirmMagic)
+	d8 := d(8)
+	cw.Hex("result", d8[:])
+	cw.String("view", encodeView(st.View))
+	conf := must(cw.Bytes())
+	vec(t, "valid.confirm", "", conf)
+	vec(t, "short-result.confirm", "result: 31 bytes, want 32", []byte(strings.Replace(string(conf), fmt.Sprintf("result: %x", d(8)), fmt.Sprintf("result: %x", func() []byte { x := d(8); return x[:31] }()), 1)))
+	vec(t, "missing-result.confirm", `expected "result"`, []byte(strings.Replace(string(conf), fmt.Sprintf("result: %x\n", d(8)), "", 1)))
+	vec(t, "malformed-view.confirm", "malformed view entry", []byte(strings.Replace(string(conf), "view: ", "view: 1:x:", 1)))
+
+	// Log.
+	var l Log
+	l.Append("joined session 00 plan 00 as party 1 (member)")
+	l.Append("sent cs-00000000-eddsa-keygen-r01-p1-to-all.age digest " + fmt.Sprintf("%x", d(9)))
+	l.Append("accepted round 1 from party 2 to all digest " + fmt.Sprintf("%x", d(10)))
+	lb := must(l.Marshal())
+	vec(t, "valid.log", "", lb)
+	vec(t, "edited-entry.log", "hash chain broken", []byte(strings.Replace(string(lb), "from party 2", "from party 3", 1)))
+	vec(t, "dropped-entry.log", "hash chain broken", []byte(strings.Join(append(strings.SplitN(string(lb), "\n", 3)[:2], strings.SplitN(string(lb), "\n", 4)[3]), "\n")))
+	vec(t, "uppercase-chain.log", "malformed chain value", []byte(strings.Replace(string(lb), hex.EncodeToString(l.Entries[0].Chain[:]), strings.ToUpper(hex.EncodeToString(l.Entries[0].Chain[:])), 1)))
+
+	// Pre-parameters (plaintext record; the file on disk is this, age-encrypted).
+	raw, err := os.ReadFile("../testdata/preparams/test-only-0.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pp ecdsakeygen.LocalPreParams
+	if err := json.Unmarshal(raw, &pp); err != nil {
+		t.Fatal(err)
+	}
+	js := must(json.Marshal(&pp))
+	ppw := func(curve string, js []byte) []byte {
+		w := textrec.NewWriter(PreParamsMagic)
+		w.String("curve", curve)
+		w.Base64("tss-lib-json", js)
+		return must(w.Bytes())
+	}
+	vec(t, "test-only-valid.preparams", "", ppw("secp256k1", js))
+	vec(t, "wrong-curve.preparams", "only secp256k1 uses pre-parameters", ppw("ed25519", js))
+	vec(t, "unknown-member.preparams", "unknown field", ppw("secp256k1", []byte(`{"Extra":1,`+string(js[1:]))))
+	bad := pp
+	bad.H2i = new(big.Int).Add(pp.H2i, big.NewInt(1))
+	vec(t, "h2-not-h1-power.preparams", "fail tss-lib's validation", ppw("secp256k1", must(json.Marshal(&bad))))
+	bad = pp
+	bad.NTildei = new(big.Int).Add(pp.NTildei, big.NewInt(2))
+	vec(t, "ntilde-not-from-primes.preparams", "fail tss-lib's validation", ppw("secp256k1", must(json.Marshal(&bad))))
+	bad = pp
+	bad.Alpha = nil
+	vec(t, "missing-alpha.preparams", "fail tss-lib's validation", ppw("secp256k1", must(json.Marshal(&bad))))
+
+	// signature.json, signed here with plain keys (the format does not
+	// depend on how the signature was made). TEST ONLY keys.
+	priv, _ := btcec.PrivKeyFromBytes(sha256.New().Sum([]byte("coldsig test-only vector key")))
+	pub := priv.PubKey().SerializeCompressed()
+	msg := "vector message"
+	digest := eip191Digest(msg)
+	sig, err := btcecdsa.SignCompact(priv, digest, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := int(sig[0]-27-4) & 1
+	r, sBytes := sig[1:33], sig[33:65]
+	addr, _ := keyshare.EthAddress(pub)
+	var rs, ss btcec.ModNScalar
+	rs.SetByteSlice(r)
+	ss.SetByteSlice(sBytes)
+	ecdsaSig := SignatureFile{Format: SignatureFormat, Curve: "secp256k1", KeyID: keyshare.KeyID("secp256k1", pub),
+		PublicKey: hex.EncodeToString(pub), Payload: SignedPayload{Kind: "eip191", Text: msg},
+		Digest: hex.EncodeToString(digest), R: hex.EncodeToString(r), S: hex.EncodeToString(sBytes), V: &v,
+		DER:          hex.EncodeToString(btcecdsa.NewSignature(&rs, &ss).Serialize()),
+		EthSignature: hex.EncodeToString(append(append(append([]byte{}, r...), sBytes...), byte(v+27))),
+		EthAddress:   addr, Session: fmt.Sprintf("%x", d(11)), Transcript: fmt.Sprintf("%x", d(12))}
+	vec(t, "ecdsa-valid.sigjson", "", must(ecdsaSig.Marshal()))
+	mut := func(name, expect string, f func(*SignatureFile)) {
+		c := ecdsaSig
+		vv := *c.V
+		c.V = &vv
+		f(&c)
+		vec(t, name, expect, must(c.Marshal()))
+	}
+	mut("ecdsa-wrong-digest.sigjson", "ECDSA verification failed", func(c *SignatureFile) { c.Digest = fmt.Sprintf("%x", d(13)) })
+	mut("ecdsa-wrong-v.sigjson", "v does not recover", func(c *SignatureFile) { *c.V ^= 1 })
+	mut("ecdsa-v-27.sigjson", "v must be 0 or 1", func(c *SignatureFile) { *c.V = 27 })
+	mut("ecdsa-wrong-address.sigjson", "eth_address does not match", func(c *SignatureFile) { c.EthAddress = strings.ToLower(c.EthAddress) })
+	mut("ecdsa-wrong-der.sigjson", "der does not encode", func(c *SignatureFile) { c.DER = c.DER[:len(c.DER)-2] + "00" })
+	mut("ecdsa-eth-sig-v.sigjson", "eth_signature is not", func(c *SignatureFile) { c.EthSignature = c.EthSignature[:128] + "00" })
+	hs := new(big.Int).Sub(btcec.S256().N, new(big.Int).SetBytes(sBytes))
+	mut("ecdsa-high-s.sigjson", "not low-S", func(c *SignatureFile) { c.S = hex.EncodeToString(hs.FillBytes(make([]byte, 32))) })
+	vec(t, "unknown-member.sigjson", "unknown field", []byte(strings.Replace(string(must(ecdsaSig.Marshal())), `"curve"`, `"extra": 1, "curve"`, 1)))
+	vec(t, "other-format.sigjson", "not a coldsig signature file", []byte(strings.Replace(string(must(ecdsaSig.Marshal())), SignatureFormat, "coldsig/signature/v2", 1)))
+
+	seed := sha256.Sum256([]byte("coldsig test-only ed25519 vector key"))
+	ek := ed25519.NewKeyFromSeed(seed[:])
+	epub := ek.Public().(ed25519.PublicKey)
+	edSig := SignatureFile{Format: SignatureFormat, Curve: "ed25519", KeyID: keyshare.KeyID("ed25519", epub),
+		PublicKey: hex.EncodeToString(epub), Payload: SignedPayload{Kind: "message", Text: msg},
+		Message: hex.EncodeToString([]byte(msg)), Signature: hex.EncodeToString(ed25519.Sign(ek, []byte(msg))),
+		Session: fmt.Sprintf("%x", d(11)), Transcript: fmt.Sprintf("%x", d(12))}
+	vec(t, "ed25519-valid.sigjson", "", must(edSig.Marshal()))
+	bad2 := edSig
+	bad2.Message = hex.EncodeToString([]byte(msg + "!"))
+	vec(t, "ed25519-wrong-message.sigjson", "Ed25519 verification failed", must(bad2.Marshal()))
+	bad2 = edSig
+	bad2.Signature = bad2.Signature[:126]
+	vec(t, "ed25519-short-signature.sigjson", "malformed", must(bad2.Marshal()))
+}
+
+func eip191Digest(msg string) []byte {
+	h := sha3.NewLegacyKeccak256()
+	fmt.Fprintf(h, "\x19Ethereum Signed Message:\n%d%s", len(msg), msg)
+	return h.Sum(nil)
+}
+
+// Fuzz targets, seeded from the vectors.
+
+func seedVectors(f *testing.F, kind string) {
+	files, _ := filepath.Glob(filepath.Join(vectorDir, "*."+kind))
+	for _, p := range files {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+}
+
+func FuzzParsePartyState(f *testing.F) {
+	seedVectors(f, "state")
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := parsePartyState(b)
+		if err != nil {
+			return
+		}
+		out, err := s.marshal()
+		if err != nil || string(out) != string(b) {
+			t.Fatalf("accepted input does not re-encode to itself: %v\n%q\n%q", err, b, out)
+		}
+	})
+}
+
+func FuzzParseConfirmation(f *testing.F) {
+	seedVectors(f, "confirm")
+	f.Fuzz(func(t *testing.T, b []byte) {
+		parseConfirmation(b)
+	})
+}
+
+func FuzzParsePreParams(f *testing.F) {
+	seedVectors(f, "preparams")
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ParsePreParams(b)
+	})
+}
+
+func FuzzParseSignature(f *testing.F) {
+	seedVectors(f, "sigjson")
+	f.Fuzz(func(t *testing.T, b []byte) {
+		sf, err := ParseSignature(b)
+		if err != nil {
+			return
+		}
+		sf.Verify(nil)
+	})
+}
