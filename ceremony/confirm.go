@@ -2,16 +2,19 @@ package ceremony
 
 import (
 	"bytes"
+	"crypto/elliptic"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 	"path/filepath"
 
 	"filippo.io/age"
 	ecdsakeygen "github.com/bnb-chain/tss-lib/v2/ecdsa/keygen"
 	eddsakeygen "github.com/bnb-chain/tss-lib/v2/eddsa/keygen"
+	"github.com/bnb-chain/tss-lib/v2/tss"
 
 	"github.com/coldsig/coldsig/ceremony/statestore"
 	"github.com/coldsig/coldsig/envelope"
@@ -43,6 +46,7 @@ func (s *session) pending(st *partyState, res *tssResult) error {
 	case res.ecdsaKey != nil:
 		var pub []byte
 		if s.role != RoleOld {
+			reduceShare(res.ecdsaKey.Xi, tss.S256())
 			if pub, err = keyshare.PublicFromECDSA(res.ecdsaKey); err != nil {
 				return err
 			}
@@ -54,6 +58,7 @@ func (s *session) pending(st *partyState, res *tssResult) error {
 	case res.eddsaKey != nil:
 		var pub []byte
 		if s.role != RoleOld {
+			reduceShare(res.eddsaKey.Xi, tss.Edwards())
 			if pub, err = keyshare.PublicFromEdDSA(res.eddsaKey); err != nil {
 				return err
 			}
@@ -64,6 +69,16 @@ func (s *session) pending(st *partyState, res *tssResult) error {
 		return s.setKeyDigest(st, pub)
 	}
 	return errors.New("tss-lib finished without a result")
+}
+
+// reduceShare makes a reshared secret share canonical. tss-lib's reshare
+// sums the old members' sub-shares without reducing (round 4), so x_i can
+// exceed the group order; x_i mod q is the same share (tss-lib's signing
+// reduces it anyway), and the share file stores canonical scalars only.
+func reduceShare(x *big.Int, curve elliptic.Curve) {
+	if x != nil {
+		x.Mod(x, curve.Params().N)
+	}
 }
 
 // setKeyDigest records the public key every party must confirm. Old

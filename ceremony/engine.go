@@ -168,16 +168,30 @@ type outFile struct {
 }
 
 // seal wraps every tss-lib message emitted by a round into envelopes.
-// Broadcasts become one envelope encrypted to all their recipients; p2p
-// messages one envelope each.
+// In keygen and signing, a broadcast becomes one envelope encrypted to all
+// its recipients and a p2p message one envelope. A reshare sends every
+// message per recipient (a member of both committees has one identity but
+// two slots, and a round can carry different broadcasts for the two
+// committees); messages of one round for one recipient share an envelope
+// as a bundle.
 func (s *session) seal(st *partyState, msgs []tss.Message) ([]outFile, error) {
-	var out []outFile
+	type key struct{ round, to int }
+	var order []key
+	groups := map[key][][]byte{}
+	echoes := map[key][32]byte{}
+	add := func(k key, wire []byte, echo [32]byte) {
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], wire)
+		echoes[k] = echo
+	}
 	for _, m := range msgs {
 		wire, routing, err := m.WireBytes()
 		if err != nil {
 			return nil, fmt.Errorf("encode tss-lib message: %w", err)
 		}
-		round, key, err := messageKey(m.Type())
+		round, mk, err := messageKey(m.Type())
 		if err != nil {
 			return nil, err
 		}
@@ -188,35 +202,38 @@ func (s *session) seal(st *partyState, msgs []tss.Message) ([]outFile, error) {
 		if len(to) == 0 {
 			continue
 		}
-		echo := s.echoFor(st, round)
 		if routing.IsBroadcast {
-			if err := st.View.add(Broadcast{Round: key, From: s.me, Digest: sha256.Sum256(wire)}); err != nil {
+			if err := st.View.add(Broadcast{Round: mk, From: s.me, Digest: sha256.Sum256(wire)}); err != nil {
 				return nil, err
 			}
 		}
-		// Keygen and signing broadcasts go to everyone as one envelope. A
-		// reshare sends every message per recipient: a member of both
-		// committees has one identity but two slots, and a round can carry
-		// different broadcasts for the two committees.
+		echo := s.echoFor(st, round)
 		if routing.IsBroadcast && s.plan.Protocol != plan.Reshare {
-			var rcpts []age.Recipient
-			for _, slot := range to {
-				rcpts = append(rcpts, s.roster.cards[slot-1].Recipient)
-			}
-			f, err := s.sealOne(st, round, envelope.ToAll, echo, wire, rcpts)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, f)
+			add(key{round, envelope.ToAll}, wire, echo)
 			continue
 		}
 		for _, slot := range to {
-			f, err := s.sealOne(st, round, slot, echo, wire, []age.Recipient{s.roster.cards[slot-1].Recipient})
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, f)
+			add(key{round, slot}, wire, echo)
 		}
+	}
+	var out []outFile
+	for _, k := range order {
+		var rcpts []age.Recipient
+		if k.to == envelope.ToAll {
+			for _, slot := range s.roster.committee(FromAll, s.me) {
+				rcpts = append(rcpts, s.roster.cards[slot-1].Recipient)
+			}
+		} else {
+			rcpts = []age.Recipient{s.roster.cards[k.to-1].Recipient}
+		}
+		if len(groups[k]) > maxBundle {
+			return nil, fmt.Errorf("internal: %d messages for one envelope", len(groups[k]))
+		}
+		f, err := s.sealOne(st, k.round, k.to, echoes[k], bundle(groups[k]), rcpts)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
 	}
 	return out, nil
 }
@@ -274,50 +291,16 @@ func (s *session) feed(ctx context.Context, lp *liveParty, st *partyState, ph Ph
 			return &culpritError{slot: from, reason: fmt.Sprintf("sent a round-%d message but is not expected to send in this round", ph.Round)}
 		}
 		sender := s.roster.ids[from-1]
-		msg, err := tss.ParseWireMessage(e.Payload, sender, e.Header.To == envelope.ToAll)
+		wires, err := unbundle(e.Payload)
 		if err != nil {
-			return &culpritError{slot: from, reason: fmt.Sprintf("round-%d payload is not a tss-lib message: %v", ph.Round, err)}
-		}
-		r, key, err := messageKey(msg.Type())
-		if err != nil || r != e.Header.Round {
-			return &culpritError{slot: from, reason: fmt.Sprintf("envelope says round %d but carries %s", e.Header.Round, msg.Type())}
-		}
-		// The broadcast flag tss-lib gets is fixed by the message type. In
-		// keygen and signing the envelope's addressing must agree with it;
-		// reshares address every message to one recipient.
-		isBroadcast, known := admission.IsBroadcast(s.flowAdmission(), msg.Content())
-		if !known {
-			return &culpritError{slot: from, reason: fmt.Sprintf("sent %s, which is not a message of %s", msg.Type(), s.flow)}
-		}
-		if s.plan.Protocol != plan.Reshare && isBroadcast != (e.Header.To == envelope.ToAll) {
-			return &culpritError{slot: from, reason: fmt.Sprintf("sent %s %s, but it is a %s message", msg.Type(), map[bool]string{true: "to everyone", false: "to one party"}[e.Header.To == envelope.ToAll], kind(isBroadcast))}
-		}
-		if s.plan.Protocol == plan.Reshare && e.Header.To == envelope.ToAll {
-			return &culpritError{slot: from, reason: "sent a reshare message to everyone; reshare messages are addressed per recipient"}
-		}
-		if echo := s.echoFor(st, r); echo != e.Header.Echo {
-			// The echo says only that the two views differ, not whose
-			// broadcast was forked; the culprit is found by comparing the
-			// per-sender digests of the views, which the abort record asks
-			// the officers to do.
-			return &equivocationAbort{round: r - 1, witness: from}
-		}
-		if err := admission.Check(s.admissionParams(st, tr), e.Payload, sender, isBroadcast); err != nil {
-			var rej *admission.RejectedError
-			if !errors.As(err, &rej) {
-				return err
-			}
 			return &culpritError{slot: from, reason: err.Error()}
 		}
-		if isBroadcast {
-			if err := st.View.add(Broadcast{Round: key, From: from, Digest: sha256.Sum256(e.Payload)}); err != nil {
-				return &culpritError{slot: from, reason: err.Error()}
+		for _, wire := range wires {
+			if err := s.feedMessage(lp, st, ph, e, sender, wire, tr); err != nil {
+				return err
 			}
 		}
-		s.obs.emit(Event{Kind: EventAccepted, Round: r, Slot: from, Detail: fmt.Sprintf("round %d %s from %s", r, kind(isBroadcast), s.party(from))})
-		if err := lp.feedOne(sender, e.Payload, isBroadcast); err != nil {
-			return s.blame(err)
-		}
+		s.obs.emit(Event{Kind: EventAccepted, Round: e.Header.Round, Slot: from, Detail: fmt.Sprintf("round %d %s from %s", e.Header.Round, kind(e.Header.To == envelope.ToAll), s.party(from))})
 	}
 	return nil
 }
@@ -356,4 +339,52 @@ func (s *session) blame(err error) error {
 		}
 	}
 	return fmt.Errorf("tss-lib: %w", pe.Err.Cause())
+}
+
+// feedMessage checks one tss-lib message of envelope e and delivers it.
+func (s *session) feedMessage(lp *liveParty, st *partyState, ph Phase, e *envelope.Envelope, sender *tss.PartyID, wire []byte, tr *admission.Tracker) error {
+	from := e.Header.From
+	msg, err := tss.ParseWireMessage(wire, sender, e.Header.To == envelope.ToAll)
+	if err != nil {
+		return &culpritError{slot: from, reason: fmt.Sprintf("round-%d payload is not a tss-lib message: %v", ph.Round, err)}
+	}
+	r, key, err := messageKey(msg.Type())
+	if err != nil || r != e.Header.Round {
+		return &culpritError{slot: from, reason: fmt.Sprintf("envelope says round %d but carries %s", e.Header.Round, msg.Type())}
+	}
+	// The broadcast flag tss-lib gets is fixed by the message type. In
+	// keygen and signing the envelope's addressing must agree with it;
+	// reshares address every message to one recipient.
+	isBroadcast, known := admission.IsBroadcast(s.flowAdmission(), msg.Content())
+	if !known {
+		return &culpritError{slot: from, reason: fmt.Sprintf("sent %s, which is not a message of %s", msg.Type(), s.flow)}
+	}
+	if s.plan.Protocol != plan.Reshare && isBroadcast != (e.Header.To == envelope.ToAll) {
+		return &culpritError{slot: from, reason: fmt.Sprintf("sent a %s %s, but it is a %s message", msg.Type(), map[bool]string{true: "to everyone", false: "to one party"}[e.Header.To == envelope.ToAll], kind(isBroadcast))}
+	}
+	if s.plan.Protocol == plan.Reshare && e.Header.To == envelope.ToAll {
+		return &culpritError{slot: from, reason: "sent a reshare message to everyone; reshare messages are addressed per recipient"}
+	}
+	if echo := s.echoFor(st, r); echo != e.Header.Echo {
+		// The echo says only that the two views differ, not whose
+		// broadcast was forked; the views exchanged at confirmation would
+		// say, but a forked transcript must not go on.
+		return &equivocationAbort{round: r - 1, witness: from}
+	}
+	if err := admission.Check(s.admissionParams(st, tr), wire, sender, isBroadcast); err != nil {
+		var rej *admission.RejectedError
+		if !errors.As(err, &rej) {
+			return err
+		}
+		return &culpritError{slot: from, reason: err.Error()}
+	}
+	if isBroadcast {
+		if err := st.View.add(Broadcast{Round: key, From: from, Digest: sha256.Sum256(wire)}); err != nil {
+			return &culpritError{slot: from, reason: err.Error()}
+		}
+	}
+	if err := lp.feedOne(sender, wire, isBroadcast); err != nil {
+		return s.blame(err)
+	}
+	return nil
 }

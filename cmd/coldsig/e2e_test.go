@@ -71,6 +71,9 @@ type cli struct {
 	t   testing.TB
 	bin string
 	dir string
+	// shares maps a party to the work dir suffix holding its current
+	// share (tests that chain keygen, reshare and signing).
+	shares map[string]string
 }
 
 type result struct {
@@ -780,5 +783,198 @@ func TestE2ECraftedMessageAbortsNamingSender(t *testing.T) {
 	// The aborted session cannot be continued.
 	if r := c.step(alice, "stick"); r.code != exitAborted {
 		t.Fatalf("step after abort: exit %d: %s", r.code, r.stderr)
+	}
+}
+
+// reshareRun reshapes a key: old members join with their shares, new
+// members with pre-parameters (secp256k1), and a member of both committees
+// runs one work dir per committee.
+func (c *cli) reshareRun(curve, pubPath string, old, nw []string, threshold int, ppBase int, sfx string) []party {
+	c.t.Helper()
+	args := []string{"plan", "reshare", "--key", pubPath, "--threshold", fmt.Sprint(threshold)}
+	for _, n := range old {
+		args = append(args, "--old", "ids/"+n+".card")
+	}
+	for _, n := range nw {
+		args = append(args, "--new", "ids/"+n+".card")
+	}
+	planPath := "reshare-" + sfx + ".plan"
+	c.ok(append(args, "-o", planPath)...)
+	inNew := map[string]bool{}
+	for _, n := range nw {
+		inNew[n] = true
+	}
+	var ps []party
+	for _, n := range old {
+		join := []string{"--share", n + "-" + shareDir(c, n) + "/result/share.age"}
+		if inNew[n] {
+			join = append(join, "--committee", "old")
+		}
+		ps = append(ps, party{name: n, workdir: n + "-" + sfx + "-old", join: join})
+	}
+	inOld := map[string]bool{}
+	for _, n := range old {
+		inOld[n] = true
+	}
+	for i, n := range nw {
+		var join []string
+		if curve == "secp256k1" {
+			join = append(join, "--preparams", c.preparams(n, ppBase+i))
+		}
+		if inOld[n] {
+			join = append(join, "--committee", "new")
+		}
+		ps = append(ps, party{name: n, workdir: n + "-" + sfx + "-new", join: join})
+	}
+	c.ceremonyRun(planPath, "stick-"+sfx, ps)
+	return ps
+}
+
+// shareDir finds the newest work dir suffix holding n's share (kg, or a
+// previous reshare's -new dir), for tests that chain ceremonies.
+func shareDir(c *cli, n string) string {
+	if d, ok := c.shares[n]; ok {
+		return d
+	}
+	return "kg"
+}
+
+func (c *cli) signRun(pubPath string, signers []string, sfx string, msg string) signatureJSON {
+	c.t.Helper()
+	args := []string{"plan", "sign", "--key", pubPath, "--message", msg, "-o", "sign-" + sfx + ".plan"}
+	for _, n := range signers {
+		args = append(args, "--signer", "ids/"+n+".card")
+	}
+	c.ok(args...)
+	var ps []party
+	for _, n := range signers {
+		ps = append(ps, party{name: n, workdir: n + "-sg-" + sfx, join: []string{"--share", n + "-" + shareDir(c, n) + "/result/share.age"}})
+	}
+	c.ceremonyRun("sign-"+sfx+".plan", "stick-sg-"+sfx, ps)
+	var sig signatureJSON
+	if err := json.Unmarshal(c.sameFiles("result/signature.json", names(ps)...), &sig); err != nil {
+		c.t.Fatal(err)
+	}
+	return sig
+}
+
+func testReshare(t *testing.T, curve string) {
+	all := []string{"alice", "bob", "carol", "dave", "erin", "frank", "grace"}
+	c := newCLI(t, all...)
+	c.shares = map[string]string{}
+	// 2-of-3 keygen by alice, bob, carol.
+	var kg []party
+	if curve == "secp256k1" {
+		kg = c.ecdsaKeygen(2, []string{"alice", "bob", "carol"}, 0)
+	} else {
+		c.ok("plan", "keygen", "--curve", curve, "--threshold", "2", "--party", "ids/alice.card", "--party", "ids/bob.card", "--party", "ids/carol.card", "-o", "keygen.plan")
+		for _, n := range []string{"alice", "bob", "carol"} {
+			kg = append(kg, party{name: n, workdir: n + "-kg"})
+		}
+		c.ceremonyRun("keygen.plan", "stick-kg", kg)
+	}
+	var pub publicJSON
+	if err := json.Unmarshal(c.sameFiles("result/public.json", names(kg)...), &pub); err != nil {
+		t.Fatal(err)
+	}
+
+	// 2-of-3 -> 3-of-5: alice and bob take part as the old committee; bob
+	// and carol leave; alice continues with four new members.
+	rs := c.reshareRun(curve, "alice-kg/result/public.json", []string{"alice", "bob"}, []string{"alice", "dave", "erin", "frank", "grace"}, 3, 3, "rs")
+	newPub := c.sameFiles("result/public.json", names(rs)...)
+	var pub2 publicJSON
+	if err := json.Unmarshal(newPub, &pub2); err != nil {
+		t.Fatal(err)
+	}
+	if pub2.PublicKey != pub.PublicKey || pub2.KeyID != pub.KeyID || pub2.EthAddress != pub.EthAddress {
+		t.Fatalf("reshare changed the key: %s -> %s", pub.PublicKey, pub2.PublicKey)
+	}
+	if pub2.Threshold != 3 || len(pub2.Parties) != 5 {
+		t.Fatalf("new committee is %d-of-%d", pub2.Threshold, len(pub2.Parties))
+	}
+	for _, p := range rs {
+		_, err := os.Stat(c.path(p.workdir, "result", "share.age"))
+		if strings.HasSuffix(p.workdir, "-old") != (err != nil) {
+			t.Fatalf("%s: share.age present=%v; only new members get one", p.workdir, err == nil)
+		}
+	}
+	for _, n := range []string{"alice", "dave", "erin", "frank", "grace"} {
+		c.shares[n] = "rs-new"
+	}
+	os.WriteFile(c.path("new-public.json"), newPub, 0o600)
+
+	// The new committee signs under the original public key.
+	msg := "signed by the new committee"
+	sig := c.signRun("new-public.json", []string{"dave", "alice", "grace"}, "new", msg)
+	if sig.PublicKey != pub.PublicKey {
+		t.Fatalf("new committee signed under %s, key is %s", sig.PublicKey, pub.PublicKey)
+	}
+	if curve == "secp256k1" {
+		verifyECDSA(t, pub, sig, eip191(msg))
+	} else {
+		pk, _ := hex.DecodeString(pub.PublicKey)
+		sb, _ := hex.DecodeString(sig.Signature)
+		if !ed25519.Verify(ed25519.PublicKey(pk), []byte(msg), sb) {
+			t.Fatal("crypto/ed25519: new committee's signature does not verify")
+		}
+	}
+
+	// Mixing committees: an old share cannot sign for the new committee.
+	c.ok("plan", "sign", "--key", "new-public.json", "--signer", "ids/alice.card", "--signer", "ids/dave.card", "--signer", "ids/erin.card", "--message", "x", "-o", "mixed.plan")
+	r := c.run("join", "mixed.plan", "--identity", "ids/alice.key", "--share", "alice-kg/result/share.age", "--workdir", "alice-mixed")
+	if r.code != 1 || !strings.Contains(r.stderr, "a reshare replaced one of them") {
+		t.Fatalf("old share joined a new-committee signing: exit %d %s", r.code, r.stderr)
+	}
+	// And a party of the old committee only is not a holder of the new key.
+	r = c.run("plan", "sign", "--key", "new-public.json", "--signer", "ids/bob.card", "--signer", "ids/dave.card", "--signer", "ids/erin.card", "--message", "x", "-o", "mixed2.plan")
+	if r.code != 1 || !strings.Contains(r.stderr, "not a holder") {
+		t.Fatalf("plan with a removed member: exit %d %s", r.code, r.stderr)
+	}
+	// Too few old members.
+	r = c.run("plan", "reshare", "--key", "alice-kg/result/public.json", "--threshold", "2", "--old", "ids/alice.card", "--new", "ids/dave.card", "--new", "ids/erin.card", "-o", "few.plan")
+	if r.code != 1 || !strings.Contains(r.stderr, "only 1 old member") || !strings.Contains(r.stderr, "needs at least 2") {
+		t.Fatalf("reshare with one old member of a 2-of-3 key: exit %d %s", r.code, r.stderr)
+	}
+}
+
+func TestE2EReshareECDSA(t *testing.T) {
+	skipIfShort(t)
+	testReshare(t, "secp256k1")
+}
+
+func TestE2EReshareEd25519(t *testing.T) { testReshare(t, "ed25519") }
+
+// TestE2ERefreshEd25519: same members, new shares, same key.
+func TestE2ERefreshEd25519(t *testing.T) {
+	c := newCLI(t, "alice", "bob", "carol")
+	c.shares = map[string]string{}
+	c.ok("plan", "keygen", "--curve", "ed25519", "--threshold", "2", "--party", "ids/alice.card", "--party", "ids/bob.card", "--party", "ids/carol.card", "-o", "keygen.plan")
+	var kg []party
+	for _, n := range []string{"alice", "bob", "carol"} {
+		kg = append(kg, party{name: n, workdir: n + "-kg"})
+	}
+	c.ceremonyRun("keygen.plan", "stick-kg", kg)
+	var pub publicJSON
+	json.Unmarshal(c.sameFiles("result/public.json", names(kg)...), &pub)
+	rs := c.reshareRun("ed25519", "alice-kg/result/public.json", []string{"alice", "bob", "carol"}, []string{"alice", "bob", "carol"}, 2, 0, "rf")
+	var pub2 publicJSON
+	json.Unmarshal(c.sameFiles("result/public.json", names(rs)...), &pub2)
+	if pub2.PublicKey != pub.PublicKey {
+		t.Fatal("refresh changed the key")
+	}
+	for _, n := range []string{"alice", "bob", "carol"} {
+		old, _ := os.ReadFile(c.path(n+"-kg", "result", "share.age"))
+		nw, _ := os.ReadFile(c.path(n+"-rf-new", "result", "share.age"))
+		if len(nw) == 0 || bytes.Equal(old, nw) {
+			t.Fatalf("%s: no fresh share", n)
+		}
+		c.shares[n] = "rf-new"
+	}
+	os.WriteFile(c.path("new-public.json"), c.sameFiles("result/public.json", names(rs)...), 0o600)
+	sig := c.signRun("new-public.json", []string{"bob", "carol"}, "rf", "after refresh")
+	pk, _ := hex.DecodeString(pub.PublicKey)
+	sb, _ := hex.DecodeString(sig.Signature)
+	if !ed25519.Verify(ed25519.PublicKey(pk), []byte("after refresh"), sb) {
+		t.Fatal("signature after refresh does not verify")
 	}
 }
