@@ -32,13 +32,16 @@ func (s *session) pending(st *partyState, res *tssResult) error {
 	var err error
 	switch {
 	case res.sig != nil:
-		st.Result = append(append([]byte{}, res.sig.R...), res.sig.S...)
-		if len(res.sig.R) != 32 || len(res.sig.S) != 32 {
+		// tss-lib gives R and S as minimal big-endian integers (EdDSA R and
+		// S lose leading zero bytes, about one signature in 128).
+		r, sv := pad32(res.sig.R), pad32(res.sig.S)
+		if r == nil || sv == nil {
 			return errors.New("tss-lib returned a malformed signature")
 		}
+		st.Result = append(r, sv...)
 		// Build (and independently verify) the signature now, so that a bad
 		// signature is caught before anyone confirms.
-		if _, err := buildSignature(s.plan, res.sig.R, res.sig.S, s.plan.Session, [32]byte{}); err != nil {
+		if _, err := buildSignature(s.plan, r, sv, s.plan.Session, [32]byte{}); err != nil {
 			return err
 		}
 		st.ResultDigest = sha256.Sum256(st.Result)
@@ -69,6 +72,14 @@ func (s *session) pending(st *partyState, res *tssResult) error {
 		return s.setKeyDigest(st, pub)
 	}
 	return errors.New("tss-lib finished without a result")
+}
+
+// pad32 left-pads a big-endian integer to 32 bytes (nil if longer).
+func pad32(b []byte) []byte {
+	if len(b) > 32 {
+		return nil
+	}
+	return append(make([]byte, 32-len(b)), b...)
 }
 
 // reduceShare makes a reshared secret share canonical. tss-lib's reshare

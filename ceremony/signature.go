@@ -42,6 +42,10 @@ type SignatureFile struct {
 	EthAddress   string `json:"eth_address,omitempty"`
 	// Signature is the 64-byte RFC 8032 signature R||S (ed25519).
 	Signature string `json:"signature,omitempty"`
+	// Committee is the session of the keygen or reshare whose shares
+	// signed: it tells which committee of the key produced the signature
+	// (share retire uses it as proof that a new committee works).
+	Committee string `json:"committee"`
 	// Session and Transcript identify the signing ceremony.
 	Session    string `json:"session"`
 	Transcript string `json:"transcript"`
@@ -75,8 +79,9 @@ func buildSignature(p *plan.Plan, rBytes, sBytes []byte, session, transcript [32
 	sf := &SignatureFile{
 		Format: SignatureFormat, Curve: p.Curve,
 		KeyID: hex.EncodeToString(p.Key.ID[:]), PublicKey: hex.EncodeToString(p.Key.PublicKey),
-		Payload: describePayload(p.Payload),
-		Session: hex.EncodeToString(session[:]), Transcript: hex.EncodeToString(transcript[:]),
+		Payload:   describePayload(p.Payload),
+		Committee: hex.EncodeToString(p.Key.Session[:]),
+		Session:   hex.EncodeToString(session[:]), Transcript: hex.EncodeToString(transcript[:]),
 	}
 	msg := p.SignedBytes()
 	switch p.Curve {
@@ -163,6 +168,9 @@ func (sf *SignatureFile) Verify(pub *keyshare.Public) error {
 	pk, err := hex.DecodeString(sf.PublicKey)
 	if err != nil {
 		return bad("public_key is not hex")
+	}
+	if c, err := hex.DecodeString(sf.Committee); err != nil || len(c) != 32 {
+		return bad("committee must be 32 bytes of hex")
 	}
 	switch sf.Curve {
 	case keyshare.CurveSecp256k1:

@@ -100,3 +100,12 @@ func FuzzParseView(f *testing.F) {
 		}
 	})
 }
+
+func TestPad32(t *testing.T) {
+	if got := pad32([]byte{1, 2}); len(got) != 32 || got[30] != 1 || got[31] != 2 || got[0] != 0 {
+		t.Fatalf("pad32 = %x", got)
+	}
+	if pad32(make([]byte, 33)) != nil {
+		t.Fatal("pad32 accepted 33 bytes")
+	}
+}

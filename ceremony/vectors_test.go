@@ -248,7 +248,7 @@ func writeVectors(t *testing.T) {
 		Digest: hex.EncodeToString(digest), R: hex.EncodeToString(r), S: hex.EncodeToString(sBytes), V: &v,
 		DER:          hex.EncodeToString(btcecdsa.NewSignature(&rs, &ss).Serialize()),
 		EthSignature: hex.EncodeToString(append(append(append([]byte{}, r...), sBytes...), byte(v+27))),
-		EthAddress:   addr, Session: fmt.Sprintf("%x", d(11)), Transcript: fmt.Sprintf("%x", d(12))}
+		EthAddress:   addr, Committee: fmt.Sprintf("%x", d(14)), Session: fmt.Sprintf("%x", d(11)), Transcript: fmt.Sprintf("%x", d(12))}
 	vec(t, "ecdsa-valid.sigjson", "", must(ecdsaSig.Marshal()))
 	mut := func(name, expect string, f func(*SignatureFile)) {
 		c := ecdsaSig
@@ -265,6 +265,7 @@ func writeVectors(t *testing.T) {
 	mut("ecdsa-eth-sig-v.sigjson", "eth_signature is not", func(c *SignatureFile) { c.EthSignature = c.EthSignature[:128] + "00" })
 	hs := new(big.Int).Sub(btcec.S256().N, new(big.Int).SetBytes(sBytes))
 	mut("ecdsa-high-s.sigjson", "not low-S", func(c *SignatureFile) { c.S = hex.EncodeToString(hs.FillBytes(make([]byte, 32))) })
+	mut("missing-committee.sigjson", "committee must be 32 bytes", func(c *SignatureFile) { c.Committee = "" })
 	vec(t, "unknown-member.sigjson", "unknown field", []byte(strings.Replace(string(must(ecdsaSig.Marshal())), `"curve"`, `"extra": 1, "curve"`, 1)))
 	vec(t, "other-format.sigjson", "not a coldsig signature file", []byte(strings.Replace(string(must(ecdsaSig.Marshal())), SignatureFormat, "coldsig/signature/v2", 1)))
 
@@ -274,7 +275,7 @@ func writeVectors(t *testing.T) {
 	edSig := SignatureFile{Format: SignatureFormat, Curve: "ed25519", KeyID: keyshare.KeyID("ed25519", epub),
 		PublicKey: hex.EncodeToString(epub), Payload: SignedPayload{Kind: "message", Text: msg},
 		Message: hex.EncodeToString([]byte(msg)), Signature: hex.EncodeToString(ed25519.Sign(ek, []byte(msg))),
-		Session: fmt.Sprintf("%x", d(11)), Transcript: fmt.Sprintf("%x", d(12))}
+		Committee: fmt.Sprintf("%x", d(14)), Session: fmt.Sprintf("%x", d(11)), Transcript: fmt.Sprintf("%x", d(12))}
 	vec(t, "ed25519-valid.sigjson", "", must(edSig.Marshal()))
 	bad2 := edSig
 	bad2.Message = hex.EncodeToString([]byte(msg + "!"))

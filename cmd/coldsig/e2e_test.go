@@ -878,6 +878,12 @@ func testReshare(t *testing.T, curve string) {
 		t.Fatal(err)
 	}
 
+	// The old committee signs once (Ed25519 is cheap), so that retire can be
+	// shown to refuse a signature that does not come from the new committee.
+	if curve == "ed25519" {
+		c.signRun("alice-kg/result/public.json", []string{"alice", "carol"}, "old", "old committee")
+	}
+
 	// 2-of-3 -> 3-of-5: alice and bob take part as the old committee; bob
 	// and carol leave; alice continues with four new members.
 	rs := c.reshareRun(curve, "alice-kg/result/public.json", []string{"alice", "bob"}, []string{"alice", "dave", "erin", "frank", "grace"}, 3, 3, "rs")
@@ -905,7 +911,7 @@ func testReshare(t *testing.T, curve string) {
 
 	// The new committee signs under the original public key.
 	msg := "signed by the new committee"
-	sig := c.signRun("new-public.json", []string{"dave", "alice", "grace"}, "new", msg)
+	sig := c.signRun("new-public.json", []string{"alice", "dave", "grace"}, "new", msg)
 	if sig.PublicKey != pub.PublicKey {
 		t.Fatalf("new committee signed under %s, key is %s", sig.PublicKey, pub.PublicKey)
 	}
@@ -917,6 +923,35 @@ func testReshare(t *testing.T, curve string) {
 		if !ed25519.Verify(ed25519.PublicKey(pk), []byte(msg), sb) {
 			t.Fatal("crypto/ed25519: new committee's signature does not verify")
 		}
+	}
+
+	// Verify before destroy: bob's old share is retired only with proof that
+	// the new committee holds the key and can sign.
+	retire := func(pub, sig string) result {
+		return c.run("share", "retire", "bob-kg/result/share.age", "--identity", "ids/bob.key", "--public", pub, "--signature", sig)
+	}
+	if r := retire("alice-kg/result/public.json", "alice-sg-new/result/signature.json"); r.code != 1 || !strings.Contains(r.stderr, "not a newer one") {
+		t.Fatalf("retire against the old committee's own public.json: exit %d %s", r.code, r.stderr)
+	}
+	if curve == "ed25519" {
+		if r := retire("new-public.json", "alice-sg-old/result/signature.json"); r.code != 1 || !strings.Contains(r.stderr, "not by the new committee") {
+			t.Fatalf("retire with the old committee's signature: exit %d %s", r.code, r.stderr)
+		}
+	}
+	if _, err := os.Stat(c.path("bob-kg", "result", "share.age")); err != nil {
+		t.Fatal("a refused retire destroyed the share")
+	}
+	r0 := retire("new-public.json", "alice-sg-new/result/signature.json")
+	if r0.code != 0 || !strings.Contains(r0.stdout, "destroyed bob-kg/result/share.age") || !strings.Contains(r0.stdout, "share of party 2 (bob)") {
+		t.Fatalf("retire: exit %d\n%s%s", r0.code, r0.stdout, r0.stderr)
+	}
+	if _, err := os.Stat(c.path("bob-kg", "result", "share.age")); err == nil {
+		t.Fatal("share still present after retire")
+	}
+	// The retired share cannot be used again.
+	c.ok("plan", "sign", "--key", "alice-kg/result/public.json", "--signer", "ids/alice.card", "--signer", "ids/bob.card", "--message", "y", "-o", "old.plan")
+	if r := c.run("join", "old.plan", "--identity", "ids/bob.key", "--share", "bob-kg/result/share.age", "--workdir", "bob-old"); r.code != 1 || !strings.Contains(r.stderr, "share.age") {
+		t.Fatalf("join with a retired share: exit %d %s", r.code, r.stderr)
 	}
 
 	// Mixing committees: an old share cannot sign for the new committee.
