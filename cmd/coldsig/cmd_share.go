@@ -8,7 +8,6 @@ import (
 
 	"github.com/coldsig/coldsig/ceremony"
 	"github.com/coldsig/coldsig/internal/atomicfile"
-	"github.com/coldsig/coldsig/keyshare"
 )
 
 func init() { register(newShareCommand) }
@@ -74,21 +73,9 @@ func runShareRetire(cmd *cobra.Command, opts *shareRetireOptions, path string) e
 	if opts.identity == "" || opts.public == "" || opts.signature == "" {
 		return usageErrorf("share retire needs --identity, --public and --signature").withHint("see 'coldsig share retire --help'")
 	}
-	pb, err := readLimited(opts.public, 1<<20)
+	pub, sig, err := loadPublicAndSignature(opts.public, opts.signature)
 	if err != nil {
 		return err
-	}
-	pub, err := keyshare.ParsePublic(pb)
-	if err != nil {
-		return fmt.Errorf("%s: %w", opts.public, err)
-	}
-	sb, err := readLimited(opts.signature, 1<<20)
-	if err != nil {
-		return err
-	}
-	sig, err := ceremony.ParseSignature(sb)
-	if err != nil {
-		return fmt.Errorf("%s: %w", opts.signature, err)
 	}
 	id, err := loadIdentity(cmd, opts.identity, &opts.pass)
 	if err != nil {

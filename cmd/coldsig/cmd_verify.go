@@ -35,21 +35,9 @@ EXIT STATUS
 			if opts.key == "" || opts.signature == "" {
 				return usageErrorf("verify needs --key and --signature")
 			}
-			kb, err := readLimited(opts.key, 1<<20)
+		pub, sig, err := loadPublicAndSignature(opts.key, opts.signature)
 			if err != nil {
 				return err
-			}
-			pub, err := keyshare.ParsePublic(kb)
-			if err != nil {
-				return fmt.Errorf("%s: %w", opts.key, err)
-			}
-			sb, err := readLimited(opts.signature, 1<<20)
-			if err != nil {
-				return err
-			}
-			sig, err := ceremony.ParseSignature(sb)
-			if err != nil {
-				return fmt.Errorf("%s: %w", opts.signature, err)
 			}
 			if err := sig.Verify(pub); err != nil {
 				return fmt.Errorf("%s: %w", opts.signature, err)
@@ -76,4 +64,26 @@ func describeSigned(s *ceremony.SignatureFile) string {
 		return fmt.Sprintf("file %s (sha256 %s)", s.Payload.File, s.Payload.FileSHA256)
 	}
 	return "digest " + s.Digest
+}
+
+// loadPublicAndSignature reads a public.json and a signature.json; errors
+// name the file.
+func loadPublicAndSignature(pubPath, sigPath string) (*keyshare.Public, *ceremony.SignatureFile, error) {
+	pb, err := readLimited(pubPath, 1<<20)
+	if err != nil {
+		return nil, nil, err
+	}
+	pub, err := keyshare.ParsePublic(pb)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", pubPath, err)
+	}
+	sb, err := readLimited(sigPath, 1<<20)
+	if err != nil {
+		return nil, nil, err
+	}
+	sig, err := ceremony.ParseSignature(sb)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", sigPath, err)
+	}
+	return pub, sig, nil
 }
