@@ -35,7 +35,7 @@ EXIT STATUS
 			if opts.key == "" || opts.signature == "" {
 				return usageErrorf("verify needs --key and --signature")
 			}
-		pub, sig, err := loadPublicAndSignature(opts.key, opts.signature)
+			pub, sig, err := loadPublicAndSignature(opts.key, opts.signature)
 			if err != nil {
 				return err
 			}
