@@ -88,6 +88,8 @@ type procCPU struct {
 	cmd   string // plan, join, step
 	who   string
 	code  int
+	user  time.Duration
+	sys   time.Duration
 	cpu   time.Duration
 	wall  time.Duration
 }
@@ -113,9 +115,9 @@ func (m *cliMeter) log(b *testing.B) {
 	b.Helper()
 	type key struct{ phase, cmd string }
 	type agg struct {
-		n         int
-		waiting   int
-		cpu, wall time.Duration
+		n                    int
+		waiting              int
+		user, sys, cpu, wall time.Duration
 	}
 	sums := map[key]*agg{}
 	var order []key
@@ -132,19 +134,21 @@ func (m *cliMeter) log(b *testing.B) {
 		if r.code == exitWaiting {
 			a.waiting++
 		}
+		a.user += r.user
+		a.sys += r.sys
 		a.cpu += r.cpu
 		a.wall += r.wall
 		sum += r.cpu
 	}
 	b.Logf("CLI processes by phase and command:")
-	b.Logf("  %-7s %-5s %6s %8s %12s %12s", "phase", "cmd", "procs", "waiting", "cpu", "wall")
+	b.Logf("  %-7s %-5s %6s %8s %10s %10s %10s %10s", "phase", "cmd", "procs", "waiting", "user", "sys", "cpu", "wall")
 	for _, k := range order {
 		a := sums[k]
-		b.Logf("  %-7s %-5s %6d %8d %12s %12s", k.phase, k.cmd, a.n, a.waiting, rnd(a.cpu), rnd(a.wall))
+		b.Logf("  %-7s %-5s %6d %8d %10s %10s %10s %10s", k.phase, k.cmd, a.n, a.waiting, rnd(a.user), rnd(a.sys), rnd(a.cpu), rnd(a.wall))
 	}
 	b.Logf("CLI processes one by one (cpu = user+sys):")
 	for i, r := range m.procs {
-		b.Logf("  %2d %-6s %-4s %-6s exit %d  cpu %9s  wall %9s", i+1, r.phase, r.cmd, r.who, r.code, rnd(r.cpu), rnd(r.wall))
+		b.Logf("  %2d %-6s %-4s %-6s exit %d  user %8s  sys %8s  wall %8s", i+1, r.phase, r.cmd, r.who, r.code, rnd(r.user), rnd(r.sys), rnd(r.wall))
 	}
 	b.Logf("cross-check: sum over processes %s, RUSAGE_CHILDREN delta %s", rnd(sum), rnd(m.children))
 }
@@ -171,7 +175,7 @@ func (m *cliMeter) exec(c *cli, phase, who string, ok []int, args ...string) int
 	}
 	ps := cmd.ProcessState
 	m.procs = append(m.procs, procCPU{phase: phase, cmd: args[0], who: who, code: code,
-		cpu: ps.UserTime() + ps.SystemTime(), wall: wall})
+		user: ps.UserTime(), sys: ps.SystemTime(), cpu: ps.UserTime() + ps.SystemTime(), wall: wall})
 	for _, k := range ok {
 		if code == k {
 			return code
