@@ -153,9 +153,6 @@ func (s *session) confirm(store *statestore.Store, st *partyState, inbox []strin
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkConsumed(inbox, st, store); err != nil {
-		return nil, err
-	}
 	have := map[int]*envelope.Envelope{}
 	for _, e := range envs {
 		if e.Header.To != envelope.ToAll {

@@ -345,9 +345,6 @@ func Step(ctx context.Context, o StepOptions) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkConsumed(o.Inbox, st, store); err != nil {
-		return nil, err
-	}
 	missing := s.missingSenders(ph, envs)
 	if len(missing) > 0 {
 		return nil, s.waiting(store, st, ph.Round, missing)
@@ -436,9 +433,13 @@ func toName(to int) string {
 	return fmt.Sprintf("party %d", to)
 }
 
-// collect gathers this round's envelopes for this party. Receive errors
-// that prove misbehaviour by a signed sender (equivocation) abort the
-// session; other bad files are refused without touching the state.
+// collect gathers this round's envelopes for this party in one pass over
+// the inbox. Receive errors that prove misbehaviour by a signed sender
+// (equivocation) abort the session; other bad files are refused without
+// touching the state. Envelopes of rounds already consumed are compared
+// with what was consumed: a second, different envelope for a (round,
+// sender, recipient) is proof that the sender equivocated, and feeding it
+// would mean re-running a round with other inputs.
 func (s *session) collect(inbox []string, round int, st *partyState, store *statestore.Store) ([]*envelope.Envelope, error) {
 	coll, err := envelope.Collect(inbox, s.id, envelope.Expect{
 		Session: s.plan.Session, Protocol: s.flow, Round: round, Me: s.me, Roster: s.roster.cards,
@@ -460,35 +461,18 @@ func (s *session) collect(inbox []string, round int, st *partyState, store *stat
 		}
 		return nil, err
 	}
-	return coll.Envelopes, nil
-}
-
-// checkConsumed re-reads the envelopes of earlier rounds in the inbox and
-// compares them with the ones this party consumed. A second, different
-// envelope for a (round, sender, recipient) it already consumed is proof
-// that the sender equivocated; feeding it would mean re-running a round
-// with other inputs.
-func (s *session) checkConsumed(inbox []string, st *partyState, store *statestore.Store) error {
-	rounds := map[int]bool{}
-	for _, c := range st.Consumed {
-		rounds[c.Round] = true
-	}
-	for r := range rounds {
-		coll, _ := envelope.Collect(inbox, s.id, envelope.Expect{
-			Session: s.plan.Session, Protocol: s.flow, Round: r, Me: s.me, Roster: s.roster.cards,
-		})
-		if coll == nil {
+	for _, sk := range coll.Skipped {
+		e := sk.Consumed
+		if e == nil {
 			continue
 		}
-		for _, e := range coll.Envelopes {
-			for _, c := range st.Consumed {
-				if c.Round == e.Header.Round && c.From == e.Header.From && c.To == e.Header.To && c.Digest != e.Digest {
-					return s.abortOn(store, &culpritError{slot: c.From, reason: fmt.Sprintf("sent two different round-%d envelopes to %s (a different one was already consumed)", c.Round, toName(c.To))})
-				}
+		for _, c := range st.Consumed {
+			if c.Round == e.Header.Round && c.From == e.Header.From && c.To == e.Header.To && c.Digest != e.Digest {
+				return nil, s.abortOn(store, &culpritError{slot: c.From, reason: fmt.Sprintf("sent two different round-%d envelopes to %s (%s differs from the one already consumed)", c.Round, toName(c.To), sk.File)})
 			}
 		}
 	}
-	return nil
+	return coll.Envelopes, nil
 }
 
 // missingSenders lists the expected senders of a phase without any

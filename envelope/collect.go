@@ -47,6 +47,10 @@ type Skip struct {
 	File   string
 	Reason string
 	Quiet  bool
+	// Consumed is set for a verified envelope of an earlier round addressed
+	// to this party (skipped as already consumed), so the caller can compare
+	// it with what it did consume without opening the file again.
+	Consumed *Envelope
 }
 
 // Collection is the outcome of scanning an inbox.
@@ -235,7 +239,7 @@ func receive(path string, me *Identity, ex *Expect) (*Envelope, *Skip, *ReceiveE
 		return nil, &Skip{File: path, Reason: fmt.Sprintf("addressed to party %d", e.To)}, nil
 	}
 	if e.Round < ex.Round {
-		return nil, &Skip{File: path, Reason: fmt.Sprintf("round %d, already consumed", e.Round)}, nil
+		return nil, &Skip{File: path, Reason: fmt.Sprintf("round %d, already consumed", e.Round), Consumed: e}, nil
 	}
 	if e.Round > ex.Round {
 		return nil, &Skip{File: path, Reason: fmt.Sprintf("round %d, kept for later", e.Round)}, nil

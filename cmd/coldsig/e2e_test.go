@@ -1013,3 +1013,51 @@ func TestE2ERefreshEd25519(t *testing.T) {
 		t.Fatal("signature after refresh does not verify")
 	}
 }
+
+// TestE2EConsumedEnvelopeReplaced: after alice consumed bob's round-1
+// broadcast, a different envelope validly signed by bob for the same round
+// and recipient appears. Feeding it would re-run a round with other
+// inputs; alice must refuse, abort and name bob.
+func TestE2EConsumedEnvelopeReplaced(t *testing.T) {
+	c := newCLI(t, "alice", "bob", "carol")
+	ps := edKeygenJoined(t, c, "kg.plan")
+	other := edKeygenJoined(t, c, "other.plan")
+	alice := ps[0]
+	for _, p := range ps {
+		c.move(p.workdir, "stick")
+	}
+	if r := c.step(alice, "stick"); r.code != 0 {
+		t.Fatalf("alice round 1: %d %s", r.code, r.stderr)
+	}
+	aliceID := loadTestIdentity(t, c.path("ids", "alice.key"))
+	bobID := loadTestIdentity(t, c.path("ids", "bob.key"))
+	realPath := globT(t, c.path("stick", "*-r01-p2-to-all.age"))[0]
+	data, _ := os.ReadFile(realPath)
+	real, err := envelope.Open(data, aliceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	od, _ := os.ReadFile(globT(t, c.path(other[1].workdir, "outbox", "*-r01-p2-to-all.age"))[0])
+	oe, err := envelope.Open(od, aliceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rcpts []age.Recipient
+	for _, n := range []string{"alice", "carol"} {
+		card, _ := envelope.LoadCard(c.path("ids", n+".card"))
+		rcpts = append(rcpts, card.Recipient)
+	}
+	forged, err := envelope.Seal(real.Header, oe.Payload, bobID, rcpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(realPath, forged, 0o600)
+	for _, p := range ps[1:] {
+		c.step(p, "stick")
+		c.moveNew(p.workdir, "stick")
+	}
+	r := c.step(alice, "stick")
+	if r.code != exitAborted || !strings.Contains(r.stderr, "culprit: bob (party 2)") || !strings.Contains(r.stderr, "two different round-1 envelopes") {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+}
