@@ -213,6 +213,19 @@ func NewEdDSAKeygen(params *tss.Parameters) (*Party, error) {
 	return p, err
 }
 
+// checkOwnShare refuses a key whose share is not this party's: tss-lib
+// takes the evaluation point from the party's own key in the committee and
+// the secret from key.Xi, and never compares the two, so a party listed
+// under another holder's key would run the protocol with x_i at the wrong
+// point (a wrong Lagrange coefficient) and its peers would be blamed for
+// the failure that follows.
+func checkOwnShare(params *tss.Parameters, shareID *big.Int) error {
+	if shareID == nil || shareID.Cmp(params.PartyID().KeyInt()) != 0 {
+		return paramErr("party %s is not the holder of this key share (the share's party key differs)", params.PartyID())
+	}
+	return nil
+}
+
 func checkSigners(params *tss.Parameters, ks []*big.Int) error {
 	for _, id := range params.Parties().IDs() {
 		found := false
@@ -242,6 +255,9 @@ func NewECDSASign(msg *big.Int, params *tss.Parameters, key ecdsakeygen.LocalPar
 	if err := checkSigners(params, key.Ks); err != nil {
 		return nil, err
 	}
+	if err := checkOwnShare(params, key.ShareID); err != nil {
+		return nil, err
+	}
 	key, err := CopyECDSAKey(key)
 	if err != nil {
 		return nil, err
@@ -261,6 +277,9 @@ func NewEdDSASign(msg *big.Int, params *tss.Parameters, key eddsakeygen.LocalPar
 		return nil, paramErr("message must be a non-negative integer of at most %d bytes", fullBytesLen)
 	}
 	if err := checkSigners(params, key.Ks); err != nil {
+		return nil, err
+	}
+	if err := checkOwnShare(params, key.ShareID); err != nil {
 		return nil, err
 	}
 	key, err := CopyEdDSAKey(key)
@@ -316,6 +335,9 @@ func NewECDSAReshare(params *tss.ReSharingParameters, key ecdsakeygen.LocalParty
 		if err := checkSigners(params.Parameters, key.Ks); err != nil {
 			return nil, err
 		}
+		if err := checkOwnShare(params.Parameters, key.ShareID); err != nil {
+			return nil, err
+		}
 	} else if !key.LocalPreParams.ValidateWithProof() {
 		return nil, paramErr("a new-committee member needs complete pre-parameters")
 	}
@@ -340,6 +362,9 @@ func NewEdDSAReshare(params *tss.ReSharingParameters, key eddsakeygen.LocalParty
 			return nil, paramErr("an old-committee member needs its key share")
 		}
 		if err := checkSigners(params.Parameters, key.Ks); err != nil {
+			return nil, err
+		}
+		if err := checkOwnShare(params.Parameters, key.ShareID); err != nil {
 			return nil, err
 		}
 	}
