@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"os"
 	"path/filepath"
 
 	"filippo.io/age"
@@ -177,23 +178,33 @@ func (s *session) confirm(store *statestore.Store, st *partyState, inbox []strin
 		return nil, we
 	}
 	views := map[int]View{s.me: st.View}
+	digests := map[int][32]byte{}
 	for slot, e := range have {
 		d, v, err := parseConfirmation(e.Payload)
 		if err != nil {
 			return nil, s.abortOn(store, &culpritError{slot: slot, reason: "sent a malformed confirmation: " + err.Error()})
 		}
-		if d != st.ResultDigest {
-			return nil, s.abortOn(store, &culpritError{slot: slot, reason: "reports a different result than ours (public key or signature differs)"})
-		}
-		views[slot] = v
+		views[slot], digests[slot] = v, d
 	}
+	// Views first: an equivocating broadcast makes honest results differ,
+	// and the result comparison must not blame the honest party whose
+	// result differs. A view is a party's own unsigned claim, so a
+	// disagreement names suspects, never a culprit: either the sender sent
+	// different broadcasts, or the other party misreports what it got.
 	union, err := MergeViews(views)
 	if err != nil {
 		var eq *EquivocationError
 		if errors.As(err, &eq) {
-			return nil, s.abortOn(store, &culpritError{slot: eq.Sender, reason: fmt.Sprintf("sent different round-%d broadcasts to different parties (seen by %s)", eq.Round/10, s.party(eq.Witness))})
+			return nil, s.abortOn(store, &failure{reason: fmt.Sprintf(
+				"broadcast views disagree about %s's round-%d broadcast (%s reports another one): either %s equivocated or %s misreports; keep every envelope of the session as evidence",
+				s.party(eq.Sender), eq.Round/10, s.party(eq.Witness), s.party(eq.Sender).Name, s.party(eq.Witness).Name)})
 		}
 		return nil, err
+	}
+	for slot, d := range digests {
+		if d != st.ResultDigest {
+			return nil, s.abortOn(store, &failure{reason: fmt.Sprintf("%s reports a different result than ours (public key or signature differs) although all broadcasts agree", s.party(slot))})
+		}
 	}
 	transcript := TranscriptDigest(s.plan.Session, s.plan.Fingerprint(), union)
 	log, _ := s.readLog()
@@ -310,11 +321,33 @@ func (s *session) results(st *partyState, transcript, logHead [32]byte) ([]state
 		if err := share.Check(pub); err != nil {
 			return nil, fmt.Errorf("refusing to release a share that does not match the key: %w", err)
 		}
-		sealed, err := keyshare.SealShare(share, s.id.X25519.Recipient())
+		sealed, err := s.sealedShare(share)
 		if err != nil {
 			return nil, err
 		}
 		files = append(files, statestore.File{Name: "share.age", Data: sealed})
 	}
 	return files, nil
+}
+
+// sealedShare encrypts the share for result/share.age. Age encryption is
+// randomised, so if an earlier run crashed after writing share.age but
+// before recording the end, the file already there is reused when it holds
+// this very share; otherwise the result could never be written again.
+func (s *session) sealedShare(share *keyshare.Share) ([]byte, error) {
+	want, err := keyshare.MarshalShare(share)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(want)
+	if old, err := os.ReadFile(filepath.Join(s.dir, "result", "share.age")); err == nil {
+		if inner, err := keyshare.OpenInner(old, s.id.X25519); err == nil {
+			same := bytes.Equal(inner, want)
+			clear(inner)
+			if same {
+				return old, nil
+			}
+		}
+	}
+	return keyshare.SealShare(share, s.id.X25519.Recipient())
 }

@@ -251,15 +251,25 @@ func (s *session) sealOne(st *partyState, round, to int, echo [32]byte, payload 
 	return outFile{Name: envelope.FileName(h), Data: data}, nil
 }
 
-// echoFor is the echo a round's envelopes carry: the digest of the previous
-// round's broadcasts as this party saw them. Only symmetric flows (where
-// every party sees the same broadcasts) check it; resharing committees see
-// different sets and rely on the confirmation exchange.
+// echoFor is the echo a round's envelopes carry. It binds every envelope
+// to the plan (two plans could share a session id; only the fingerprint
+// words say they differ) and, in keygen and signing, to the previous
+// round's broadcasts as this party saw them: a receiver whose own view
+// gives another value knows some party sent different broadcasts to
+// different parties. Resharing committees see different broadcast sets and
+// rely on the confirmation exchange for that.
 func (s *session) echoFor(st *partyState, round int) [32]byte {
-	if s.plan.Protocol == plan.Reshare || round <= 1 {
-		return [32]byte{}
+	h := sha256.New()
+	h.Write([]byte("coldsig/echo/v1\x00"))
+	fp := s.plan.Fingerprint()
+	h.Write(fp[:])
+	if s.plan.Protocol != plan.Reshare && round > 1 && round < s.confirmRound() {
+		d := st.View.RoundDigest(round - 1)
+		h.Write(d[:])
 	}
-	return st.View.RoundDigest(round - 1)
+	var out [32]byte
+	copy(out[:], h.Sum(nil))
+	return out
 }
 
 var roundInString = regexp.MustCompile(`round: ([0-9]+)`)
@@ -282,6 +292,9 @@ func (s *session) feed(ctx context.Context, lp *liveParty, st *partyState, ph Ph
 	for _, slot := range s.roster.committee(ph.From, s.me) {
 		expected[slot] = true
 	}
+	// tss-lib files messages by (type, sender) and overwrites; the caller
+	// must refuse repeats (StoreMessage's own comment says so).
+	seen := map[string]bool{}
 	for _, e := range envs {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -296,7 +309,7 @@ func (s *session) feed(ctx context.Context, lp *liveParty, st *partyState, ph Ph
 			return &culpritError{slot: from, reason: err.Error()}
 		}
 		for _, wire := range wires {
-			if err := s.feedMessage(lp, st, ph, e, sender, wire, tr); err != nil {
+			if err := s.feedMessage(lp, st, ph, e, sender, wire, tr, seen); err != nil {
 				return err
 			}
 		}
@@ -312,12 +325,19 @@ func kind(broadcast bool) string {
 	return "message"
 }
 
-// equivocationAbort: a party saw different broadcasts than we did.
+// equivocationAbort: a party saw different broadcasts than we did, or
+// holds another plan.
 type equivocationAbort struct{ round, witness int }
 
 func (e *equivocationAbort) Error() string {
-	return fmt.Sprintf("party %d saw different round-%d broadcasts than this party did: someone equivocated (sent different broadcasts to different parties)", e.witness, e.round)
+	return fmt.Sprintf("party %d holds another plan or saw different round-%d broadcasts than this party did: someone equivocated (sent different broadcasts to different parties); compare plan fingerprints and keep every envelope as evidence", e.witness, e.round)
 }
+
+// failure aborts the session without naming anyone: the protocol cannot
+// go on, but the evidence does not single out a party.
+type failure struct{ reason string }
+
+func (e *failure) Error() string { return e.reason }
 
 // culpritError is a protocol violation attributable to one signed sender.
 type culpritError struct {
@@ -342,7 +362,7 @@ func (s *session) blame(err error) error {
 }
 
 // feedMessage checks one tss-lib message of envelope e and delivers it.
-func (s *session) feedMessage(lp *liveParty, st *partyState, ph Phase, e *envelope.Envelope, sender *tss.PartyID, wire []byte, tr *admission.Tracker) error {
+func (s *session) feedMessage(lp *liveParty, st *partyState, ph Phase, e *envelope.Envelope, sender *tss.PartyID, wire []byte, tr *admission.Tracker, seen map[string]bool) error {
 	from := e.Header.From
 	msg, err := tss.ParseWireMessage(wire, sender, e.Header.To == envelope.ToAll)
 	if err != nil {
@@ -351,6 +371,11 @@ func (s *session) feedMessage(lp *liveParty, st *partyState, ph Phase, e *envelo
 	r, key, err := messageKey(msg.Type())
 	if err != nil || r != e.Header.Round {
 		return &culpritError{slot: from, reason: fmt.Sprintf("envelope says round %d but carries %s", e.Header.Round, msg.Type())}
+	}
+	if k := fmt.Sprintf("%s/%d", msg.Type(), from); seen[k] {
+		return &culpritError{slot: from, reason: fmt.Sprintf("sent %s twice in round %d", msg.Type(), r)}
+	} else {
+		seen[k] = true
 	}
 	// The broadcast flag tss-lib gets is fixed by the message type. In
 	// keygen and signing the envelope's addressing must agree with it;

@@ -87,15 +87,14 @@ func Join(ctx context.Context, o JoinOptions) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkInputs(o.PreParams, o.Share); err != nil {
-		return nil, err
-	}
 	planBytes, err := o.Plan.Marshal()
 	if err != nil {
 		return nil, err
 	}
 	// Refuse early (before any secret is computed) if this work dir is
-	// already in use; the state store re-checks atomically.
+	// already in use; the state store re-checks atomically. A repeated
+	// join is answered before the inputs are looked at: it re-emits round
+	// 1 and consumes nothing.
 	keys, err := s.keys()
 	if err != nil {
 		return nil, err
@@ -117,6 +116,9 @@ func Join(ctx context.Context, o JoinOptions) (*Report, error) {
 			return s.rejoin(keys)
 		}
 	}
+	if err := s.checkInputs(o.PreParams, o.Share); err != nil {
+		return nil, err
+	}
 	s.obs.emit(Event{Kind: EventComputing, Round: 1, Detail: "starting round 1"})
 	lp, err := s.newParty(startInputs{preParams: o.PreParams, share: o.Share})
 	if err != nil {
@@ -126,7 +128,7 @@ func Join(ctx context.Context, o JoinOptions) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &partyState{}
+	st := &partyState{Plan: o.Plan.Fingerprint()}
 	if s.flowAdmission() == admission.ECDSASigning {
 		st.PaillierN = paillierModuli(o.Share, s.roster.old)
 	}
@@ -231,7 +233,32 @@ func (s *session) checkInputs(pp *ecdsakeygen.LocalPreParams, sh *keyshare.Share
 			return fmt.Errorf("%w: the share belongs to party %d (%s), not to you", ErrWrongShare, sh.Index, sh.Name)
 		case sh.Curve != p.Curve:
 			return fmt.Errorf("%w: the share is %s, the plan %s", ErrWrongShare, sh.Curve, p.Curve)
+		case sh.PublicKey != hex.EncodeToString(p.Key.PublicKey):
+			return fmt.Errorf("%w: the share's public key %s differs from the plan's %x", ErrWrongShare, sh.PublicKey, p.Key.PublicKey)
+		case sh.Threshold != p.Key.Threshold || sh.Parties != len(p.Key.Parties):
+			// A plan that understates the threshold would make old members
+			// deal sub-shares a smaller coalition can recombine.
+			return fmt.Errorf("%w: the share is %d-of-%d, the plan describes the key as %d-of-%d", ErrWrongShare, sh.Threshold, sh.Parties, p.Key.Threshold, len(p.Key.Parties))
 		}
+		ks := shareKeys(sh)
+		if len(ks) != len(p.Key.Parties) {
+			return fmt.Errorf("%w: the share's key data has %d parties, the plan %d", ErrWrongShare, len(ks), len(p.Key.Parties))
+		}
+		for j, kp := range p.Key.Parties {
+			if ks[j] == nil || ks[j].Cmp(new(big.Int).SetBytes(kp.ShareKey)) != 0 {
+				return fmt.Errorf("%w: party %d's share key in the plan differs from the share's key data", ErrWrongShare, j+1)
+			}
+		}
+	}
+	return nil
+}
+
+func shareKeys(sh *keyshare.Share) []*big.Int {
+	switch {
+	case sh.ECDSA != nil:
+		return sh.ECDSA.Ks
+	case sh.EdDSA != nil:
+		return sh.EdDSA.Ks
 	}
 	return nil
 }
@@ -324,6 +351,11 @@ func open(o Options) (*session, *statestore.Store, *partyState, error) {
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("%s: state record: %w", o.WorkDir, err)
 	}
+	// plan.txt is not secret and not authenticated by itself: the state
+	// (encrypted and MACed) records the fingerprint of the plan it joined.
+	if st.Plan != p.Fingerprint() {
+		return nil, nil, nil, fmt.Errorf("%s: %s is not the plan this party joined (the state was made for plan %x); restore the original plan file", o.WorkDir, planFile, st.Plan[:8])
+	}
 	return s, store, st, nil
 }
 
@@ -397,7 +429,7 @@ func Step(ctx context.Context, o StepOptions) (*Report, error) {
 	if res != nil {
 		st.Snapshot = nil
 		if err := s.pending(st, res); err != nil {
-			return nil, s.abortOn(store, err)
+			return nil, s.abortOn(store, &failure{reason: "the protocol's result failed its checks: " + err.Error()})
 		}
 		cf, err := s.confirmation(st)
 		if err != nil {
@@ -538,12 +570,13 @@ func (s *session) lastInbound(st *partyState) [32]byte {
 // through unchanged (and leave the state as it was).
 func (s *session) abortOn(store *statestore.Store, err error) error {
 	var eq *equivocationAbort
-	if errors.As(err, &eq) {
-		if aerr := store.Abort(eq.Error(), ""); aerr != nil {
-			return fmt.Errorf("%v (and aborting failed: %w)", eq, aerr)
+	var fl *failure
+	if errors.As(err, &eq) || errors.As(err, &fl) {
+		if aerr := store.Abort(err.Error(), ""); aerr != nil {
+			return fmt.Errorf("%v (and aborting failed: %w)", err, aerr)
 		}
-		s.obs.emit(Event{Kind: EventWarning, Detail: "session aborted: " + eq.Error()})
-		return &AbortedError{Reason: eq.Error()}
+		s.obs.emit(Event{Kind: EventWarning, Detail: "session aborted: " + err.Error()})
+		return &AbortedError{Reason: err.Error()}
 	}
 	var ce *culpritError
 	if !errors.As(err, &ce) {

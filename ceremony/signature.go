@@ -172,6 +172,9 @@ func (sf *SignatureFile) Verify(pub *keyshare.Public) error {
 	if c, err := hex.DecodeString(sf.Committee); err != nil || len(c) != 32 {
 		return bad("committee must be 32 bytes of hex")
 	}
+	if err := sf.checkPayload(); err != nil {
+		return bad("%v", err)
+	}
 	switch sf.Curve {
 	case keyshare.CurveSecp256k1:
 		digest, err1 := hex.DecodeString(sf.Digest)
@@ -253,4 +256,41 @@ func (sf *SignatureFile) Marshal() ([]byte, error) {
 		return nil, err
 	}
 	return append(b, '\n'), nil
+}
+
+// checkPayload recomputes the signed bytes from the payload description,
+// so that what verify shows the officer (a message text, a file hash) is
+// exactly what the signature covers.
+func (sf *SignatureFile) checkPayload() error {
+	p := sf.Payload
+	ecdsa := sf.Curve == keyshare.CurveSecp256k1
+	signed := sf.Message
+	if ecdsa {
+		signed = sf.Digest
+	}
+	switch p.Kind {
+	case string(plan.PayloadDigest):
+		if !ecdsa {
+			return errors.New("a raw digest payload is secp256k1 only")
+		}
+	case string(plan.PayloadEIP191):
+		d := plan.EIP191Digest([]byte(p.Text))
+		if !ecdsa || signed != hex.EncodeToString(d[:]) {
+			return fmt.Errorf("digest is not the EIP-191 digest of the payload text %q", p.Text)
+		}
+	case string(plan.PayloadMessage):
+		if ecdsa || signed != hex.EncodeToString([]byte(p.Text)) {
+			return fmt.Errorf("the signed message is not the payload text %q", p.Text)
+		}
+	case string(plan.PayloadFile):
+		if p.File == "" || signed != p.FileSHA256 {
+			return fmt.Errorf("the signed bytes are not the SHA-256 %s of file %q", p.FileSHA256, p.File)
+		}
+	default:
+		return fmt.Errorf("unknown payload kind %q", p.Kind)
+	}
+	if p.Kind != string(plan.PayloadFile) && (p.File != "" || p.FileSHA256 != "" || p.FileSize != 0) {
+		return errors.New("file fields on a payload that is not a file")
+	}
+	return nil
 }

@@ -16,6 +16,8 @@ const partyStateMagic = "coldsig/party-state/v1"
 // partyState is what the engine keeps between invocations, besides the
 // tss-lib snapshot itself.
 type partyState struct {
+	// Plan is the fingerprint of the plan this party joined.
+	Plan [32]byte
 	// Phase indexes the flow's phase table; len(phases) means the protocol
 	// finished and the party awaits everyone's confirmation.
 	Phase int
@@ -48,6 +50,7 @@ type consumed struct {
 
 func (s *partyState) marshal() ([]byte, error) {
 	w := textrec.NewWriter(partyStateMagic)
+	w.Hex("plan", s.Plan[:])
 	w.Uint("phase", uint64(s.Phase))
 	w.Uint("seq", s.Seq)
 	if len(s.View) > 0 {
@@ -81,6 +84,7 @@ func parsePartyState(data []byte) (*partyState, error) {
 	}
 	r := rec.Reader()
 	s := &partyState{}
+	copy(s.Plan[:], r.Hex("plan", 32))
 	s.Phase = int(r.Uint("phase"))
 	s.Seq = r.Uint("seq")
 	if r.Peek() == "view" {

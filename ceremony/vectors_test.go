@@ -257,7 +257,14 @@ func writeVectors(t *testing.T) {
 		f(&c)
 		vec(t, name, expect, must(c.Marshal()))
 	}
-	mut("ecdsa-wrong-digest.sigjson", "ECDSA verification failed", func(c *SignatureFile) { c.Digest = fmt.Sprintf("%x", d(13)) })
+	mut("ecdsa-wrong-digest.sigjson", "ECDSA verification failed", func(c *SignatureFile) {
+		c.Payload = SignedPayload{Kind: "digest"}
+		c.Digest = fmt.Sprintf("%x", d(13))
+	})
+	mut("ecdsa-text-not-signed.sigjson", "not the EIP-191 digest of the payload text", func(c *SignatureFile) { c.Payload.Text = "pay someone else" })
+	mut("ecdsa-file-not-signed.sigjson", "not the SHA-256", func(c *SignatureFile) {
+		c.Payload = SignedPayload{Kind: "file", File: "a.bin", FileSize: 3, FileSHA256: fmt.Sprintf("%x", d(15))}
+	})
 	mut("ecdsa-wrong-v.sigjson", "v does not recover", func(c *SignatureFile) { *c.V ^= 1 })
 	mut("ecdsa-v-27.sigjson", "v must be 0 or 1", func(c *SignatureFile) { *c.V = 27 })
 	mut("ecdsa-wrong-address.sigjson", "eth_address does not match", func(c *SignatureFile) { c.EthAddress = strings.ToLower(c.EthAddress) })
@@ -279,7 +286,11 @@ func writeVectors(t *testing.T) {
 	vec(t, "ed25519-valid.sigjson", "", must(edSig.Marshal()))
 	bad2 := edSig
 	bad2.Message = hex.EncodeToString([]byte(msg + "!"))
+	bad2.Payload.Text = msg + "!"
 	vec(t, "ed25519-wrong-message.sigjson", "Ed25519 verification failed", must(bad2.Marshal()))
+	bad2 = edSig
+	bad2.Payload.Text = "another text"
+	vec(t, "ed25519-text-not-signed.sigjson", "the signed message is not the payload text", must(bad2.Marshal()))
 	bad2 = edSig
 	bad2.Signature = bad2.Signature[:126]
 	vec(t, "ed25519-short-signature.sigjson", "malformed", must(bad2.Marshal()))

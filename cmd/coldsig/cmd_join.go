@@ -25,6 +25,7 @@ type joinOptions struct {
 	share     string
 	committee string
 	yes       bool
+	qr        string
 	pass      passphraseFlags
 }
 
@@ -39,7 +40,9 @@ join shows the plan (fingerprint words, parties, and for a signing exactly
 what will be signed), checks that this party is in it and that the inputs
 fit, creates the party's encrypted state in DIR and writes the round-1
 envelopes to DIR/outbox/. Copy them to the other parties (USB stick or
-'coldsig qr encode'), then run 'coldsig step' as envelopes arrive.
+'coldsig qr encode'), then run 'coldsig step' as envelopes arrive. --qr
+DIR also writes each envelope as an animated QR GIF, DIR/<envelope>.gif, to
+show on a screen; the receiver rebuilds it with 'coldsig qr decode'.
 
   keygen, secp256k1      --preparams FILE (from 'coldsig preparams'; deleted once used)
   sign                   --share SHARE (your share.age from the key's result/)
@@ -54,6 +57,7 @@ refused, because it would start the protocol again with fresh secrets.
 EXAMPLES
   coldsig join keygen.plan --identity alice.key --workdir alice-kg --preparams alice.pp
   coldsig join sign.plan --identity alice.key --share alice-kg/result/share.age --workdir alice-sg
+  coldsig join keygen.plan --identity alice.key --workdir alice-kg --qr alice-qr
 
 EXIT STATUS
   0 joined (or already joined: the round-1 envelopes are re-emitted);
@@ -67,6 +71,7 @@ EXIT STATUS
 	f.StringVar(&opts.preparams, "preparams", "", "pre-parameters `FILE` (ECDSA keygen, new reshare members)")
 	f.StringVar(&opts.share, "share", "", "this party's key `SHARE` (share.age) for signing or as an old reshare member")
 	f.StringVar(&opts.committee, "committee", "", "old|new: which committee this work dir is for (members of both)")
+	addQROutFlag(f, &opts.qr)
 	opts.pass.addFlags(f)
 	return cmd
 }
@@ -74,6 +79,9 @@ EXIT STATUS
 func runJoin(cmd *cobra.Command, opts *joinOptions, planPath string) error {
 	if opts.identity == "" || opts.workdir == "" {
 		return usageErrorf("join needs --identity and --workdir").withHint("see 'coldsig join --help'")
+	}
+	if err := checkQROutDir(opts.qr); err != nil {
+		return err
 	}
 	e := getEnv(cmd)
 	p, err := plan.Load(planPath)
@@ -112,7 +120,9 @@ func runJoin(cmd *cobra.Command, opts *joinOptions, planPath string) error {
 	if err != nil {
 		return joinError(err)
 	}
-	if opts.preparams != "" {
+	if opts.preparams != "" && rep.Replayed {
+		fmt.Fprintf(e.stderr, "coldsig: %s was not used (this party had already joined); it was left in place\n", opts.preparams)
+	} else if opts.preparams != "" {
 		// Single use: the state now holds them; a second ceremony with the
 		// same Paillier key and NTilde must not happen.
 		if err := os.Remove(opts.preparams); err != nil {
@@ -122,7 +132,7 @@ func runJoin(cmd *cobra.Command, opts *joinOptions, planPath string) error {
 		}
 	}
 	printReport(e.stdout, rep)
-	return nil
+	return writeOutboxQR(cmd, opts.qr, rep)
 }
 
 func joinError(err error) error {

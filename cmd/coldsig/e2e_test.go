@@ -1061,3 +1061,130 @@ func TestE2EConsumedEnvelopeReplaced(t *testing.T) {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 }
+
+// TestE2ETamperedInputs covers inputs an attacker with access to a stick or
+// a work dir could alter: a plan that misdescribes the key, a replaced
+// plan.txt, and a message repeated inside one envelope.
+func TestE2ETamperedInputs(t *testing.T) {
+	c := newCLI(t, "alice", "bob", "carol", "dave")
+	c.ok("plan", "keygen", "--curve", "ed25519", "--threshold", "3", "--party", "ids/alice.card", "--party", "ids/bob.card", "--party", "ids/carol.card", "--party", "ids/dave.card", "-o", "keygen.plan")
+	var kg []party
+	for _, n := range []string{"alice", "bob", "carol", "dave"} {
+		kg = append(kg, party{name: n, workdir: n + "-kg"})
+	}
+	c.ceremonyRun("keygen.plan", "stick-kg", kg)
+	pubData, _ := os.ReadFile(c.path("alice-kg", "result", "public.json"))
+
+	t.Run("plan understates the threshold", func(t *testing.T) {
+		// A 3-of-4 key described as 2-of-4: two old members would deal
+		// sub-shares that a smaller coalition can recombine.
+		lowered := strings.Replace(string(pubData), `"threshold": 3`, `"threshold": 2`, 1)
+		os.WriteFile(c.path("lowered.json"), []byte(lowered), 0o600)
+		c.ok("plan", "sign", "--key", "lowered.json", "--signer", "ids/alice.card", "--signer", "ids/bob.card", "--message", "m", "-o", "lowered.plan")
+		r := c.run("join", "lowered.plan", "--identity", "ids/alice.key", "--share", "alice-kg/result/share.age", "--workdir", "alice-lowered")
+		if r.code != 1 || !strings.Contains(r.stderr, "the share is 3-of-4, the plan describes the key as 2-of-4") {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		if _, err := os.Stat(c.path("alice-lowered")); err == nil {
+			t.Fatal("work dir created for a refused join")
+		}
+	})
+
+	t.Run("plan swaps a share key", func(t *testing.T) {
+		var pub map[string]any
+		json.Unmarshal(pubData, &pub)
+		parties := pub["parties"].([]any)
+		p2, p3 := parties[1].(map[string]any), parties[2].(map[string]any)
+		p2["share_key"], p3["share_key"] = p3["share_key"], p2["share_key"]
+		b, _ := json.MarshalIndent(pub, "", "  ")
+		os.WriteFile(c.path("swapped.json"), b, 0o600)
+		r := c.run("plan", "sign", "--key", "swapped.json", "--signer", "ids/alice.card", "--signer", "ids/bob.card", "--signer", "ids/carol.card", "--message", "m", "-o", "swapped.plan")
+		if r.code != 0 {
+			t.Skipf("plan sign already refuses out-of-order share keys: %s", r.stderr)
+		}
+		r = c.run("join", "swapped.plan", "--identity", "ids/alice.key", "--share", "alice-kg/result/share.age", "--workdir", "alice-swapped")
+		if r.code != 1 || !strings.Contains(r.stderr, "share key in the plan differs") {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+	})
+
+	c.ok("plan", "sign", "--key", "alice-kg/result/public.json", "--signer", "ids/alice.card", "--signer", "ids/bob.card", "--signer", "ids/carol.card", "--message", "m", "-o", "sign.plan")
+	sg := []party{{name: "alice", workdir: "alice-sg"}, {name: "bob", workdir: "bob-sg"}, {name: "carol", workdir: "carol-sg"}}
+	for _, p := range sg {
+		c.ok("join", "sign.plan", "--identity", "ids/"+p.name+".key", "--share", p.name+"-kg/result/share.age", "--workdir", p.workdir)
+		c.move(p.workdir, "stick-sg")
+	}
+
+	t.Run("replaced plan.txt", func(t *testing.T) {
+		planPath := c.path("alice-sg", "plan.txt")
+		orig, _ := os.ReadFile(planPath)
+		// Same session and slot for alice, but other signers: a plan made
+		// with alice, carol and dave, moved onto the original session id.
+		c.ok("plan", "sign", "--key", "alice-kg/result/public.json", "--signer", "ids/alice.card", "--signer", "ids/carol.card", "--signer", "ids/dave.card", "--message", "m", "-o", "other-signers.plan")
+		other, _ := os.ReadFile(c.path("other-signers.plan"))
+		session := func(b []byte) string {
+			for _, l := range strings.Split(string(b), "\n") {
+				if strings.HasPrefix(l, "session: ") {
+					return l
+				}
+			}
+			t.Fatal("no session line")
+			return ""
+		}
+		forged := strings.Replace(string(other), session(other), session(orig), 1)
+		if forged == string(orig) || !strings.Contains(forged, session(orig)) {
+			t.Fatal("test could not alter the plan")
+		}
+		os.Chmod(planPath, 0o600)
+		os.WriteFile(planPath, []byte(forged), 0o600)
+		before := treeDigest(t, c.path("alice-sg"))
+		r := c.step(sg[0], "stick-sg")
+		if r.code != 1 || !strings.Contains(r.stderr, "is not the plan this party joined") {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		if treeDigest(t, c.path("alice-sg")) != before {
+			t.Fatal("refused step changed the work dir")
+		}
+		os.WriteFile(planPath, orig, 0o600)
+	})
+
+	t.Run("message repeated in one envelope", func(t *testing.T) {
+		aliceID := loadTestIdentity(t, c.path("ids", "alice.key"))
+		bobID := loadTestIdentity(t, c.path("ids", "bob.key"))
+		f := globT(t, c.path("stick-sg", "*-r01-p2-to-all.age"))[0]
+		data, _ := os.ReadFile(f)
+		env, err := envelope.Open(data, aliceID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var dup bytes.Buffer
+		dup.WriteString("coldsig/bundle/v1\n")
+		for i := 0; i < 2; i++ {
+			var n [4]byte
+			n[0], n[1], n[2], n[3] = byte(len(env.Payload)>>24), byte(len(env.Payload)>>16), byte(len(env.Payload)>>8), byte(len(env.Payload))
+			dup.Write(n[:])
+			dup.Write(env.Payload)
+		}
+		var rcpts []age.Recipient
+		for _, n := range []string{"alice", "carol"} {
+			card, _ := envelope.LoadCard(c.path("ids", n+".card"))
+			rcpts = append(rcpts, card.Recipient)
+		}
+		forged, err := envelope.Seal(env.Header, dup.Bytes(), bobID, rcpts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.MkdirAll(c.path("dup-stick"), 0o700)
+		for _, g := range globT(t, c.path("stick-sg", "*")) {
+			d, _ := os.ReadFile(g)
+			if g == f {
+				d = forged
+			}
+			os.WriteFile(c.path("dup-stick", filepath.Base(g)), d, 0o600)
+		}
+		r := c.step(sg[0], "dup-stick")
+		if r.code != exitAborted || !strings.Contains(r.stderr, "twice in round 1") || !strings.Contains(r.stderr, "culprit: bob (party 2)") {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+	})
+}
