@@ -175,58 +175,8 @@ func runQREncode(cmd *cobra.Command, opts *qrEncodeOptions, path string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	// Render and verify everything in memory first, so that a failure
-	// leaves nothing behind.
-	type outFile struct {
-		name string
-		data []byte
-	}
-	var files []outFile
-	var images []image.Image
-	if opts.gif {
-		g, err := qr.GIF(frames, opts.scale, int(100/opts.fps+0.5))
-		if err != nil {
-			return err
-		}
-		var buf bytes.Buffer
-		if err := gif.EncodeAll(&buf, g); err != nil {
-			return err
-		}
-		back, err := gif.DecodeAll(bytes.NewReader(buf.Bytes()))
-		if err != nil {
-			return fmt.Errorf("verify: re-reading the GIF: %w", err)
-		}
-		for _, img := range back.Image {
-			images = append(images, img)
-		}
-		files = append(files, outFile{"frames.gif", buf.Bytes()})
-	} else {
-		pngs := make([][]byte, len(frames))
-		err := qrParallel(len(frames), func(i int) error {
-			img, err := qr.Render(frames[i], opts.scale)
-			if err != nil {
-				return err
-			}
-			var buf bytes.Buffer
-			if err := png.Encode(&buf, img); err != nil {
-				return err
-			}
-			pngs[i] = buf.Bytes()
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		images = make([]image.Image, len(frames))
-		for i, b := range pngs {
-			if images[i], err = png.Decode(bytes.NewReader(b)); err != nil {
-				return fmt.Errorf("verify: re-reading frame %d: %w", i+1, err)
-			}
-			files = append(files, outFile{fmt.Sprintf("frame-%04d.png", i+1), b})
-		}
-		files = append(files, outFile{"frames.txt", []byte(strings.Join(frames, "\n") + "\n")})
-	}
-	if err := qrVerify(images, frames, payload); err != nil {
+	files, err := qrRenderVerified(payload, frames, opts.gif, opts.scale, opts.fps)
+	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	if err := atomicfile.MkdirPrivate(opts.out); err != nil {
@@ -248,6 +198,67 @@ func runQREncode(cmd *cobra.Command, opts *qrEncodeOptions, path string) error {
 	}
 	fmt.Fprintf(e.stdout, "wrote %s to %s (%d bytes; at least %d distinct frames needed); every frame verified\n", what, opts.out, len(payload), minimum)
 	return nil
+}
+
+// qrOutFile is one rendered and verified output file, not yet written.
+type qrOutFile struct {
+	name string
+	data []byte
+}
+
+// qrRenderVerified renders frames as one GIF (frames.gif) or as PNG images
+// plus frames.txt, and verifies every image as a receiver would, all in
+// memory so that a failure leaves nothing behind.
+func qrRenderVerified(payload []byte, frames []string, asGIF bool, scale int, fps float64) ([]qrOutFile, error) {
+	var files []qrOutFile
+	var images []image.Image
+	if asGIF {
+		g, err := qr.GIF(frames, scale, int(100/fps+0.5))
+		if err != nil {
+			return nil, err
+		}
+		var buf bytes.Buffer
+		if err := gif.EncodeAll(&buf, g); err != nil {
+			return nil, err
+		}
+		back, err := gif.DecodeAll(bytes.NewReader(buf.Bytes()))
+		if err != nil {
+			return nil, fmt.Errorf("verify: re-reading the GIF: %w", err)
+		}
+		for _, img := range back.Image {
+			images = append(images, img)
+		}
+		files = append(files, qrOutFile{"frames.gif", buf.Bytes()})
+	} else {
+		pngs := make([][]byte, len(frames))
+		err := qrParallel(len(frames), func(i int) error {
+			img, err := qr.Render(frames[i], scale)
+			if err != nil {
+				return err
+			}
+			var buf bytes.Buffer
+			if err := png.Encode(&buf, img); err != nil {
+				return err
+			}
+			pngs[i] = buf.Bytes()
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		images = make([]image.Image, len(frames))
+		for i, b := range pngs {
+			if images[i], err = png.Decode(bytes.NewReader(b)); err != nil {
+				return nil, fmt.Errorf("verify: re-reading frame %d: %w", i+1, err)
+			}
+			files = append(files, qrOutFile{fmt.Sprintf("frame-%04d.png", i+1), b})
+		}
+		files = append(files, qrOutFile{"frames.txt", []byte(strings.Join(frames, "\n") + "\n")})
+	}
+	if err := qrVerify(images, frames, payload); err != nil {
+		return nil, err
+	}
+	return files, nil
 }
 
 // qrVerify decodes every rendered image and rebuilds the payload from what

@@ -18,6 +18,7 @@ type stepOptions struct {
 	identity string
 	workdir  string
 	inbox    []string
+	qr       string
 	pass     passphraseFlags
 }
 
@@ -44,8 +45,16 @@ has all confirmations writes the result to DIR/result/ (public.json and
 share.age, or signature.json) and destroys the state. Compare the printed
 transcript words with the other officers.
 
+--qr DIR also writes each new envelope as an animated QR GIF,
+DIR/<envelope>.gif (5 fps, looping; every frame decoded and checked before
+it is written; an identical existing GIF is kept, another is never
+overwritten). Show it on a screen; the receiving officer runs
+'coldsig qr decode FRAMES -o INBOX/<envelope>' (the name without .gif).
+
 EXAMPLES
   coldsig step --workdir alice-kg --identity alice.key --inbox /media/stick
+  coldsig step --workdir alice-kg --identity alice.key --inbox inbox --qr alice-qr
+  coldsig qr decode alice-qr/cs-1a2b3c4d-eddsa-keygen-r01-p1-to-all.age.gif -o bob-inbox/cs-1a2b3c4d-eddsa-keygen-r01-p1-to-all.age
 
 EXIT STATUS
   0 advanced (or finished); 3 waiting for envelopes, nothing changed;
@@ -58,6 +67,7 @@ EXIT STATUS
 	f.StringVar(&opts.workdir, "workdir", "", "this party's work `DIR`")
 	f.StringVar(&opts.identity, "identity", "", "this party's secret identity `KEY` file")
 	f.StringArrayVar(&opts.inbox, "inbox", nil, "directory or envelope `PATH` to take envelopes from (repeatable)")
+	addQROutFlag(f, &opts.qr)
 	opts.pass.addFlags(f)
 	return cmd
 }
@@ -65,6 +75,9 @@ EXIT STATUS
 func runStep(cmd *cobra.Command, opts *stepOptions) error {
 	if opts.workdir == "" || opts.identity == "" || len(opts.inbox) == 0 {
 		return usageErrorf("step needs --workdir, --identity and --inbox").withHint("see 'coldsig step --help'")
+	}
+	if err := checkQROutDir(opts.qr); err != nil {
+		return err
 	}
 	files, err := inboxFiles(opts.inbox)
 	if err != nil {
@@ -88,7 +101,7 @@ func runStep(cmd *cobra.Command, opts *stepOptions) error {
 		return stepError(err)
 	}
 	printReport(getEnv(cmd).stdout, rep)
-	return nil
+	return writeOutboxQR(cmd, opts.qr, rep)
 }
 
 func stepError(err error) error {
