@@ -61,7 +61,7 @@ EXAMPLES
 
 EXIT STATUS
   0 joined (or already joined: the round-1 envelopes are re-emitted);
-  1 an error, nothing changed; 2 bad usage.`,
+  1 an error, nothing changed (a --qr failure: joined all the same); 2 bad usage.`,
 		Args: exactArgs(1, "the PLAN file"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runJoin(cmd, opts, args[0]) },
 	}

@@ -54,12 +54,13 @@ overwritten). Show it on a screen; the receiving officer runs
 EXAMPLES
   coldsig step --workdir alice-kg --identity alice.key --inbox /media/stick
   coldsig step --workdir alice-kg --identity alice.key --inbox inbox --qr alice-qr
-  coldsig qr decode alice-qr/cs-1a2b3c4d-eddsa-keygen-r01-p1-to-all.age.gif -o bob-inbox/cs-1a2b3c4d-eddsa-keygen-r01-p1-to-all.age
+  # bob, filming alice-qr/cs-1a2b3c4d-eddsa-keygen-r02-p1-to-p2.age.gif on alice's screen:
+  zbarcam --raw | coldsig qr decode -o inbox/cs-1a2b3c4d-eddsa-keygen-r02-p1-to-p2.age
 
 EXIT STATUS
   0 advanced (or finished); 3 waiting for envelopes, nothing changed;
-  4 the session is aborted (culprit named); 1 other errors, nothing changed;
-  2 bad usage.`,
+  4 the session is aborted (culprit named); 1 other errors, nothing changed
+  (a --qr failure after the step: the step is committed); 2 bad usage.`,
 		Args: exactArgs(0, "no arguments (use --inbox)"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runStep(cmd, opts) },
 	}
