@@ -37,8 +37,11 @@ round and writes the next envelopes to DIR/outbox/.
 
 If envelopes are missing, nothing changes and step names the parties whose
 envelopes for which round are missing (exit status 3). Running step again
-after it succeeded re-emits the same envelopes; a different set of inputs
-for a round already taken is refused, because it would reuse signing nonces.
+after it succeeded recomputes nothing: it waits for the next round, and
+writes the envelopes it already made to DIR/outbox again if they went
+missing, byte for byte. A different envelope for a round already taken is
+refused and aborts the session, because using it would re-run the round
+with other inputs and reuse signing nonces.
 
 When the protocol ends, every party sends a confirmation; the step that
 has all confirmations writes the result to DIR/result/ (public.json and
