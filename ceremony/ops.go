@@ -536,30 +536,37 @@ func (s *session) waiting(store *statestore.Store, st *partyState, round int, sl
 	return we
 }
 
-// reemit writes the previous step's stored envelopes to the outbox again,
-// byte for byte, if any are missing there.
+// reemit writes every envelope this party has committed so far to the
+// outbox again, byte for byte, where one went missing (a lost or
+// reformatted stick). Step j was advanced with the envelopes of phase j-1
+// (step 0 is the join), whose inbound digest the consumed records give.
 func (s *session) reemit(store *statestore.Store, st *partyState) error {
-	step := store.Step()
-	if step < 1 {
-		return nil
+	for step := uint64(0); step < store.Step(); step++ {
+		in := [32]byte{}
+		if step > 0 {
+			in = s.phaseInbound(st, int(step)-1)
+		}
+		files, found, err := store.Lookup(step, in)
+		if err != nil {
+			return err
+		}
+		if !found {
+			continue
+		}
+		if err := store.WriteOutbox(files); err != nil {
+			return err
+		}
 	}
-	files, found, err := store.Lookup(step-1, s.lastInbound(st))
-	if err != nil || !found {
-		return err
-	}
-	return store.WriteOutbox(files)
+	return nil
 }
 
-// lastInbound recomputes the inbound digest of the last advance from the
-// consumed records.
-func (s *session) lastInbound(st *partyState) [32]byte {
-	if st.Phase == 0 {
-		return [32]byte{}
-	}
-	prev := s.phases[st.Phase-1].Round
+// phaseInbound recomputes the inbound digest of the envelopes consumed in
+// phase i.
+func (s *session) phaseInbound(st *partyState, i int) [32]byte {
+	round := s.phases[i].Round
 	var envs []*envelope.Envelope
 	for _, c := range st.Consumed {
-		if c.Round == prev {
+		if c.Round == round {
 			envs = append(envs, &envelope.Envelope{Digest: c.Digest})
 		}
 	}
