@@ -16,6 +16,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // ErrExists is returned by Create when the destination already exists.
@@ -49,16 +50,67 @@ func Create(path string, data []byte, perm fs.FileMode) error {
 	defer os.Remove(tmp)
 	// link(2) fails with EEXIST instead of replacing, which gives us
 	// create-exclusive semantics for a fully written file.
-	if err := os.Link(tmp, path); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("%s: %w", path, ErrExists)
+	err = link(tmp, path)
+	switch {
+	case err == nil:
+		if err := os.Remove(tmp); err != nil {
+			return fmt.Errorf("remove temporary %s: %w", tmp, err)
 		}
+	case errors.Is(err, fs.ErrExist):
+		return fmt.Errorf("%s: %w", path, ErrExists)
+	case linkUnsupported(err):
+		// FAT and exFAT sticks, where officers carry keys and shards, have
+		// no hard links. Move the temporary file into place without ever
+		// replacing an existing file instead.
+		if err := renameNoReplace(tmp, path); err != nil {
+			if errors.Is(err, fs.ErrExist) {
+				return fmt.Errorf("%s: %w", path, ErrExists)
+			}
+			return fmt.Errorf("create %s: %w", path, err)
+		}
+	default:
 		return fmt.Errorf("create %s: %w", path, err)
 	}
-	if err := os.Remove(tmp); err != nil {
-		return fmt.Errorf("remove temporary %s: %w", tmp, err)
-	}
 	return SyncDir(filepath.Dir(path))
+}
+
+// link is os.Link; tests replace it to act like a file system without hard
+// links.
+var link = os.Link
+
+// linkUnsupported reports whether err means the file system cannot make
+// hard links at all (Linux vfat and exfat answer EPERM, others ENOTSUP or
+// ENOSYS), as opposed to a failure of this particular link.
+func linkUnsupported(err error) bool {
+	return errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.ENOTSUP) ||
+		errors.Is(err, syscall.EOPNOTSUPP) || errors.Is(err, syscall.ENOSYS)
+}
+
+// renameNoReplace moves tmp to path and fails with an error wrapping
+// fs.ErrExist if path exists. It prefers the kernel's atomic no-replace
+// rename; where that is unavailable it reserves path with O_EXCL and renames
+// over the reservation, so an existing file is still never replaced, but a
+// crash between the two leaves an empty file under the final name (which
+// every coldsig reader rejects, and which blocks a re-run from silently
+// writing elsewhere).
+func renameNoReplace(tmp, path string) error {
+	err := renameExclusive(tmp, path)
+	if err == nil || !errors.Is(err, errors.ErrUnsupported) {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(path)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(path)
+		return err
+	}
+	return nil
 }
 
 // MkdirPrivate creates dir (and parents) with mode 0700 and checks that an

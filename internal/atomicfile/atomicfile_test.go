@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 )
 
@@ -72,5 +73,71 @@ func TestMkdirPrivateRejectsOpenDir(t *testing.T) {
 	os.Chmod(d, 0o700)
 	if err := MkdirPrivate(d); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// withoutHardLinks makes Create see a file system without hard links, as
+// on the FAT and exFAT sticks officers carry keys and shards on (Linux vfat
+// answers link(2) with EPERM).
+func withoutHardLinks(t *testing.T, exclusiveRename bool) {
+	t.Helper()
+	oldLink, oldRename := link, renameExclusive
+	t.Cleanup(func() { link, renameExclusive = oldLink, oldRename })
+	link = func(string, string) error { return &os.LinkError{Op: "link", Err: syscall.EPERM} }
+	if !exclusiveRename {
+		renameExclusive = func(string, string) error { return errors.ErrUnsupported }
+	}
+}
+
+func TestCreateWithoutHardLinks(t *testing.T) {
+	for _, tc := range []struct {
+		name            string
+		exclusiveRename bool
+	}{{"renameat2", true}, {"reservation", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			withoutHardLinks(t, tc.exclusiveRename)
+			dir := t.TempDir()
+			p := filepath.Join(dir, "alice.key")
+			if err := Create(p, []byte("one"), 0o600); err != nil {
+				t.Fatalf("Create on a file system without hard links: %v", err)
+			}
+			if err := Create(p, []byte("two"), 0o600); !errors.Is(err, ErrExists) {
+				t.Fatalf("second Create: got %v, want ErrExists", err)
+			}
+			got, _ := os.ReadFile(p)
+			if string(got) != "one" {
+				t.Fatalf("content %q, want %q", got, "one")
+			}
+			fi, err := os.Stat(p)
+			if err != nil || fi.Mode().Perm() != 0o600 {
+				t.Fatalf("mode %v (%v), want 0600", fi.Mode().Perm(), err)
+			}
+			entries, _ := os.ReadDir(dir)
+			if len(entries) != 1 {
+				t.Fatalf("temporary files left behind: %v", entries)
+			}
+		})
+	}
+}
+
+// TestCreateWithoutHardLinksRace checks the fallback against a file that
+// appears after Create's first existence check: it must not be replaced.
+func TestCreateWithoutHardLinksRace(t *testing.T) {
+	for _, exclusiveRename := range []bool{true, false} {
+		withoutHardLinks(t, exclusiveRename)
+		dir := t.TempDir()
+		p := filepath.Join(dir, "share.age")
+		link = func(string, string) error {
+			if err := os.WriteFile(p, []byte("theirs"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return &os.LinkError{Op: "link", Err: syscall.EPERM}
+		}
+		if err := Create(p, []byte("ours"), 0o600); !errors.Is(err, ErrExists) {
+			t.Fatalf("exclusiveRename=%v: got %v, want ErrExists", exclusiveRename, err)
+		}
+		if got, _ := os.ReadFile(p); string(got) != "theirs" {
+			t.Fatalf("exclusiveRename=%v: existing file replaced: %q", exclusiveRename, got)
+		}
 	}
 }
