@@ -484,10 +484,11 @@ func checkShardPublic(s *backup.Shard, pub *keyshare.Public) error {
 // --- restore ---
 
 type backupRestoreOptions struct {
-	keys  backupKeyFlags
-	to    string
-	out   string
-	owner string
+	keys   backupKeyFlags
+	to     string
+	out    string
+	owner  string
+	public string
 }
 
 func newBackupRestoreCommand() *cobra.Command {
@@ -508,16 +509,23 @@ are needed. Shards of two different backups are never mixed.
 The restored share is written to SHARE encrypted to --to CARD (normally the
 party's new card), crash-safely, and never over an existing file. It is never
 written in plaintext. --owner CARD accepts only shards signed by that card.
+--public public.json proves, before anything is written, that the restored
+share belongs to that key and party (as 'coldsig drill restore' does). Without
+--owner or --public, a backup signed by anyone is accepted, and a warning says
+so.
 
 EXAMPLES
   coldsig backup restore shard-1-carol.age shard-3-erin.age \
       --identity carol.key --to alice.card -o share.age
   coldsig backup restore backup/*.age --identity carol.key --identity dave.key \
       --to alice-new.card --owner alice.card -o share.age
+  coldsig backup restore backup/*.age --identity carol.key \
+      --to alice.card --public public.json -o share.age
 
 EXIT STATUS
   0  the share was restored and written
-  1  not enough valid shards, a shard was rejected with too few left, or SHARE exists
+  1  not enough valid shards, a shard was rejected with too few left, the
+     share is not of --public's key, or SHARE exists
   2  bad flags or arguments`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
@@ -531,6 +539,7 @@ EXIT STATUS
 	cmd.Flags().StringVar(&opts.to, "to", "", "encrypt the restored share to this `CARD`")
 	cmd.Flags().StringVarP(&opts.out, "output", "o", "", "write the restored share to `SHARE` (must not exist)")
 	cmd.Flags().StringVar(&opts.owner, "owner", "", "accept only shards signed by this `CARD` (the share owner's)")
+	cmd.Flags().StringVar(&opts.public, "public", "", "check the restored share against the key's `public.json` before writing it")
 	return cmd
 }
 
@@ -582,9 +591,26 @@ func runBackupRestore(cmd *cobra.Command, opts *backupRestoreOptions, paths []st
 			return err
 		}
 	}
+	var pub *keyshare.Public
+	if opts.public != "" {
+		if pub, err = loadPublicFile(opts.public); err != nil {
+			return err
+		}
+	}
 	res, err := restoreShards(cmd, &opts.keys, paths, &copt)
 	if err != nil {
 		return err
+	}
+	if pub != nil {
+		// A shard's signature only proves who made the backup; only the
+		// key's public data proves the share is a real share of that key.
+		if err := res.Share.Check(pub); err != nil {
+			clear(res.Inner)
+			err = fmt.Errorf("%s: the restored share does not belong to this key: %w", opts.public, err)
+			return withHint(err, "check --public and the shards; nothing was written")
+		}
+	} else if copt.Owner == nil {
+		fmt.Fprintf(e.stderr, "coldsig: warning: the shards' owner was not checked (a backup signed by anyone is accepted); give --public public.json or --owner CARD, or run 'coldsig drill restore'\n")
 	}
 	sealed, err := keyshare.SealInner(res.Inner, to.Recipient)
 	clear(res.Inner)
