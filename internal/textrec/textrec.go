@@ -64,6 +64,11 @@ func Parse(data []byte, magic string) (*Record, error) {
 		}
 		return nil, ErrNotRecord
 	}
+	if string(first) == magic+"\r" {
+		// A file passed through a Windows editor or mail client: say so
+		// rather than blaming the version.
+		return nil, &LineError{1, "CRLF line endings; coldsig files use LF only"}
+	}
 	if string(first) != magic {
 		if isFamily(string(first), magic) {
 			return nil, fmt.Errorf("%w: %q (this coldsig reads %q)", ErrVersion, clip(string(first)), magic)

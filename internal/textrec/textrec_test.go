@@ -115,3 +115,12 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestCRLFNamed checks that a record whose line endings were converted to
+// CRLF is reported as such, not as a file from another coldsig version.
+func TestCRLFNamed(t *testing.T) {
+	_, err := Parse([]byte("coldsig/card/v1\r\nname: a\r\n"), "coldsig/card/v1")
+	if err == nil || errors.Is(err, ErrVersion) || !strings.Contains(err.Error(), "CRLF") {
+		t.Fatalf("got %v, want a CRLF line error", err)
+	}
+}
