@@ -66,7 +66,7 @@ func cards(ids map[string]*envelope.Identity) {
 		{"version-2", strings.Replace(good, "/v1\n", "/v2\n", 1), "unsupported format version"},
 		{"no-newline-after-magic", "coldsig/card/v1", "missing newline after magic line"},
 		{"missing-final-newline", strings.TrimSuffix(good, "\n"), "line 4: missing final newline"},
-		{"crlf", strings.ReplaceAll(good, "\n", "\r\n"), "unsupported format version: \"coldsig/card/v1\\r\""},
+		{"crlf", strings.ReplaceAll(good, "\n", "\r\n"), "line 1: CRLF line endings"},
 		{"crlf-fields", lines[0] + strings.ReplaceAll(strings.Join(lines[1:], ""), "\n", "\r\n"), "line 2: name: control character U+000D in value"},
 		{"missing-signing-key", lines[0] + lines[1] + lines[2], "line 4: missing \"signing-key\""},
 		{"fields-swapped", lines[0] + lines[2] + lines[1] + lines[3], "line 2: expected \"name\", found \"age-recipient\""},
