@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/bnb-chain/tss-lib/v2/tss"
 
 	"github.com/coldsig/coldsig/ceremony/admission"
+	"github.com/coldsig/coldsig/ceremony/statestore"
 	"github.com/coldsig/coldsig/ceremony/tssparty"
 	"github.com/coldsig/coldsig/envelope"
 	"github.com/coldsig/coldsig/plan"
@@ -144,21 +144,15 @@ var (
 )
 
 // inboundDigest names a set of inbound envelopes independently of their
-// order and file names: SHA-256 over the sorted envelope digests.
+// order, copies and file names (see statestore.InboundDigestOfSums); an
+// envelope is identified by the SHA-256 of its signed inner record, so a
+// re-encrypted copy counts as the same envelope.
 func inboundDigest(envs []*envelope.Envelope) [32]byte {
-	ds := make([][32]byte, len(envs))
+	sums := make([][32]byte, len(envs))
 	for i, e := range envs {
-		ds[i] = e.Digest
+		sums[i] = e.Digest
 	}
-	sort.Slice(ds, func(i, j int) bool { return string(ds[i][:]) < string(ds[j][:]) })
-	h := sha256.New()
-	h.Write([]byte("coldsig/inbound/v1\x00"))
-	for _, d := range ds {
-		h.Write(d[:])
-	}
-	var out [32]byte
-	copy(out[:], h.Sum(nil))
-	return out
+	return statestore.InboundDigestOfSums(sums)
 }
 
 // outFile is an outbound envelope before it is committed.

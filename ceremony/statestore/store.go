@@ -75,6 +75,14 @@ func InboundDigest(envelopes [][]byte) [32]byte {
 	for _, e := range envelopes {
 		sums = append(sums, sha256.Sum256(e))
 	}
+	return InboundDigestOfSums(sums)
+}
+
+// InboundDigestOfSums is InboundDigest for callers that hold the envelopes'
+// SHA-256 sums rather than their bytes (the ceremony engine identifies an
+// envelope by the SHA-256 of its signed inner record).
+func InboundDigestOfSums(sums [][32]byte) [32]byte {
+	sums = slices.Clone(sums)
 	slices.SortFunc(sums, func(a, b [32]byte) int { return bytes.Compare(a[:], b[:]) })
 	sums = slices.Compact(sums)
 	h := sha256.New()
