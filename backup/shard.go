@@ -17,7 +17,6 @@
 package backup
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
@@ -30,6 +29,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/internal/agebytes"
 	"github.com/coldsig/coldsig/internal/textrec"
 	"github.com/coldsig/coldsig/keyshare"
 )
@@ -384,16 +384,5 @@ func SealShard(s *Shard, r age.Recipient) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	w, err := age.Encrypt(&buf, r)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := w.Write(inner); err != nil {
-		return nil, err
-	}
-	if err := w.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return agebytes.Encrypt(inner, r)
 }

@@ -14,6 +14,8 @@ import (
 	ecdsakeygen "github.com/bnb-chain/tss-lib/v2/ecdsa/keygen"
 
 	"github.com/coldsig/coldsig/internal/textrec"
+
+	"github.com/coldsig/coldsig/internal/agebytes"
 )
 
 // PreParamsMagic starts the plaintext inside a pre-parameters file.
@@ -77,19 +79,8 @@ func SealPreParams(pp *ecdsakeygen.LocalPreParams, owner age.Recipient) ([]byte,
 	if err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	aw, err := age.Encrypt(&buf, owner)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := aw.Write(inner); err != nil {
-		return nil, err
-	}
-	if err := aw.Close(); err != nil {
-		return nil, err
-	}
-	clear(inner)
-	return buf.Bytes(), nil
+	defer clear(inner)
+	return agebytes.Encrypt(inner, owner)
 }
 
 // OpenPreParams decrypts and validates a pre-parameters file.

@@ -14,6 +14,8 @@ import (
 	"filippo.io/age"
 
 	"github.com/coldsig/coldsig/internal/textrec"
+
+	"github.com/coldsig/coldsig/internal/agebytes"
 )
 
 // MaxEnvelopeSize bounds an envelope file (the outer age file). The largest
@@ -221,21 +223,14 @@ func Seal(h Header, payload []byte, sender *Identity, recipients []age.Recipient
 	if len(recipients) == 0 {
 		return nil, errors.New("no recipients")
 	}
-	var buf bytes.Buffer
-	w, err := age.Encrypt(&buf, recipients...)
+	out, err := agebytes.Encrypt(inner, recipients...)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := w.Write(inner); err != nil {
-		return nil, err
+	if len(out) > MaxEnvelopeSize {
+		return nil, fmt.Errorf("%w: sealed envelope is %d bytes, limit %d", ErrTooLarge, len(out), MaxEnvelopeSize)
 	}
-	if err := w.Close(); err != nil {
-		return nil, err
-	}
-	if buf.Len() > MaxEnvelopeSize {
-		return nil, fmt.Errorf("%w: sealed envelope is %d bytes, limit %d", ErrTooLarge, buf.Len(), MaxEnvelopeSize)
-	}
-	return buf.Bytes(), nil
+	return out, nil
 }
 
 // Open checks the size bound, decrypts data with me's age identity and

@@ -14,6 +14,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/coldsig/coldsig/internal/agebytes"
 	"github.com/coldsig/coldsig/internal/bytewords"
 	"github.com/coldsig/coldsig/internal/textrec"
 )
@@ -260,18 +261,7 @@ func EncryptIdentity(id *Identity, passphrase []byte, logN int) ([]byte, error) 
 		}
 		r.SetWorkFactor(logN)
 	}
-	var buf bytes.Buffer
-	w, err := age.Encrypt(&buf, r)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := w.Write(plain); err != nil {
-		return nil, err
-	}
-	if err := w.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return agebytes.Encrypt(plain, r)
 }
 
 // IdentityEncrypted reports whether data is a passphrase-encrypted identity

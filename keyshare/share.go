@@ -18,6 +18,8 @@ import (
 	"github.com/bnb-chain/tss-lib/v2/tss"
 
 	"github.com/coldsig/coldsig/internal/textrec"
+
+	"github.com/coldsig/coldsig/internal/agebytes"
 )
 
 // ShareMagic is the first line of a share's inner record (the plaintext
@@ -440,18 +442,7 @@ func SealInner(inner []byte, recipients ...age.Recipient) ([]byte, error) {
 	if len(recipients) == 0 {
 		return nil, errors.New("no recipient to encrypt the share to")
 	}
-	var buf bytes.Buffer
-	w, err := age.Encrypt(&buf, recipients...)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := w.Write(inner); err != nil {
-		return nil, err
-	}
-	if err := w.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return agebytes.Encrypt(inner, recipients...)
 }
 
 // OpenShare decrypts share.age with the party's identity and parses it.

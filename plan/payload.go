@@ -10,7 +10,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/btcsuite/btcd/btcec/v2"
 	"golang.org/x/crypto/sha3"
 
 	"github.com/coldsig/coldsig/keyshare"
@@ -213,30 +212,5 @@ func checkFileName(name string) error {
 }
 
 // EthAddress is the EIP-55 checksummed Ethereum address of a compressed
-// secp256k1 public key, for officers to compare with the address they
-// expect to sign for.
-func EthAddress(compressed []byte) (string, error) {
-	pk, err := btcec.ParsePubKey(compressed)
-	if err != nil {
-		return "", err
-	}
-	h := sha3.NewLegacyKeccak256()
-	h.Write(pk.SerializeUncompressed()[1:])
-	addr := hex.EncodeToString(h.Sum(nil)[12:])
-	h = sha3.NewLegacyKeccak256()
-	h.Write([]byte(addr))
-	sum := h.Sum(nil)
-	out := []byte(addr)
-	for i, c := range out {
-		// EIP-55: upper-case a hex letter when the matching nibble of
-		// keccak256(lowercase address) is 8 or more.
-		nib := sum[i/2] >> 4
-		if i%2 == 1 {
-			nib = sum[i/2] & 15
-		}
-		if c >= 'a' && nib >= 8 {
-			out[i] = c - 'a' + 'A'
-		}
-	}
-	return "0x" + string(out), nil
-}
+// secp256k1 public key (see keyshare.EthAddress).
+func EthAddress(compressed []byte) (string, error) { return keyshare.EthAddress(compressed) }

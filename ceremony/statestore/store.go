@@ -15,6 +15,8 @@ import (
 	"filippo.io/age"
 
 	"github.com/coldsig/coldsig/internal/atomicfile"
+
+	"github.com/coldsig/coldsig/internal/agebytes"
 )
 
 // Names inside a work directory.
@@ -350,22 +352,14 @@ func (s *Store) commit(rec *record) error {
 	if err != nil {
 		return fmt.Errorf("statestore: %w", err)
 	}
-	var buf bytes.Buffer
-	buf.Grow(len(plain) + len(plain)/64 + 512)
-	w, err := age.Encrypt(&buf, s.keys.recipient)
+	sealed, err := agebytes.Encrypt(plain, s.keys.recipient)
+	clear(plain)
 	if err != nil {
 		return err
 	}
-	if _, err := w.Write(plain); err != nil {
-		return err
-	}
-	if err := w.Close(); err != nil {
-		return err
-	}
-	clear(plain)
 	hook("before-commit")
 	path := filepath.Join(s.dir, stateDir, StepFileName(rec.step))
-	if err := atomicfile.Create(path, buf.Bytes(), 0o600); err != nil {
+	if err := atomicfile.Create(path, sealed, 0o600); err != nil {
 		if errors.Is(err, atomicfile.ErrExists) {
 			return fmt.Errorf("%s: %w", path, ErrConcurrent)
 		}
