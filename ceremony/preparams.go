@@ -13,9 +13,8 @@ import (
 	"filippo.io/age"
 	ecdsakeygen "github.com/bnb-chain/tss-lib/v2/ecdsa/keygen"
 
-	"github.com/coldsig/coldsig/internal/textrec"
-
 	"github.com/coldsig/coldsig/internal/agebytes"
+	"github.com/coldsig/coldsig/internal/textrec"
 )
 
 // PreParamsMagic starts the plaintext inside a pre-parameters file.

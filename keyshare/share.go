@@ -17,9 +17,8 @@ import (
 	eddsakeygen "github.com/bnb-chain/tss-lib/v2/eddsa/keygen"
 	"github.com/bnb-chain/tss-lib/v2/tss"
 
-	"github.com/coldsig/coldsig/internal/textrec"
-
 	"github.com/coldsig/coldsig/internal/agebytes"
+	"github.com/coldsig/coldsig/internal/textrec"
 )
 
 // ShareMagic is the first line of a share's inner record (the plaintext
