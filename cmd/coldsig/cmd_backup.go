@@ -16,6 +16,7 @@ import (
 	"github.com/coldsig/coldsig/envelope"
 	"github.com/coldsig/coldsig/internal/atomicfile"
 	"github.com/coldsig/coldsig/keyshare"
+	"github.com/coldsig/coldsig/qr"
 )
 
 func init() { register(newBackupCommand) }
@@ -179,6 +180,7 @@ type backupSplitOptions struct {
 	passCustodianFs []string
 	out             string
 	paper           bool
+	qr              bool
 }
 
 func newBackupSplitCommand() *cobra.Command {
@@ -200,7 +202,11 @@ order: cards first, then passphrase custodians.
 
 The shards are written to DIR (created 0700) as shard-<i>-<custodian>.age;
 --paper also writes shard-<i>-<custodian>.txt, a printable form with a
-checksum on every line. Nothing is written unless every shard is made and a
+checksum on every line; --qr writes shard-<i>-<custodian>.qr/, the same
+shard file as numbered QR images (UR frames of up to 1000 bytes, a quarter
+more than the minimum so a smudged page can be left out) to print;
+'coldsig qr decode DIR -o SHARD' reads them back. Every image is decoded
+and checked before anything is written. Nothing is written unless every shard is made and a
 trial restore succeeded. Give each custodian their file, and have them run
 'coldsig backup verify' on it.
 
@@ -226,6 +232,7 @@ EXIT STATUS
 	fl.StringArrayVar(&opts.passCustodianFs, "custodian-passphrase-file", nil, "`NAME=FILE`: like --custodian-passphrase, passphrase read from FILE")
 	fl.StringVarP(&opts.out, "output", "o", "", "write the shards into `DIR`")
 	fl.BoolVar(&opts.paper, "paper", false, "also write each shard's printable form (.txt)")
+	fl.BoolVar(&opts.qr, "qr", false, "also write each shard as printable QR images (.qr/ directory)")
 	opts.pass.addFlags(fl)
 	return cmd
 }
@@ -300,14 +307,15 @@ func runBackupSplit(cmd *cobra.Command, opts *backupSplitOptions, sharePath stri
 		return usageErrorf("--threshold %d is outside 2..%d (the number of custodians)", opts.threshold, len(custs))
 	}
 	// Check every output name before asking for anything.
-	var paths, paperPaths []string
+	var paths, paperPaths, qrDirs []string
 	for i, name := range names {
 		base := filepath.Join(opts.out, fmt.Sprintf("shard-%d-%s", i+1, name))
 		paths = append(paths, base+".age")
 		paperPaths = append(paperPaths, base+".txt")
+		qrDirs = append(qrDirs, base+".qr")
 	}
 	for i := range paths {
-		for _, p := range []string{paths[i], paperPaths[i]} {
+		for _, p := range []string{paths[i], paperPaths[i], qrDirs[i]} {
 			if _, err := os.Lstat(p); err == nil {
 				return withHint(fmt.Errorf("%s: already exists; not overwritten", p), "write the backup into a new -o DIR")
 			}
@@ -352,17 +360,43 @@ func runBackupSplit(cmd *cobra.Command, opts *backupSplitOptions, sharePath stri
 			}
 			outs = append(outs, out{paperPaths[i], paper})
 		}
+		if opts.qr {
+			frames, err := qr.Encode(sealed, &qr.Options{MaxFragmentLen: 1000, Redundancy: 0.25})
+			if err != nil {
+				return err
+			}
+			files, err := qrRenderVerified(sealed, frames, false, 4, 1)
+			if err != nil {
+				return fmt.Errorf("%s: QR form: %w", qrDirs[i], err)
+			}
+			for _, f := range files {
+				outs = append(outs, out{filepath.Join(qrDirs[i], f.name), f.data})
+			}
+		}
 	}
 	if err := prepareDir(opts.out); err != nil {
 		return err
 	}
-	var written []string
+	var written, dirs []string
+	undo := func() {
+		// A partial backup is worse than none: it looks complete.
+		for _, w := range written {
+			atomicfile.Remove(w)
+		}
+		for _, d := range dirs {
+			os.Remove(d)
+		}
+	}
 	for _, o := range outs {
-		if err := atomicfile.Create(o.path, o.data, 0o600); err != nil {
-			// A partial backup is worse than none: it looks complete.
-			for _, w := range written {
-				atomicfile.Remove(w)
+		if d := filepath.Dir(o.path); d != filepath.Clean(opts.out) && !slices.Contains(dirs, d) {
+			if err := os.Mkdir(d, 0o700); err != nil {
+				undo()
+				return createErr(d, err)
 			}
+			dirs = append(dirs, d)
+		}
+		if err := atomicfile.Create(o.path, o.data, 0o600); err != nil {
+			undo()
 			return createErr(o.path, err)
 		}
 		written = append(written, o.path)
@@ -375,6 +409,9 @@ func runBackupSplit(cmd *cobra.Command, opts *backupSplitOptions, sharePath stri
 		fmt.Fprintf(e.stdout, "wrote %s (custodian %s)\n", paths[i], names[i])
 		if opts.paper {
 			fmt.Fprintf(e.stdout, "wrote %s (printable)\n", paperPaths[i])
+		}
+		if opts.qr {
+			fmt.Fprintf(e.stdout, "wrote %s/ (printable QR images, each verified)\n", qrDirs[i])
 		}
 	}
 	return nil
