@@ -148,7 +148,7 @@ func parseConfirmation(data []byte) ([32]byte, View, error) {
 // confirm is the last step: every party's confirmation must be present and
 // agree on the result and on every broadcast. Only then is the result
 // released and the state destroyed.
-func (s *session) confirm(store *statestore.Store, st *partyState, inbox []string) (*Report, error) {
+func (s *session) confirm(store *statestore.Store, st *partyState, inbox []string, log *Log) (*Report, error) {
 	round := s.confirmRound()
 	envs, err := s.collect(inbox, round, st, store)
 	if err != nil {
@@ -207,7 +207,6 @@ func (s *session) confirm(store *statestore.Store, st *partyState, inbox []strin
 		}
 	}
 	transcript := TranscriptDigest(s.plan.Session, s.plan.Fingerprint(), union)
-	log, _ := s.readLog()
 	for _, e := range envs {
 		log.Append(fmt.Sprintf("accepted confirmation from party %d digest %x", e.Header.From, e.Digest))
 	}

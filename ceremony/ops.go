@@ -369,8 +369,12 @@ func Step(ctx context.Context, o StepOptions) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	log, err := s.readLog()
+	if err != nil {
+		return nil, err
+	}
 	if st.Phase == len(s.phases) {
-		return s.confirm(store, st, o.Inbox)
+		return s.confirm(store, st, o.Inbox, log)
 	}
 	ph := s.phases[st.Phase]
 	envs, err := s.collect(o.Inbox, ph.Round, st, store)
@@ -447,7 +451,6 @@ func Step(ctx context.Context, o StepOptions) (*Report, error) {
 	if err := store.Advance(from, inboundDigest(envs), data, toStoreFiles(files)); err != nil {
 		return nil, err
 	}
-	log, _ := s.readLog()
 	for _, e := range envs {
 		log.Append(fmt.Sprintf("accepted round %d from party %d to %s digest %x", e.Header.Round, e.Header.From, toName(e.Header.To), e.Digest))
 	}
@@ -628,13 +631,22 @@ func (s *session) report(store *statestore.Store, files []outFile, replayed bool
 	return r
 }
 
-// readLog loads the work dir's log, or starts one if it is missing.
+// readLog loads the work dir's log (a missing one starts anew). It is read
+// before anything is committed, so a damaged log stops the step cleanly.
 func (s *session) readLog() (*Log, error) {
-	data, err := os.ReadFile(filepath.Join(s.dir, logFile))
-	if err != nil {
-		return &Log{}, err
+	path := filepath.Join(s.dir, logFile)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return &Log{}, nil
 	}
-	return ParseLog(data)
+	if err != nil {
+		return nil, err
+	}
+	l, err := ParseLog(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w (the log was altered or damaged; nothing was changed)", path, err)
+	}
+	return l, nil
 }
 
 func (s *session) logSent(log *Log, files []outFile) {

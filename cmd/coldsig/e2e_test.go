@@ -1218,3 +1218,24 @@ func TestE2ERepeatedStepReemits(t *testing.T) {
 		t.Fatal("a repeated step changed the state")
 	}
 }
+
+// TestE2EDamagedLog: log.txt is not secret and not authenticated; a damaged
+// one stops the step before anything is committed.
+func TestE2EDamagedLog(t *testing.T) {
+	c := newCLI(t, "alice", "bob", "carol")
+	ps := edKeygenJoined(t, c, "kg.plan")
+	for _, p := range ps {
+		c.move(p.workdir, "stick")
+	}
+	logPath := c.path(ps[0].workdir, "log.txt")
+	data, _ := os.ReadFile(logPath)
+	os.WriteFile(logPath, []byte(strings.Replace(string(data), "joined", "Joined", 1)), 0o600)
+	before := treeDigest(t, c.path(ps[0].workdir))
+	r := c.step(ps[0], "stick")
+	if r.code != 1 || !strings.Contains(r.stderr, "log.txt") || !strings.Contains(r.stderr, "hash chain broken") {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if treeDigest(t, c.path(ps[0].workdir)) != before {
+		t.Fatal("a step with a damaged log changed the work dir")
+	}
+}
