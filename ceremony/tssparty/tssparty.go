@@ -241,21 +241,28 @@ func checkSigners(params *tss.Parameters, ks []*big.Int) error {
 	return nil
 }
 
+// checkSign is what both signing constructors refuse: unsafe parameters,
+// a message that does not fit its stated length, a signer without a share,
+// and a key that is another holder's share.
+func checkSign(params *tss.Parameters, ecdsa bool, msg *big.Int, fullBytesLen int, ks []*big.Int, shareID *big.Int) error {
+	if err := checkParams(params, ecdsa); err != nil {
+		return err
+	}
+	if msg == nil || msg.Sign() < 0 || fullBytesLen < 1 || msg.BitLen() > 8*fullBytesLen {
+		return paramErr("message must be a non-negative integer of at most %d bytes", fullBytesLen)
+	}
+	if err := checkSigners(params, ks); err != nil {
+		return err
+	}
+	return checkOwnShare(params, shareID)
+}
+
 // NewECDSASign builds an ECDSA signing party over the signers in
 // params.Parties(). msg is the digest as an integer and fullBytesLen its
 // length in bytes, so that leading zero bytes are kept. The key is deep
 // copied: the party never shares memory with the caller's key.
 func NewECDSASign(msg *big.Int, params *tss.Parameters, key ecdsakeygen.LocalPartySaveData, fullBytesLen int) (*Party, error) {
-	if err := checkParams(params, true); err != nil {
-		return nil, err
-	}
-	if msg == nil || msg.Sign() < 0 || fullBytesLen < 1 || msg.BitLen() > 8*fullBytesLen {
-		return nil, paramErr("message must be a non-negative integer of at most %d bytes", fullBytesLen)
-	}
-	if err := checkSigners(params, key.Ks); err != nil {
-		return nil, err
-	}
-	if err := checkOwnShare(params, key.ShareID); err != nil {
+	if err := checkSign(params, true, msg, fullBytesLen, key.Ks, key.ShareID); err != nil {
 		return nil, err
 	}
 	key, err := CopyECDSAKey(key)
@@ -270,16 +277,7 @@ func NewECDSASign(msg *big.Int, params *tss.Parameters, key ecdsakeygen.LocalPar
 
 // NewEdDSASign is NewECDSASign for EdDSA; msg is the message itself.
 func NewEdDSASign(msg *big.Int, params *tss.Parameters, key eddsakeygen.LocalPartySaveData, fullBytesLen int) (*Party, error) {
-	if err := checkParams(params, false); err != nil {
-		return nil, err
-	}
-	if msg == nil || msg.Sign() < 0 || fullBytesLen < 1 || msg.BitLen() > 8*fullBytesLen {
-		return nil, paramErr("message must be a non-negative integer of at most %d bytes", fullBytesLen)
-	}
-	if err := checkSigners(params, key.Ks); err != nil {
-		return nil, err
-	}
-	if err := checkOwnShare(params, key.ShareID); err != nil {
+	if err := checkSign(params, false, msg, fullBytesLen, key.Ks, key.ShareID); err != nil {
 		return nil, err
 	}
 	key, err := CopyEdDSAKey(key)
