@@ -317,6 +317,19 @@ func checkReshare(params *tss.ReSharingParameters, ecdsa bool) error {
 	return checkThreshold(params.NewThreshold(), len(nw))
 }
 
+// checkOldMember is what both reshare constructors refuse of an old
+// member: no share, a committee it holds no share for, or another
+// holder's share.
+func checkOldMember(params *tss.ReSharingParameters, xi *big.Int, ks []*big.Int, shareID *big.Int) error {
+	if xi == nil {
+		return paramErr("an old-committee member needs its key share")
+	}
+	if err := checkSigners(params.Parameters, ks); err != nil {
+		return err
+	}
+	return checkOwnShare(params.Parameters, shareID)
+}
+
 // NewECDSAReshare builds an ECDSA resharing party. An old-committee member
 // passes its key share; a new-committee member passes
 // ecdsakeygen.NewLocalPartySaveData(newCount) with LocalPreParams set. The
@@ -327,13 +340,7 @@ func NewECDSAReshare(params *tss.ReSharingParameters, key ecdsakeygen.LocalParty
 		return nil, err
 	}
 	if params.IsOldCommittee() {
-		if key.Xi == nil {
-			return nil, paramErr("an old-committee member needs its key share")
-		}
-		if err := checkSigners(params.Parameters, key.Ks); err != nil {
-			return nil, err
-		}
-		if err := checkOwnShare(params.Parameters, key.ShareID); err != nil {
+		if err := checkOldMember(params, key.Xi, key.Ks, key.ShareID); err != nil {
 			return nil, err
 		}
 	} else if !key.LocalPreParams.ValidateWithProof() {
@@ -356,13 +363,7 @@ func NewEdDSAReshare(params *tss.ReSharingParameters, key eddsakeygen.LocalParty
 		return nil, err
 	}
 	if params.IsOldCommittee() {
-		if key.Xi == nil {
-			return nil, paramErr("an old-committee member needs its key share")
-		}
-		if err := checkSigners(params.Parameters, key.Ks); err != nil {
-			return nil, err
-		}
-		if err := checkOwnShare(params.Parameters, key.ShareID); err != nil {
+		if err := checkOldMember(params, key.Xi, key.Ks, key.ShareID); err != nil {
 			return nil, err
 		}
 	}

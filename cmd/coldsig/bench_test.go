@@ -157,11 +157,7 @@ func (m *cliMeter) log(b *testing.B) {
 // ok are accepted.
 func (m *cliMeter) exec(c *cli, phase, who string, ok []int, args ...string) int {
 	c.t.Helper()
-	cmd := exec.Command(c.bin, args...)
-	cmd.Dir = c.dir
-	cmd.Env = append(os.Environ(), "COLDSIG_PASSPHRASE_FILE=")
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
+	cmd, o, e := c.command(args...)
 	start := time.Now()
 	err := cmd.Run()
 	wall := time.Since(start)

@@ -81,13 +81,20 @@ type result struct {
 	stdout, stderr string
 }
 
-func (c *cli) run(args ...string) result {
-	c.t.Helper()
+// command prepares a coldsig process in the ceremony directory, with no
+// passphrase file inherited from the environment.
+func (c *cli) command(args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
 	cmd := exec.Command(c.bin, args...)
 	cmd.Dir = c.dir
 	cmd.Env = append(os.Environ(), "COLDSIG_PASSPHRASE_FILE=")
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
+	return cmd, &o, &e
+}
+
+func (c *cli) run(args ...string) result {
+	c.t.Helper()
+	cmd, o, e := c.command(args...)
 	err := cmd.Run()
 	code := 0
 	if err != nil {
