@@ -206,7 +206,7 @@ func (s *session) confirm(store *statestore.Store, st *partyState, inbox []strin
 			return nil, s.abortOn(store, &failure{reason: fmt.Sprintf("%s reports a different result than ours (public key or signature differs) although all broadcasts agree", s.party(slot))})
 		}
 	}
-	transcript := TranscriptDigest(s.plan.Session, s.plan.Fingerprint(), union)
+	transcript := TranscriptDigest(s.plan.Session, s.planFP, union)
 	for _, e := range envs {
 		log.Append(fmt.Sprintf("accepted confirmation from party %d digest %x", e.Header.From, e.Digest))
 	}
@@ -237,7 +237,7 @@ func (s *session) results(st *partyState, transcript, logHead [32]byte) ([]state
 	var files []statestore.File
 	receipt := textrec.NewWriter("coldsig/receipt/v1")
 	receipt.Hex("session", p.Session[:])
-	receipt.Hex("plan", func() []byte { f := p.Fingerprint(); return f[:] }())
+	receipt.Hex("plan", s.planFP[:])
 	receipt.Hex("transcript", transcript[:])
 	receipt.String("transcript-words", envelope.DigestWords(transcript))
 	receipt.Hex("log-head", logHead[:])

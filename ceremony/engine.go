@@ -82,6 +82,9 @@ type session struct {
 	role   Role
 	flow   string
 	phases []Phase
+	// planFP is the plan fingerprint, computed once: every envelope's
+	// echo includes it.
+	planFP [32]byte
 	id     *envelope.Identity
 	obs    Observer
 }
@@ -132,7 +135,7 @@ func newSession(dir string, p *plan.Plan, id *envelope.Identity, committee Role,
 	}
 	return &session{
 		dir: dir, plan: p, roster: r, me: me, role: role,
-		flow: flowName(p.Curve, p.Protocol), phases: ph, id: id, obs: obs,
+		flow: flowName(p.Curve, p.Protocol), phases: ph, planFP: p.Fingerprint(), id: id, obs: obs,
 	}, nil
 }
 
@@ -255,8 +258,7 @@ func (s *session) sealOne(st *partyState, round, to int, echo [32]byte, payload 
 func (s *session) echoFor(st *partyState, round int) [32]byte {
 	h := sha256.New()
 	h.Write([]byte("coldsig/echo/v1\x00"))
-	fp := s.plan.Fingerprint()
-	h.Write(fp[:])
+	h.Write(s.planFP[:])
 	if s.plan.Protocol != plan.Reshare && round > 1 && round < s.confirmRound() {
 		d := st.View.RoundDigest(round - 1)
 		h.Write(d[:])

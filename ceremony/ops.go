@@ -128,7 +128,7 @@ func Join(ctx context.Context, o JoinOptions) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &partyState{Plan: o.Plan.Fingerprint()}
+	st := &partyState{Plan: s.planFP}
 	if s.flowAdmission() == admission.ECDSASigning {
 		st.PaillierN = paillierModuli(o.Share, s.roster.old)
 	}
@@ -154,7 +154,7 @@ func Join(ctx context.Context, o JoinOptions) (*Report, error) {
 		return nil, err
 	}
 	log := &Log{}
-	log.Append(fmt.Sprintf("joined session %x plan %x as party %d (%s)", s.plan.Session, s.plan.Fingerprint(), s.me, s.role))
+	log.Append(fmt.Sprintf("joined session %x plan %x as party %d (%s)", s.plan.Session, s.planFP, s.me, s.role))
 	s.logSent(log, files)
 	if err := s.writeMeta(log, 0); err != nil {
 		return nil, err
@@ -353,7 +353,7 @@ func open(o Options) (*session, *statestore.Store, *partyState, error) {
 	}
 	// plan.txt is not secret and not authenticated by itself: the state
 	// (encrypted and MACed) records the fingerprint of the plan it joined.
-	if st.Plan != p.Fingerprint() {
+	if st.Plan != s.planFP {
 		return nil, nil, nil, fmt.Errorf("%s: %s is not the plan this party joined (the state was made for plan %x); restore the original plan file", o.WorkDir, planFile, st.Plan[:8])
 	}
 	return s, store, st, nil
