@@ -13,8 +13,8 @@ import (
 	"github.com/bnb-chain/tss-lib/v2/tss"
 
 	"github.com/coldsig/coldsig/ceremony/admission"
-	"github.com/coldsig/coldsig/ceremony/statestore"
-	"github.com/coldsig/coldsig/ceremony/tssparty"
+	"github.com/coldsig/coldsig/ceremony/internal/statestore"
+	"github.com/coldsig/coldsig/ceremony/internal/tssparty"
 	"github.com/coldsig/coldsig/envelope"
 	"github.com/coldsig/coldsig/plan"
 )

@@ -10,7 +10,7 @@ import (
 	eddsakeygen "github.com/bnb-chain/tss-lib/v2/eddsa/keygen"
 	"github.com/bnb-chain/tss-lib/v2/tss"
 
-	"github.com/coldsig/coldsig/ceremony/tssparty"
+	"github.com/coldsig/coldsig/ceremony/internal/tssparty"
 	"github.com/coldsig/coldsig/keyshare"
 	"github.com/coldsig/coldsig/plan"
 )

@@ -16,7 +16,7 @@ import (
 	"github.com/bnb-chain/tss-lib/v2/tss"
 
 	"github.com/coldsig/coldsig/ceremony/admission"
-	"github.com/coldsig/coldsig/ceremony/statestore"
+	"github.com/coldsig/coldsig/ceremony/internal/statestore"
 	"github.com/coldsig/coldsig/envelope"
 	"github.com/coldsig/coldsig/internal/atomicfile"
 	"github.com/coldsig/coldsig/keyshare"

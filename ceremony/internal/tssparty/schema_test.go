@@ -20,14 +20,14 @@ import (
 )
 
 func goldenPath() string {
-	return filepath.Join("..", "..", "testdata", "schema", "layout-"+runtime.GOARCH+".txt")
+	return filepath.Join("..", "..", "..", "testdata", "schema", "layout-"+runtime.GOARCH+".txt")
 }
 
 // TestSchemaGolden fails when any type layout a snapshot depends on
 // changes: a tss-lib upgrade, a Go upgrade, another architecture. Review
 // the diff, then regenerate with
 //
-//	go test ./ceremony/tssparty -run TestSchemaGolden -update
+//	go test ./ceremony/internal/tssparty -run TestSchemaGolden -update
 //
 // Snapshots written by the old build are then refused by the new one.
 func TestSchemaGolden(t *testing.T) {

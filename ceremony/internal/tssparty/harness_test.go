@@ -234,7 +234,7 @@ func newIDs(tb testing.TB, n int) tss.SortedPartyIDs {
 
 func preParams(tb testing.TB, i int) ecdsakeygen.LocalPreParams {
 	tb.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "preparams", fmt.Sprintf("test-only-%d.json", i)))
+	b, err := os.ReadFile(filepath.Join("..", "..", "..", "testdata", "preparams", fmt.Sprintf("test-only-%d.json", i)))
 	if err != nil {
 		tb.Fatal(err)
 	}

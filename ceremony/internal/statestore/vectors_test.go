@@ -18,7 +18,7 @@ import (
 
 var updateVectors = flag.Bool("update-vectors", false, "regenerate testdata/vectors/state (age output is randomised, so this rewrites every .age file)")
 
-const vectorDir = "../../testdata/vectors/state"
+const vectorDir = "../../../testdata/vectors/state"
 
 // vectorBinding is what every vector is expected to belong to (see the
 // README in the vector directory).

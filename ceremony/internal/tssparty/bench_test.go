@@ -11,7 +11,7 @@ import (
 
 	"filippo.io/age"
 
-	"github.com/coldsig/coldsig/ceremony/statestore"
+	"github.com/coldsig/coldsig/ceremony/internal/statestore"
 )
 
 // benchFlow runs one flow with a snapshot and a restore of every party
