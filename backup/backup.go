@@ -14,7 +14,7 @@ import (
 	"github.com/hashicorp/vault/shamir"
 	"golang.org/x/crypto/chacha20poly1305"
 
-	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/keyshare"
 )
 
@@ -37,7 +37,7 @@ func aad(backupID [16]byte) []byte { return append([]byte(aeadDomain), backupID[
 // share names. The returned shards are verified and a restore from them
 // has been tried before they are returned; seal each one to its custodian
 // with SealShard.
-func Split(inner []byte, owner *envelope.Identity, opt Options) ([]*Shard, error) {
+func Split(inner []byte, owner *identity.Identity, opt Options) ([]*Shard, error) {
 	share, err := keyshare.ParseShare(inner)
 	if err != nil {
 		return nil, err
@@ -88,7 +88,7 @@ func Split(inner []byte, owner *envelope.Identity, opt Options) ([]*Shard, error
 		return nil, err
 	}
 	for i, name := range opt.Custodians {
-		if err := envelope.ValidName(name); err != nil {
+		if err := identity.ValidName(name); err != nil {
 			return nil, fmt.Errorf("custodian %d: %w", i+1, err)
 		}
 		s.Custodians = append(s.Custodians, Custodian{Index: i + 1, Name: name, Commitment: commitment(s.BackupID, i+1, parts[i])})
@@ -184,7 +184,7 @@ var ErrInconsistent = errors.New("the backup is inconsistent")
 // CombineOptions constrain which shards Combine accepts.
 type CombineOptions struct {
 	// Owner, if set, is the only owner card accepted.
-	Owner *envelope.Card
+	Owner *identity.Card
 }
 
 // Combine restores a share from shards. Every candidate is verified on its

@@ -10,7 +10,7 @@ import (
 
 	"filippo.io/age"
 
-	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/keyshare"
 	"github.com/coldsig/coldsig/keyshare/keysharetest"
 )
@@ -18,7 +18,7 @@ import (
 // testBackup is a sealed backup of fixture party 1 with fresh custodians.
 type testBackup struct {
 	inner  []byte
-	owner  *envelope.Identity
+	owner  *identity.Identity
 	shards []*Shard
 	files  []File
 	ids    []age.Identity
@@ -230,7 +230,7 @@ func TestDuplicateShard(t *testing.T) {
 // with their own key (changing the custodian list) to smuggle in a part.
 func TestForgedManifest(t *testing.T) {
 	tb := makeBackup(t, keyshare.CurveEd25519, 2, 3)
-	mallory, _ := envelope.NewIdentity("mallory")
+	mallory, _ := identity.NewIdentity("mallory")
 	forged := *tb.shards[2]
 	forged.Owner = mallory.Card()
 	forged.Part = bytes.Clone(forged.Part)

@@ -3,9 +3,9 @@ package backup
 import (
 	"crypto/ed25519"
 
-	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/identity"
 )
 
-func ed25519Sign(id *envelope.Identity, manifest []byte) []byte {
+func ed25519Sign(id *identity.Identity, manifest []byte) []byte {
 	return ed25519.Sign(id.Signing, signedMessage(manifest))
 }

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/internal/textrec"
 )
 
@@ -54,7 +54,7 @@ func RenderPaper(s *Shard, file []byte) ([]byte, error) {
 	w.String("custodian", s.Custodian())
 	w.Uint("size", uint64(len(file)))
 	w.Hex("sha256", d[:])
-	w.String("words", envelope.DigestWords(d))
+	w.String("words", identity.DigestWords(d))
 	for i, n := 0, 1; i < len(file); i, n = i+paperChunk, n+1 {
 		chunk := base64.StdEncoding.EncodeToString(file[i:min(i+paperChunk, len(file))])
 		w.String("line", fmt.Sprintf("%d %s %s", n, chunk, lineCheck(n, chunk)))
@@ -87,7 +87,7 @@ func ParsePaper(data []byte) (*Paper, error) {
 	}
 	cf := r.Field("custodian")
 	if r.Err() == nil {
-		if err := envelope.ValidName(cf.Value); err != nil {
+		if err := identity.ValidName(cf.Value); err != nil {
 			r.Fail(cf, "custodian: %v", err)
 		}
 		p.Custodian = cf.Value
@@ -98,7 +98,7 @@ func ParsePaper(data []byte) (*Paper, error) {
 	if r.Err() == nil && digest != nil {
 		var d [32]byte
 		copy(d[:], digest)
-		if wf.Value != envelope.DigestWords(d) {
+		if wf.Value != identity.DigestWords(d) {
 			r.Fail(wf, "words: do not match the sha256 line")
 		}
 	}

@@ -28,7 +28,7 @@ import (
 
 	"filippo.io/age"
 
-	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/internal/agebytes"
 	"github.com/coldsig/coldsig/internal/textrec"
 	"github.com/coldsig/coldsig/keyshare"
@@ -80,7 +80,7 @@ type Shard struct {
 	KeyID    string // hex, as public.json
 	Curve    string
 	Party    int // the share's 1-based party index
-	Owner    *envelope.Card
+	Owner    *identity.Card
 	// Threshold is K, the number of shards needed; Custodians lists all M.
 	Threshold      int
 	CiphertextHash [32]byte
@@ -190,7 +190,7 @@ func (s *Shard) validate() error {
 		if c.Index != i+1 {
 			return shardErr("custodian entry %d has index %d", i+1, c.Index)
 		}
-		if err := envelope.ValidName(c.Name); err != nil {
+		if err := identity.ValidName(c.Name); err != nil {
 			return shardErr("custodian %d: %v", i+1, err)
 		}
 		if names[c.Name] {
@@ -240,10 +240,10 @@ func ParseShard(inner []byte) (*Shard, error) {
 	s.KeyID = hex.EncodeToString(r.Hex("key-id", 16))
 	s.Curve = r.String("curve")
 	s.Party = boundedUint(r, "party", 1, keyshare.MaxParties)
-	owner := &envelope.Card{}
+	owner := &identity.Card{}
 	nf := r.Field("owner-name")
 	if r.Err() == nil {
-		if err := envelope.ValidName(nf.Value); err != nil {
+		if err := identity.ValidName(nf.Value); err != nil {
 			r.Fail(nf, "owner-name: %v", err)
 		}
 		owner.Name = nf.Value
@@ -314,7 +314,7 @@ func parseCustodian(v string, want int) (Custodian, error) {
 	if err != nil || len(b) != 32 || hex.EncodeToString(b) != com {
 		return Custodian{}, errors.New("commitment must be 32 bytes of lowercase hex")
 	}
-	if err := envelope.ValidName(name); err != nil {
+	if err := identity.ValidName(name); err != nil {
 		return Custodian{}, err
 	}
 	c := Custodian{Index: want, Name: name}
@@ -367,7 +367,7 @@ func (s *Shard) Verify() error {
 var ErrWrongOwner = errors.New("backup made by another owner")
 
 // VerifyOwner checks that the shard was made by the holder of owner's card.
-func (s *Shard) VerifyOwner(owner *envelope.Card) error {
+func (s *Shard) VerifyOwner(owner *identity.Card) error {
 	if !s.Owner.Equal(owner) {
 		return fmt.Errorf("%w: the shard's owner card is %s (%s), expected %s (%s)", ErrWrongOwner,
 			s.Owner.Name, s.Owner.FingerprintHex(), owner.Name, owner.FingerprintHex())

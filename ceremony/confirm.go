@@ -19,6 +19,7 @@ import (
 
 	"github.com/coldsig/coldsig/ceremony/internal/statestore"
 	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/internal/textrec"
 	"github.com/coldsig/coldsig/keyshare"
 	"github.com/coldsig/coldsig/plan"
@@ -239,7 +240,7 @@ func (s *session) results(st *partyState, transcript, logHead [32]byte) ([]state
 	receipt.Hex("session", p.Session[:])
 	receipt.Hex("plan", s.planFP[:])
 	receipt.Hex("transcript", transcript[:])
-	receipt.String("transcript-words", envelope.DigestWords(transcript))
+	receipt.String("transcript-words", identity.DigestWords(transcript))
 	receipt.Hex("log-head", logHead[:])
 	rb, err := receipt.Bytes()
 	if err != nil {

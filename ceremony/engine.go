@@ -16,6 +16,7 @@ import (
 	"github.com/coldsig/coldsig/ceremony/internal/statestore"
 	"github.com/coldsig/coldsig/ceremony/internal/tssparty"
 	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/plan"
 )
 
@@ -24,7 +25,7 @@ type Options struct {
 	// WorkDir holds this party's state for one ceremony.
 	WorkDir string
 	// Identity is the party's decrypted identity.
-	Identity *envelope.Identity
+	Identity *identity.Identity
 	// Observe receives progress events; may be nil.
 	Observe Observer
 }
@@ -85,7 +86,7 @@ type session struct {
 	// planFP is the plan fingerprint, computed once: every envelope's
 	// echo includes it.
 	planFP [32]byte
-	id     *envelope.Identity
+	id     *identity.Identity
 	obs    Observer
 }
 
@@ -100,7 +101,7 @@ func (s *session) party(slot int) Party {
 	return Party{Slot: slot, Name: s.roster.cards[slot-1].Name}
 }
 
-func newSession(dir string, p *plan.Plan, id *envelope.Identity, committee Role, obs Observer) (*session, error) {
+func newSession(dir string, p *plan.Plan, id *identity.Identity, committee Role, obs Observer) (*session, error) {
 	r, err := newRoster(p)
 	if err != nil {
 		return nil, err
@@ -110,7 +111,7 @@ func newSession(dir string, p *plan.Plan, id *envelope.Identity, committee Role,
 	var me int
 	switch {
 	case len(slots) == 0:
-		return nil, fmt.Errorf("%w: %s (card %s) is not a party of this plan", ErrNotInPlan, id.Name, envelope.DigestWords(fp))
+		return nil, fmt.Errorf("%w: %s (card %s) is not a party of this plan", ErrNotInPlan, id.Name, identity.DigestWords(fp))
 	case len(slots) == 1:
 		me = slots[0]
 		if committee != RoleMember && r.role(me) != committee {

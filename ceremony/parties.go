@@ -9,7 +9,7 @@ import (
 
 	"github.com/bnb-chain/tss-lib/v2/tss"
 
-	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/plan"
 )
 
@@ -24,7 +24,7 @@ import (
 // keeps its key across committees (upstream #128).
 type roster struct {
 	plan  *plan.Plan
-	cards []*envelope.Card // slot i is cards[i-1]
+	cards []*identity.Card // slot i is cards[i-1]
 	ids   []*tss.PartyID   // slot i is ids[i-1]
 	// old and new are the committees as tss-lib sorted lists (reshare);
 	// for keygen and sign, old holds everyone and new is nil.

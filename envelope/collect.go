@@ -9,6 +9,9 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/coldsig/coldsig/identity"
+	"github.com/coldsig/coldsig/internal/boundedio"
 )
 
 // ErrEquivocation means a sender produced two different envelopes where it
@@ -23,7 +26,7 @@ type Expect struct {
 	// Me is this party's slot; Roster[Me-1] must be my card.
 	Me int
 	// Roster holds every session party's card: slot i+1 is Roster[i].
-	Roster []*Card
+	Roster []*identity.Card
 }
 
 // ReceiveError is a rejected input file. Sender is the slot of the party
@@ -92,7 +95,7 @@ type Collection struct {
 // Files are considered in lexical order, so results are deterministic. The
 // returned error is nil exactly when Collection.Errors is empty; otherwise
 // it joins them. A non-nil Collection is returned whenever expect is valid.
-func Collect(paths []string, me *Identity, ex Expect) (*Collection, error) {
+func Collect(paths []string, me *identity.Identity, ex Expect) (*Collection, error) {
 	if err := ex.validate(me); err != nil {
 		return nil, err
 	}
@@ -165,7 +168,7 @@ func partyOrAll(to int) string {
 	return fmt.Sprintf("party %d", to)
 }
 
-func (ex *Expect) validate(me *Identity) error {
+func (ex *Expect) validate(me *identity.Identity) error {
 	if me == nil || me.X25519 == nil {
 		return errors.New("collect: no identity")
 	}
@@ -187,7 +190,7 @@ func (ex *Expect) validate(me *Identity) error {
 }
 
 // receive applies rules 1-10 to one file.
-func receive(path string, me *Identity, ex *Expect) (*Envelope, *Skip, *ReceiveError) {
+func receive(path string, me *identity.Identity, ex *Expect) (*Envelope, *Skip, *ReceiveError) {
 	base := filepath.Base(path)
 	if strings.HasPrefix(base, ".") || !strings.HasSuffix(base, ".age") {
 		return nil, &Skip{File: path, Reason: "not an .age file", Quiet: true}, nil
@@ -205,7 +208,7 @@ func receive(path string, me *Identity, ex *Expect) (*Envelope, *Skip, *ReceiveE
 	if fi.Size() > MaxEnvelopeSize {
 		return fail(0, ErrTooLarge, "%v: %d bytes, limit %d", ErrTooLarge, fi.Size(), MaxEnvelopeSize)
 	}
-	data, err := readBounded(path, MaxEnvelopeSize)
+	data, err := boundedio.ReadFile(path, MaxEnvelopeSize)
 	if err != nil {
 		return fail(0, err, "%v", unwrapPath(err))
 	}

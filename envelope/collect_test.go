@@ -9,13 +9,14 @@ import (
 	"testing"
 
 	"filippo.io/age"
+	"github.com/coldsig/coldsig/identity"
 )
 
 type world struct {
 	t       *testing.T
 	dir     string
-	ids     []*Identity // slot i+1
-	roster  []*Card
+	ids     []*identity.Identity // slot i+1
+	roster  []*identity.Card
 	session [32]byte
 }
 
@@ -32,7 +33,7 @@ func newWorld(t *testing.T, n int) *world {
 
 // put seals an envelope from slot `from` and writes it under name (or the
 // conventional name). Broadcasts go to every party, p2p to the recipient.
-func (w *world) put(name string, h Header, payload string, signer *Identity) string {
+func (w *world) put(name string, h Header, payload string, signer *identity.Identity) string {
 	w.t.Helper()
 	if h.Session == ([32]byte{}) {
 		h.Session = w.session
@@ -293,8 +294,8 @@ func TestCollectMisaddressed(t *testing.T) {
 
 func BenchmarkCollect(b *testing.B) {
 	dir := b.TempDir()
-	var ids []*Identity
-	var roster []*Card
+	var ids []*identity.Identity
+	var roster []*identity.Card
 	for i := 0; i < 3; i++ {
 		ids = append(ids, mustIdentity(b, "p"))
 		roster = append(roster, ids[i].Card())

@@ -1,14 +1,10 @@
-// Package envelope holds a party's identity and the signed, encrypted
-// envelopes that carry tss-lib round messages between air-gapped parties.
+// Package envelope holds the signed, encrypted envelopes that carry tss-lib
+// round messages between air-gapped parties. Senders and recipients are
+// parties' identities and cards (package identity).
 //
-// Three formats live here, specified byte by byte in docs/format.md
-// ("Identity, card and envelope"):
+// The format, specified byte by byte in docs/format.md ("Identity, card and
+// envelope"):
 //
-//   - the public card (coldsig/card/v1): a party's name, age X25519
-//     recipient and Ed25519 signing key; its SHA-256 is the fingerprint the
-//     officers compare aloud;
-//   - the secret identity (coldsig/identity/v1): the matching age X25519
-//     identity and Ed25519 seed, stored age-scrypt-encrypted;
 //   - the envelope (coldsig/envelope/v1): one tss-lib message, signed with
 //     the sender's Ed25519 key over a domain-separated prefix, then
 //     age-encrypted to its recipients. The outer file is a plain age file,

@@ -13,10 +13,18 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/coldsig/coldsig/identity"
+	"github.com/coldsig/coldsig/internal/boundedio"
 	"github.com/coldsig/coldsig/internal/textrec"
 
 	"github.com/coldsig/coldsig/internal/agebytes"
 )
+
+// EnvelopeMagic is the magic line of an envelope's inner record.
+const EnvelopeMagic = "coldsig/envelope/v1"
+
+// ageMagic starts every binary age file.
+const ageMagic = "age-encryption.org/v1\n"
 
 // MaxEnvelopeSize bounds an envelope file (the outer age file). The largest
 // tss-lib message (ECDSA resharing, ~175 KB) is ~240 KB once base64-encoded
@@ -48,7 +56,7 @@ var Protocols = []string{
 
 // Sentinel errors; returned errors wrap them with details.
 var (
-	ErrTooLarge     = errors.New("file too large")
+	ErrTooLarge     = boundedio.ErrTooLarge
 	ErrNotEnvelope  = errors.New("not a coldsig envelope")
 	ErrNotForMe     = errors.New("not encrypted to this party")
 	ErrDamaged      = errors.New("damaged or tampered age file")
@@ -157,10 +165,10 @@ type Envelope struct {
 func (e *Envelope) Signed() []byte { return e.Inner[:e.signedLen] }
 
 // DigestWords is the first 8 bytes of Digest as bytewords.
-func (e *Envelope) DigestWords() string { return DigestWords(e.Digest) }
+func (e *Envelope) DigestWords() string { return identity.DigestWords(e.Digest) }
 
 // Verify checks the envelope's signature against the sender's card.
-func (e *Envelope) Verify(sender *Card) error {
+func (e *Envelope) Verify(sender *identity.Card) error {
 	if sender == nil || len(sender.SigningKey) != ed25519.PublicKeySize {
 		return fmt.Errorf("%w: no signing key for party %d", ErrBadSignature, e.From)
 	}
@@ -177,7 +185,7 @@ func signedMessage(record []byte) []byte {
 }
 
 // SealInner builds and signs the inner record without encrypting it.
-func SealInner(h Header, payload []byte, sender *Identity) ([]byte, error) {
+func SealInner(h Header, payload []byte, sender *identity.Identity) ([]byte, error) {
 	if sender == nil || len(sender.Signing) != ed25519.PrivateKeySize {
 		return nil, errors.New("no signing key")
 	}
@@ -215,7 +223,7 @@ func encodeSigned(h Header, payload []byte) ([]byte, error) {
 // Seal signs h and payload with sender's key and encrypts the record to
 // recipients (the recipient's card for a message to one party, every
 // session party for a broadcast). The result is a plain age file.
-func Seal(h Header, payload []byte, sender *Identity, recipients []age.Recipient) ([]byte, error) {
+func Seal(h Header, payload []byte, sender *identity.Identity, recipients []age.Recipient) ([]byte, error) {
 	inner, err := SealInner(h, payload, sender)
 	if err != nil {
 		return nil, err
@@ -237,7 +245,7 @@ func Seal(h Header, payload []byte, sender *Identity, recipients []age.Recipient
 // parses the inner record. It returns an error wrapping ErrNotForMe when no
 // recipient stanza is for me. The signature is not checked: call Verify
 // with the sender's card.
-func Open(data []byte, me *Identity) (*Envelope, error) {
+func Open(data []byte, me *identity.Identity) (*Envelope, error) {
 	if len(data) > MaxEnvelopeSize {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(data), MaxEnvelopeSize)
 	}
@@ -266,7 +274,10 @@ func ParseInner(inner []byte) (*Envelope, error) {
 	}
 	rec, err := textrec.Parse(inner, EnvelopeMagic)
 	if err != nil {
-		return nil, recordErr(err, ErrNotEnvelope)
+		if errors.Is(err, textrec.ErrNotRecord) {
+			return nil, ErrNotEnvelope
+		}
+		return nil, err
 	}
 	r := rec.Reader()
 	e := &Envelope{Inner: inner, Digest: sha256.Sum256(inner)}

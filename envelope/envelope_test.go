@@ -12,11 +12,12 @@ import (
 	"testing"
 
 	"filippo.io/age"
+	"github.com/coldsig/coldsig/identity"
 )
 
-func mustIdentity(t testing.TB, name string) *Identity {
+func mustIdentity(t testing.TB, name string) *identity.Identity {
 	t.Helper()
-	id, err := NewIdentity(name)
+	id, err := identity.NewIdentity(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,21 +242,5 @@ func BenchmarkSealOpen175K(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.SetBytes(int64(len(data)))
-	}
-}
-
-// BenchmarkIdentityDefaultScrypt measures unlocking an identity at age's
-// default work factor, the cost an officer waits for at every command.
-func BenchmarkIdentityDefaultScrypt(b *testing.B) {
-	id := mustIdentity(b, "alice")
-	enc, err := MarshalIdentity(id, []byte("pass"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := DecryptIdentity(enc, func() ([]byte, error) { return []byte("pass"), nil }); err != nil {
-			b.Fatal(err)
-		}
 	}
 }

@@ -2,60 +2,19 @@ package envelope
 
 import (
 	"bytes"
-	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/coldsig/coldsig/identity"
+	"github.com/coldsig/coldsig/internal/vectortest"
 )
-
-// seedVectors adds every vector input of a format to the fuzz corpus.
-func seedVectors(f *testing.F, format string, exts ...string) {
-	for _, ext := range exts {
-		for _, p := range vectorFiles(f, format, ext) {
-			b, err := os.ReadFile(p)
-			if err != nil {
-				f.Fatal(err)
-			}
-			f.Add(b)
-		}
-	}
-}
-
-// FuzzParseCard checks that any accepted card is canonical: it re-encodes
-// to the same bytes.
-func FuzzParseCard(f *testing.F) {
-	seedVectors(f, "card", ".card")
-	f.Fuzz(func(t *testing.T, data []byte) {
-		c, err := ParseCard(data)
-		if err != nil {
-			return
-		}
-		if !bytes.Equal(c.Marshal(), data) {
-			t.Fatalf("accepted a non-canonical card:\n%q\nre-encodes as\n%q", data, c.Marshal())
-		}
-	})
-}
-
-// FuzzParseIdentity does the same for plaintext identity records.
-func FuzzParseIdentity(f *testing.F) {
-	seedVectors(f, "identity", ".key")
-	f.Fuzz(func(t *testing.T, data []byte) {
-		id, err := ParseIdentity(data)
-		if err != nil {
-			return
-		}
-		again, err := MarshalIdentity(id, nil)
-		if err != nil || !bytes.Equal(again, data) {
-			t.Fatalf("accepted a non-canonical identity (%v):\n%q", err, data)
-		}
-	})
-}
 
 // FuzzParseInner checks that an accepted envelope record is canonical and
 // that its header passes Validate: the signed bytes are exactly what
 // encodeSigned makes of the parsed header and payload, and the signature
 // line follows them.
 func FuzzParseInner(f *testing.F) {
-	seedVectors(f, "envelope", ".env")
+	vectortest.Seed(f, vectorRoot, "envelope", ".env")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		e, err := ParseInner(data)
 		if err != nil {
@@ -77,8 +36,8 @@ func FuzzParseInner(f *testing.F) {
 // FuzzOpen feeds arbitrary files to Open with a fixed identity: it must
 // never panic, and anything it accepts must re-parse identically.
 func FuzzOpen(f *testing.F) {
-	seedVectors(f, "envelope", ".age")
-	bob, err := LoadIdentity(filepath.Join(vectorRoot, "envelope", "keys", "bob.key"), nil)
+	vectortest.Seed(f, vectorRoot, "envelope", ".age")
+	bob, err := identity.LoadIdentity(filepath.Join(vectorRoot, "envelope", "keys", "bob.key"), nil)
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 
 	"filippo.io/age"
 
-	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/internal/textrec"
 )
 
@@ -54,7 +54,7 @@ func (p *Plan) Marshal() ([]byte, error) {
 	return w.Bytes()
 }
 
-func writeCards(w *textrec.Writer, key string, cards []*envelope.Card) {
+func writeCards(w *textrec.Writer, key string, cards []*identity.Card) {
 	for _, c := range cards {
 		w.String(key, c.Name+" "+c.Recipient.String()+" "+hex.EncodeToString(c.SigningKey))
 	}
@@ -159,8 +159,8 @@ func readSmall(r *textrec.Reader, key string) int {
 	return int(n)
 }
 
-func readCards(r *textrec.Reader, key string) []*envelope.Card {
-	var cards []*envelope.Card
+func readCards(r *textrec.Reader, key string) []*identity.Card {
+	var cards []*identity.Card
 	for r.Peek() == key {
 		f := r.Field(key)
 		c, err := parseCardLine(f.Value)
@@ -180,12 +180,12 @@ func readCards(r *textrec.Reader, key string) []*envelope.Card {
 // parseCardLine decodes "NAME AGE-RECIPIENT SIGNING-KEY-HEX", applying the
 // card format's own canonical rules so the fingerprint recomputed from the
 // result is the fingerprint of the party's card file.
-func parseCardLine(v string) (*envelope.Card, error) {
+func parseCardLine(v string) (*identity.Card, error) {
 	parts := strings.Split(v, " ")
 	if len(parts) != 3 {
 		return nil, errors.New(`want "NAME AGE-RECIPIENT SIGNING-KEY" separated by single spaces`)
 	}
-	if err := envelope.ValidName(parts[0]); err != nil {
+	if err := identity.ValidName(parts[0]); err != nil {
 		return nil, err
 	}
 	rcpt, err := age.ParseX25519Recipient(parts[1])
@@ -199,7 +199,7 @@ func parseCardLine(v string) (*envelope.Card, error) {
 	if err != nil || hex.EncodeToString(sk) != parts[2] || len(sk) != ed25519.PublicKeySize {
 		return nil, fmt.Errorf("signing key must be %d bytes of lowercase hex", ed25519.PublicKeySize)
 	}
-	return &envelope.Card{Name: parts[0], Recipient: rcpt, SigningKey: ed25519.PublicKey(sk)}, nil
+	return &identity.Card{Name: parts[0], Recipient: rcpt, SigningKey: ed25519.PublicKey(sk)}, nil
 }
 
 func readKey(r *textrec.Reader) *Key {

@@ -9,7 +9,7 @@ import (
 	"filippo.io/age"
 	"github.com/btcsuite/btcd/btcec/v2"
 
-	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/keyshare"
 )
 
@@ -27,22 +27,22 @@ var testRecipients = []string{
 var testNames = []string{"alice", "bob", "carol", "dave", "erin", "frank"}
 
 // testCard returns fixed party i (0..5).
-func testCard(t testing.TB, i int) *envelope.Card {
+func testCard(t testing.TB, i int) *identity.Card {
 	t.Helper()
 	r, err := age.ParseX25519Recipient(testRecipients[i])
 	if err != nil {
 		t.Fatal(err)
 	}
 	seed := sha256.Sum256([]byte("coldsig plan test signing key " + testNames[i]))
-	return &envelope.Card{
+	return &identity.Card{
 		Name:       testNames[i],
 		Recipient:  r,
 		SigningKey: ed25519.NewKeyFromSeed(seed[:]).Public().(ed25519.PublicKey),
 	}
 }
 
-func testCards(t testing.TB, idx ...int) []*envelope.Card {
-	var cs []*envelope.Card
+func testCards(t testing.TB, idx ...int) []*identity.Card {
+	var cs []*identity.Card
 	for _, i := range idx {
 		cs = append(cs, testCard(t, i))
 	}

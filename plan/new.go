@@ -4,14 +4,14 @@ import (
 	"crypto/rand"
 	"sort"
 
-	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/keyshare"
 )
 
 // NewKeygen plans a distributed key generation: parties, in the given order
 // (it becomes the key's party order), make a threshold-of-len(parties) key
 // on curve. threshold is the number of signers needed (2 for 2-of-3).
-func NewKeygen(curve string, threshold int, parties []*envelope.Card) (*Plan, error) {
+func NewKeygen(curve string, threshold int, parties []*identity.Card) (*Plan, error) {
 	p := &Plan{Protocol: Keygen, Curve: curve, Threshold: threshold, Parties: clone(parties)}
 	return finish(p)
 }
@@ -20,7 +20,7 @@ func NewKeygen(curve string, threshold int, parties []*envelope.Card) (*Plan, er
 // hold a share of key (matched by card fingerprint); at least the key's
 // threshold of them. Signers are put in key party order, so the same set of
 // signers gives the same plan content whatever order they are named in.
-func NewSign(key *keyshare.Public, signers []*envelope.Card, payload *Payload) (*Plan, error) {
+func NewSign(key *keyshare.Public, signers []*identity.Card, payload *Payload) (*Plan, error) {
 	k, err := keyFromPublic(key)
 	if err != nil {
 		return nil, err
@@ -40,7 +40,7 @@ func NewSign(key *keyshare.Public, signers []*envelope.Card, payload *Payload) (
 // taking part, at least the key's threshold) hand over to newCommittee, in
 // the given order, with the new threshold. A continuing member appears in
 // both lists with the same card; a refresh is old == new.
-func NewReshare(key *keyshare.Public, old, newCommittee []*envelope.Card, threshold int) (*Plan, error) {
+func NewReshare(key *keyshare.Public, old, newCommittee []*identity.Card, threshold int) (*Plan, error) {
 	k, err := keyFromPublic(key)
 	if err != nil {
 		return nil, err
@@ -63,13 +63,13 @@ func finish(p *Plan) (*Plan, error) {
 	return p, nil
 }
 
-func clone(cards []*envelope.Card) []*envelope.Card { return append([]*envelope.Card(nil), cards...) }
+func clone(cards []*identity.Card) []*identity.Card { return append([]*identity.Card(nil), cards...) }
 
 // inKeyOrder sorts cards by their index in the key; cards that hold no share
 // go last, in their given order, for Validate to name.
-func (p *Plan) inKeyOrder(cards []*envelope.Card) []*envelope.Card {
+func (p *Plan) inKeyOrder(cards []*identity.Card) []*identity.Card {
 	out := clone(cards)
-	idx := func(c *envelope.Card) int {
+	idx := func(c *identity.Card) int {
 		if c == nil || c.Validate() != nil {
 			return MaxParties + 1
 		}
@@ -84,7 +84,7 @@ func (p *Plan) inKeyOrder(cards []*envelope.Card) []*envelope.Card {
 
 // givenHolders refuses a card that holds no share of the key, numbered as
 // the caller gave it (Validate sees the sorted list).
-func (p *Plan) givenHolders(what string, cards []*envelope.Card) error {
+func (p *Plan) givenHolders(what string, cards []*identity.Card) error {
 	for i, c := range cards {
 		if c == nil || c.Validate() != nil {
 			continue // Validate names it

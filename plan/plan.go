@@ -22,7 +22,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/keyshare"
 )
 
@@ -86,19 +86,19 @@ type Plan struct {
 	Threshold int
 
 	// Parties is the keygen committee, in tss-lib index order (keygen only).
-	Parties []*envelope.Card
+	Parties []*identity.Card
 
 	// Key is the key being used (sign and reshare only).
 	Key *Key
 	// Signers are the signing parties in ascending key index order (sign).
-	Signers []*envelope.Card
+	Signers []*identity.Card
 	// Payload is what will be signed (sign only).
 	Payload *Payload
 
 	// Old is the current committee taking part, in ascending key index
 	// order; New is the new committee in its new index order (reshare).
-	Old []*envelope.Card
-	New []*envelope.Card
+	Old []*identity.Card
+	New []*identity.Card
 }
 
 // Key is the key a signing or resharing plan uses, as recorded in
@@ -142,19 +142,19 @@ func (p *Plan) FingerprintHex() string {
 
 // FingerprintWords is the first 8 bytes of the fingerprint as bytewords,
 // for officers to read aloud and compare.
-func (p *Plan) FingerprintWords() string { return envelope.DigestWords(p.Fingerprint()) }
+func (p *Plan) FingerprintWords() string { return identity.DigestWords(p.Fingerprint()) }
 
 // Roster is every slot's card in slot order: keygen: the parties; sign: the
 // signers; reshare: the old committee then the new committee. A continuing
 // member of a resharing appears twice (once per committee).
-func (p *Plan) Roster() []*envelope.Card {
+func (p *Plan) Roster() []*identity.Card {
 	switch p.Protocol {
 	case Keygen:
-		return append([]*envelope.Card(nil), p.Parties...)
+		return append([]*identity.Card(nil), p.Parties...)
 	case Sign:
-		return append([]*envelope.Card(nil), p.Signers...)
+		return append([]*identity.Card(nil), p.Signers...)
 	case Reshare:
-		r := append([]*envelope.Card(nil), p.Old...)
+		r := append([]*identity.Card(nil), p.Old...)
 		return append(r, p.New...)
 	}
 	return nil

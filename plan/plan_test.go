@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/keyshare"
 )
 
@@ -60,7 +60,7 @@ func TestKeygenErrors(t *testing.T) {
 		name      string
 		curve     string
 		threshold int
-		cards     []*envelope.Card
+		cards     []*identity.Card
 		is        error
 	}{
 		{"threshold 1", keyshare.CurveSecp256k1, 1, testCards(t, 0, 1, 2), ErrThreshold},
@@ -76,7 +76,7 @@ func TestKeygenErrors(t *testing.T) {
 			}
 		})
 	}
-	var many []*envelope.Card
+	var many []*identity.Card
 	for i := 0; i < MaxParties+1; i++ {
 		c := *testCard(t, i%6)
 		c.Name = c.Name + "-" + string(rune('a'+i))
@@ -130,7 +130,7 @@ func TestSignErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		key     *keyshare.Public
-		signers []*envelope.Card
+		signers []*identity.Card
 		payload *Payload
 		is      error
 		text    string
@@ -229,7 +229,7 @@ func TestReshareSlots(t *testing.T) {
 	}
 }
 
-func names(cs []*envelope.Card) string {
+func names(cs []*identity.Card) string {
 	var n []string
 	for _, c := range cs {
 		n = append(n, c.Name)

@@ -7,7 +7,7 @@ import (
 
 	"github.com/btcsuite/btcd/btcec/v2"
 
-	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/keyshare"
 )
 
@@ -149,7 +149,7 @@ func checkThreshold(key string, k, n int) error {
 }
 
 // checkCommittee checks a list of cards that defines a new committee.
-func checkCommittee(key, what string, cards []*envelope.Card) error {
+func checkCommittee(key, what string, cards []*identity.Card) error {
 	if len(cards) < 2 {
 		return ferr(key, len(cards), ErrTooFew, "%s; a threshold key needs at least 2", count(len(cards), what))
 	}
@@ -178,7 +178,7 @@ func checkCommittee(key, what string, cards []*envelope.Card) error {
 // checkHolders checks a subset of the key's parties (signers, or the old
 // committee of a resharing): each must hold a share of the key, listed once,
 // in key index order, and at least the key's threshold of them.
-func (p *Plan) checkHolders(key, what string, cards []*envelope.Card) error {
+func (p *Plan) checkHolders(key, what string, cards []*identity.Card) error {
 	prev := 0
 	for i, c := range cards {
 		if c == nil {
@@ -250,7 +250,7 @@ func (p *Plan) checkKey() error {
 		if kp.Index != i+1 {
 			return ferr("key-party", i, nil, "key party %d has index %d", i+1, kp.Index)
 		}
-		if err := envelope.ValidName(kp.Name); err != nil {
+		if err := identity.ValidName(kp.Name); err != nil {
 			return ferr("key-party", i, nil, "key party %d: %v", i+1, err)
 		}
 		if len(kp.ShareKey) == 0 || kp.ShareKey[0] == 0 || len(kp.ShareKey) > 32 {

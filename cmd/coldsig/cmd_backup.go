@@ -13,7 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/coldsig/coldsig/backup"
-	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/internal/atomicfile"
 	"github.com/coldsig/coldsig/keyshare"
 	"github.com/coldsig/coldsig/qr"
@@ -252,7 +252,7 @@ func runBackupSplit(cmd *cobra.Command, opts *backupSplitOptions, sharePath stri
 	}
 	var custs []splitCustodian
 	for _, path := range opts.custodians {
-		card, err := envelope.LoadCard(path)
+		card, err := identity.LoadCard(path)
 		if err != nil {
 			return withHint(err, "give each custodian's NAME.card with --custodian")
 		}
@@ -292,7 +292,7 @@ func runBackupSplit(cmd *cobra.Command, opts *backupSplitOptions, sharePath stri
 	}
 	var names []string
 	for _, c := range custs {
-		if err := envelope.ValidName(c.name); err != nil {
+		if err := identity.ValidName(c.name); err != nil {
 			return usageErrorf("custodian %q: %v", c.name, err)
 		}
 		if slices.Contains(names, c.name) {
@@ -404,7 +404,7 @@ func runBackupSplit(cmd *cobra.Command, opts *backupSplitOptions, sharePath stri
 	s := shards[0]
 	digest, _ := s.ManifestDigest()
 	fmt.Fprintf(e.stdout, "backup %s of key %s party %d (%s): %d-of-%d\n", s.BackupIDHex(), s.KeyID, s.Party, s.Owner.Name, s.Threshold, s.Shards())
-	fmt.Fprintf(e.stdout, "manifest: %s\n", envelope.DigestWords(digest))
+	fmt.Fprintf(e.stdout, "manifest: %s\n", identity.DigestWords(digest))
 	for i := range shards {
 		fmt.Fprintf(e.stdout, "wrote %s (custodian %s)\n", paths[i], names[i])
 		if opts.paper {
@@ -488,7 +488,7 @@ func runBackupVerify(cmd *cobra.Command, opts *backupVerifyOptions, paths []stri
 		fmt.Fprintf(e.stdout, "%s: OK: shard %d of %d (any %d restore), custodian %s\n", c.Label, s.Index, s.Shards(), s.Threshold, s.Custodian())
 		fmt.Fprintf(e.stdout, "  backup %s made %s\n", s.BackupIDHex(), s.Created.Format("2006-01-02 15:04:05 UTC"))
 		fmt.Fprintf(e.stdout, "  key %s %s, party %d, owner %s (card %s)\n", s.KeyID, s.Curve, s.Party, s.Owner.Name, s.Owner.FingerprintWords())
-		fmt.Fprintf(e.stdout, "  manifest: %s\n", envelope.DigestWords(d))
+		fmt.Fprintf(e.stdout, "  manifest: %s\n", identity.DigestWords(d))
 	}
 	if len(rejected) > 0 {
 		for _, r := range rejected[:len(rejected)-1] {
@@ -618,13 +618,13 @@ func runBackupRestore(cmd *cobra.Command, opts *backupRestoreOptions, paths []st
 	if _, err := os.Lstat(opts.out); err == nil {
 		return withHint(fmt.Errorf("%s: already exists; not overwritten", opts.out), "choose another -o SHARE")
 	}
-	to, err := envelope.LoadCard(opts.to)
+	to, err := identity.LoadCard(opts.to)
 	if err != nil {
 		return err
 	}
 	var copt backup.CombineOptions
 	if opts.owner != "" {
-		if copt.Owner, err = envelope.LoadCard(opts.owner); err != nil {
+		if copt.Owner, err = identity.LoadCard(opts.owner); err != nil {
 			return err
 		}
 	}

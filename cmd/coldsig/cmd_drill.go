@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/coldsig/coldsig/backup"
-	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/internal/atomicfile"
 	"github.com/coldsig/coldsig/keyshare"
 )
@@ -112,9 +112,9 @@ func runDrillRestore(cmd *cobra.Command, opts *drillRestoreOptions) error {
 			return withHint(fmt.Errorf("%s: already exists; not overwritten", p), "choose another file name")
 		}
 	}
-	var to *envelope.Card
+	var to *identity.Card
 	if opts.to != "" {
-		if to, err = envelope.LoadCard(opts.to); err != nil {
+		if to, err = identity.LoadCard(opts.to); err != nil {
 			return err
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/identity"
 )
 
 func init() { register(newEnvelopeCommand) }
@@ -70,9 +71,9 @@ func runEnvelopeInspect(cmd *cobra.Command, opts *envelopeInspectOptions, path s
 	if opts.identity == "" {
 		return usageErrorf("--identity KEY is required").withHint("give the NAME.key of a party the envelope is encrypted to")
 	}
-	var cards []*envelope.Card
+	var cards []*identity.Card
 	for _, p := range opts.cards {
-		c, err := envelope.LoadCard(p)
+		c, err := identity.LoadCard(p)
 		if err != nil {
 			return err
 		}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/internal/atomicfile"
 )
 
@@ -80,7 +80,7 @@ EXIT STATUS
 
 func runIdentityNew(cmd *cobra.Command, opts *identityNewOptions, name string) error {
 	e := getEnv(cmd)
-	if err := envelope.ValidName(name); err != nil {
+	if err := identity.ValidName(name); err != nil {
 		return usageErrorf("%v", err).withHint("use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
 	}
 	if opts.noPassphrase && opts.pass.file != "" {
@@ -98,7 +98,7 @@ func runIdentityNew(cmd *cobra.Command, opts *identityNewOptions, name string) e
 			return withHint(fmt.Errorf("%s: already exists; not overwritten", p), "choose another NAME or --dir; never delete a key that may hold a share")
 		}
 	}
-	id, err := envelope.NewIdentity(name)
+	id, err := identity.NewIdentity(name)
 	if err != nil {
 		return err
 	}
@@ -108,7 +108,7 @@ func runIdentityNew(cmd *cobra.Command, opts *identityNewOptions, name string) e
 			return err
 		}
 	}
-	keyData, err := envelope.EncryptIdentity(id, pass, testOnlyScryptLogN)
+	keyData, err := identity.EncryptIdentity(id, pass, testOnlyScryptLogN)
 	if err != nil {
 		return err
 	}
@@ -158,7 +158,7 @@ func prepareDir(dir string) error {
 	return nil
 }
 
-func printCard(w io.Writer, c *envelope.Card) {
+func printCard(w io.Writer, c *identity.Card) {
 	fmt.Fprintf(w, "name:        %s\n", c.Name)
 	fmt.Fprintf(w, "recipient:   %s\n", c.Recipient)
 	fmt.Fprintf(w, "signing key: %x\n", []byte(c.SigningKey))
@@ -193,7 +193,7 @@ EXIT STATUS
 				return err
 			}
 			if bytes.HasPrefix(head, []byte("coldsig/card/")) {
-				c, err := envelope.LoadCard(path)
+				c, err := identity.LoadCard(path)
 				if err != nil {
 					return err
 				}
@@ -201,7 +201,7 @@ EXIT STATUS
 				printCard(e.stdout, c)
 				return nil
 			}
-			if !bytes.HasPrefix(head, []byte("coldsig/identity/")) && !envelope.IdentityEncrypted(head) {
+			if !bytes.HasPrefix(head, []byte("coldsig/identity/")) && !identity.IdentityEncrypted(head) {
 				return withHint(fmt.Errorf("%s: not a coldsig card or identity", path), "give a NAME.card or NAME.key file made by 'coldsig identity new'")
 			}
 			id, err := loadIdentity(cmd, path, &pass)
@@ -234,18 +234,18 @@ func readHead(path string, n int) ([]byte, error) {
 // loadIdentity reads a secret identity, asking for its passphrase only if
 // it is encrypted, and warns about an unprotected one. Other commands that
 // need the party's keys use it too.
-func loadIdentity(cmd *cobra.Command, path string, pass *passphraseFlags) (*envelope.Identity, error) {
+func loadIdentity(cmd *cobra.Command, path string, pass *passphraseFlags) (*identity.Identity, error) {
 	e := getEnv(cmd)
 	asked := false
-	id, err := envelope.LoadIdentity(path, func() ([]byte, error) {
+	id, err := identity.LoadIdentity(path, func() ([]byte, error) {
 		asked = true
 		return pass.read(cmd, path)
 	})
 	if err != nil {
-		if errors.Is(err, envelope.ErrWrongPassphrase) {
+		if errors.Is(err, identity.ErrWrongPassphrase) {
 			return nil, withHint(err, "check the passphrase (and --passphrase-file or $"+passphraseFileEnv+")")
 		}
-		if errors.Is(err, envelope.ErrNotIdentity) {
+		if errors.Is(err, identity.ErrNotIdentity) {
 			return nil, withHint(err, "give the NAME.key file made by 'coldsig identity new'")
 		}
 		return nil, err

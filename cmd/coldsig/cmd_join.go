@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/coldsig/coldsig/ceremony"
-	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/keyshare"
 	"github.com/coldsig/coldsig/plan"
 )
@@ -147,7 +147,7 @@ func joinError(err error) error {
 	return err
 }
 
-func loadPreParams(path string, id *envelope.Identity) (*ecdsakeygen.LocalPreParams, error) {
+func loadPreParams(path string, id *identity.Identity) (*ecdsakeygen.LocalPreParams, error) {
 	data, err := readLimited(path, ceremony.MaxPreParamsSize)
 	if err != nil {
 		return nil, err
@@ -159,7 +159,7 @@ func loadPreParams(path string, id *envelope.Identity) (*ecdsakeygen.LocalPrePar
 	return pp, nil
 }
 
-func loadShare(path string, id *envelope.Identity) (*keyshare.Share, error) {
+func loadShare(path string, id *identity.Identity) (*keyshare.Share, error) {
 	data, err := readLimited(path, 1<<20)
 	if err != nil {
 		return nil, err
@@ -228,7 +228,7 @@ func printReport(w io.Writer, r *ceremony.Report) {
 		}
 	}
 	if r.Finished {
-		fmt.Fprintf(w, "FINISHED  transcript %s\n", envelope.DigestWords(r.Transcript))
+		fmt.Fprintf(w, "FINISHED  transcript %s\n", identity.DigestWords(r.Transcript))
 		fmt.Fprintf(w, "          %x\n", r.Transcript)
 		fmt.Fprintln(w, "          compare the transcript words with every other officer")
 		for _, p := range r.Results {

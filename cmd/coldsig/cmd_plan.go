@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/internal/atomicfile"
 	"github.com/coldsig/coldsig/keyshare"
 	"github.com/coldsig/coldsig/plan"
@@ -355,10 +355,10 @@ func planOutputFree(path string) error {
 // loadPlanCards loads the cards given with flag, refusing the same card
 // given twice with both file names (the plan's own check can only say
 // "party N").
-func loadPlanCards(flag string, paths []string) ([]*envelope.Card, error) {
-	var cards []*envelope.Card
+func loadPlanCards(flag string, paths []string) ([]*identity.Card, error) {
+	var cards []*identity.Card
 	for _, path := range paths {
-		c, err := envelope.LoadCard(path)
+		c, err := identity.LoadCard(path)
 		if err != nil {
 			return nil, withHint(err, fmt.Sprintf("%s takes a NAME.card file made by 'coldsig identity new'", flag))
 		}
@@ -374,7 +374,7 @@ func loadPlanCards(flag string, paths []string) ([]*envelope.Card, error) {
 
 // checkHolders refuses, naming the card file, a card that holds no share of
 // the key; this is how a plan that mixes committees (or keys) shows up.
-func checkHolders(pub *keyshare.Public, keyPath string, paths []string, cards []*envelope.Card) error {
+func checkHolders(pub *keyshare.Public, keyPath string, paths []string, cards []*identity.Card) error {
 	var holders []string
 	for _, p := range pub.Parties {
 		holders = append(holders, p.Name)
@@ -507,11 +507,11 @@ func printKey(w io.Writer, p *plan.Plan) {
 	fmt.Fprintf(w, "key session:   %x\n", k.Session)
 	fmt.Fprintf(w, "key holders (index, name, card fingerprint words):\n")
 	for _, kp := range k.Parties {
-		fmt.Fprintf(w, "  %2d. %-16s %s\n", kp.Index, kp.Name, envelope.DigestWords(kp.Card))
+		fmt.Fprintf(w, "  %2d. %-16s %s\n", kp.Index, kp.Name, identity.DigestWords(kp.Card))
 	}
 }
 
-func printCards(w io.Writer, p *plan.Plan, cards []*envelope.Card, first int) {
+func printCards(w io.Writer, p *plan.Plan, cards []*identity.Card, first int) {
 	for i, c := range cards {
 		line := fmt.Sprintf("  %2d. %-16s %s", first+i, c.Name, c.FingerprintWords())
 		if p.Protocol == plan.Sign || (p.Protocol == plan.Reshare && first == 1) {

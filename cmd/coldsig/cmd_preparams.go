@@ -7,7 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/coldsig/coldsig/ceremony"
-	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/internal/atomicfile"
 )
 
@@ -48,7 +48,7 @@ func runPreparams(cmd *cobra.Command, opts *preparamsOptions) error {
 	if opts.card == "" || opts.output == "" {
 		return usageErrorf("preparams needs --card and -o").withHint("coldsig preparams --card alice.card -o alice.pp")
 	}
-	card, err := envelope.LoadCard(opts.card)
+	card, err := identity.LoadCard(opts.card)
 	if err != nil {
 		return err
 	}

@@ -35,6 +35,7 @@ import (
 
 	"github.com/coldsig/coldsig/ceremony"
 	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/identity"
 )
 
 var (
@@ -141,7 +142,7 @@ func (c *cli) preparams(name string, fixture int) string {
 	if err := json.Unmarshal(raw, &pp); err != nil {
 		c.t.Fatal(err)
 	}
-	card, err := envelope.LoadCard(c.path("ids", name+".card"))
+	card, err := identity.LoadCard(c.path("ids", name+".card"))
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -653,7 +654,7 @@ func TestE2EEquivocation(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		card, _ := envelope.LoadCard(c.path("ids", "carol.card"))
+		card, _ := identity.LoadCard(c.path("ids", "carol.card"))
 		forged, err = envelope.Seal(real.Header, env.Payload, bobID, []age.Recipient{card.Recipient})
 		if err != nil {
 			t.Fatal(err)
@@ -718,8 +719,8 @@ func globT(t testing.TB, pattern string) []string {
 	return m
 }
 
-func loadTestIdentity(t testing.TB, path string) *envelope.Identity {
-	id, err := envelope.LoadIdentity(path, func() ([]byte, error) { return nil, errors.New("test identities are unprotected") })
+func loadTestIdentity(t testing.TB, path string) *identity.Identity {
+	id, err := identity.LoadIdentity(path, func() ([]byte, error) { return nil, errors.New("test identities are unprotected") })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -765,7 +766,7 @@ func TestE2ECraftedMessageAbortsNamingSender(t *testing.T) {
 	}
 	var rcpts []age.Recipient
 	for _, n := range []string{"alice", "carol"} {
-		card, _ := envelope.LoadCard(c.path("ids", n+".card"))
+		card, _ := identity.LoadCard(c.path("ids", n+".card"))
 		rcpts = append(rcpts, card.Recipient)
 	}
 	crafted, err := envelope.Seal(env.Header, wire, bobID, rcpts)
@@ -1051,7 +1052,7 @@ func TestE2EConsumedEnvelopeReplaced(t *testing.T) {
 	}
 	var rcpts []age.Recipient
 	for _, n := range []string{"alice", "carol"} {
-		card, _ := envelope.LoadCard(c.path("ids", n+".card"))
+		card, _ := identity.LoadCard(c.path("ids", n+".card"))
 		rcpts = append(rcpts, card.Recipient)
 	}
 	forged, err := envelope.Seal(real.Header, oe.Payload, bobID, rcpts)
@@ -1174,7 +1175,7 @@ func TestE2ETamperedInputs(t *testing.T) {
 		}
 		var rcpts []age.Recipient
 		for _, n := range []string{"alice", "carol"} {
-			card, _ := envelope.LoadCard(c.path("ids", n+".card"))
+			card, _ := identity.LoadCard(c.path("ids", n+".card"))
 			rcpts = append(rcpts, card.Recipient)
 		}
 		forged, err := envelope.Seal(env.Header, dup.Bytes(), bobID, rcpts)

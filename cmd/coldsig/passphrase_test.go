@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/identity"
 )
 
 // The test binary only: cheap scrypt for the identities the scripts create,
@@ -30,18 +31,18 @@ func init() {
 
 func newTestOnlySealCommand() *cobra.Command {
 	var (
-		identity, session, protocol, to, echo, payload string
-		round, from                                    int
-		seq                                            uint64
-		cards                                          []string
-		pass                                           passphraseFlags
+		idPath, session, protocol, to, echo, payload string
+		round, from                                  int
+		seq                                          uint64
+		cards                                        []string
+		pass                                         passphraseFlags
 	)
 	cmd := &cobra.Command{
 		Use:    "testonly-seal OUT",
 		Hidden: true,
 		Args:   exactArgs(1, "OUT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := loadIdentity(cmd, identity, &pass)
+			id, err := loadIdentity(cmd, idPath, &pass)
 			if err != nil {
 				return err
 			}
@@ -61,7 +62,7 @@ func newTestOnlySealCommand() *cobra.Command {
 			}
 			var rcpts []age.Recipient
 			for _, p := range cards {
-				c, err := envelope.LoadCard(p)
+				c, err := identity.LoadCard(p)
 				if err != nil {
 					return err
 				}
@@ -80,7 +81,7 @@ func newTestOnlySealCommand() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&identity, "identity", "", "")
+	f.StringVar(&idPath, "identity", "", "")
 	f.StringVar(&session, "session", strings.Repeat("5e", 32), "")
 	f.StringVar(&protocol, "protocol", "eddsa-keygen", "")
 	f.IntVar(&round, "round", 1, "")

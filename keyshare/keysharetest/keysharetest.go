@@ -19,7 +19,7 @@ import (
 	eddsakeygen "github.com/bnb-chain/tss-lib/v2/eddsa/keygen"
 	"github.com/bnb-chain/tss-lib/v2/tss"
 
-	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/keyshare"
 )
 
@@ -60,13 +60,13 @@ type Fixture struct {
 	Sealed     [][]byte // share-<i>.age, by index-1
 	Inner      [][]byte // decrypted inner records
 	Shares     []*keyshare.Share
-	IDs        []*envelope.Identity
+	IDs        []*identity.Identity
 }
 
 // Identity loads a test party's identity.
-func Identity(t testing.TB, name string) *envelope.Identity {
+func Identity(t testing.TB, name string) *identity.Identity {
 	t.Helper()
-	id, err := envelope.LoadIdentity(IdentityPath(name), func() ([]byte, error) {
+	id, err := identity.LoadIdentity(IdentityPath(name), func() ([]byte, error) {
 		return nil, fmt.Errorf("test identity %s is unexpectedly encrypted", name)
 	})
 	if err != nil {
@@ -133,7 +133,7 @@ func PreParams(t testing.TB, i int) ecdsakeygen.LocalPreParams {
 // Keygen runs a real tss-lib keygen with one in-memory party per card,
 // routing messages through channels, and returns each party's Share (by
 // committee index) and the public.json all of them agree on.
-func Keygen(t testing.TB, curve string, threshold int, cards []*envelope.Card) ([]*keyshare.Share, *keyshare.Public) {
+func Keygen(t testing.TB, curve string, threshold int, cards []*identity.Card) ([]*keyshare.Share, *keyshare.Public) {
 	t.Helper()
 	n := len(cards)
 	var unsorted tss.UnSortedPartyIDs

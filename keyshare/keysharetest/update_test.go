@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/keyshare"
 )
 
@@ -20,14 +20,14 @@ func TestUpdateFixtures(t *testing.T) {
 	if !*updateFixtures {
 		t.Skip("run with -update-fixtures to regenerate testdata/keys")
 	}
-	var ids []*envelope.Identity
-	var cards []*envelope.Card
+	var ids []*identity.Identity
+	var cards []*identity.Card
 	for _, name := range Names {
-		id, err := envelope.NewIdentity(name)
+		id, err := identity.NewIdentity(name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		plain, err := envelope.MarshalIdentity(id, nil)
+		plain, err := identity.MarshalIdentity(id, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

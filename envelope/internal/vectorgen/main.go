@@ -22,6 +22,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/identity"
 )
 
 // TEST-ONLY keys. They are public in this repository; never use them.
@@ -35,11 +36,11 @@ const root = "testdata/vectors"
 
 func main() {
 	log.SetFlags(0)
-	ids := map[string]*envelope.Identity{}
+	ids := map[string]*identity.Identity{}
 	plain := map[string][]byte{}
 	for _, k := range testKeys {
-		rec := fmt.Sprintf("%s\nname: %s\nage-secret-key: %s\nsigning-seed: %s\n", envelope.IdentityMagic, k.name, k.ageKey, k.seed)
-		id, err := envelope.ParseIdentity([]byte(rec))
+		rec := fmt.Sprintf("%s\nname: %s\nage-secret-key: %s\nsigning-seed: %s\n", identity.IdentityMagic, k.name, k.ageKey, k.seed)
+		id, err := identity.ParseIdentity([]byte(rec))
 		check(err)
 		ids[k.name] = id
 		plain[k.name] = []byte(rec)
@@ -49,7 +50,7 @@ func main() {
 	envelopes(ids, plain)
 }
 
-func cards(ids map[string]*envelope.Identity) {
+func cards(ids map[string]*identity.Identity) {
 	dir := filepath.Join(root, "card")
 	reset(dir)
 	for _, n := range []string{"alice", "bob"} {
@@ -75,7 +76,7 @@ func cards(ids map[string]*envelope.Identity) {
 		{"two-spaces", lines[0] + "name:  alice\n" + lines[2] + lines[3], "line 2: name: leading or trailing space in value"},
 		{"trailing-space", lines[0] + "name: alice \n" + lines[2] + lines[3], "line 2: name: leading or trailing space in value"},
 		{"name-slash", lines[0] + "name: ../alice\n" + lines[2] + lines[3], "line 2: name: invalid party name"},
-		{"name-too-long", lines[0] + "name: " + strings.Repeat("a", envelope.MaxNameLen+1) + "\n" + lines[2] + lines[3], "line 2: name: invalid party name: longer than 64 bytes"},
+		{"name-too-long", lines[0] + "name: " + strings.Repeat("a", identity.MaxNameLen+1) + "\n" + lines[2] + lines[3], "line 2: name: invalid party name: longer than 64 bytes"},
 		{"key-uppercase", lines[0] + lines[1] + strings.ToUpper(lines[2]) + lines[3], "line 3: invalid character 'A' in key"},
 		{"recipient-value-uppercase", lines[0] + lines[1] + "age-recipient: " + strings.ToUpper(strings.TrimPrefix(lines[2], "age-recipient: ")) + lines[3], "line 3: age-recipient: malformed recipient"},
 		{"recipient-bad-checksum", lines[0] + lines[1] + flipLastChar(lines[2]) + lines[3], "line 3: age-recipient: malformed recipient"},
@@ -91,13 +92,13 @@ func cards(ids map[string]*envelope.Identity) {
 	}
 }
 
-func identities(ids map[string]*envelope.Identity, plain map[string][]byte) {
+func identities(ids map[string]*identity.Identity, plain map[string][]byte) {
 	dir := filepath.Join(root, "identity")
 	reset(dir)
 	const pass = "vector passphrase"
 	write(dir, "valid-plain.key", plain["alice"])
 	write(dir, "valid-plain.key.card", ids["alice"].Card().Marshal())
-	enc, err := envelope.EncryptIdentity(ids["bob"], []byte(pass), 10)
+	enc, err := identity.EncryptIdentity(ids["bob"], []byte(pass), 10)
 	check(err)
 	write(dir, "valid-scrypt.key", enc)
 	write(dir, "valid-scrypt.key.passphrase", []byte(pass+"\n"))
@@ -153,7 +154,7 @@ func identities(ids map[string]*envelope.Identity, plain map[string][]byte) {
 	}
 }
 
-func envelopes(ids map[string]*envelope.Identity, plain map[string][]byte) {
+func envelopes(ids map[string]*identity.Identity, plain map[string][]byte) {
 	dir := filepath.Join(root, "envelope")
 	reset(dir)
 	// Slot 1 is alice (the sender), slot 2 bob (the reader), slot 3 carol.
@@ -264,11 +265,11 @@ func envelopes(ids map[string]*envelope.Identity, plain map[string][]byte) {
 	write(dir, "invalid-inner-bad-signature.age.expect", []byte("bad envelope signature\n"))
 }
 
-func signLine(id *envelope.Identity, signed string) string {
+func signLine(id *identity.Identity, signed string) string {
 	return rawSignLine(id, envelope.SignatureDomain+signed)
 }
 
-func rawSignLine(id *envelope.Identity, msg string) string {
+func rawSignLine(id *identity.Identity, msg string) string {
 	return fmt.Sprintf("signature: %x\n", ed25519.Sign(id.Signing, []byte(msg)))
 }
 

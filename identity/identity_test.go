@@ -1,4 +1,4 @@
-package envelope
+package identity
 
 import (
 	"bytes"
@@ -93,4 +93,27 @@ func TestValidName(t *testing.T) {
 			t.Errorf("ValidName(%q) = %v, want ErrBadName", bad, err)
 		}
 	}
+}
+
+// BenchmarkIdentityDefaultScrypt measures unlocking an identity at age's
+// default work factor, the cost an officer waits for at every command.
+func BenchmarkIdentityDefaultScrypt(b *testing.B) {
+	id := must(NewIdentity("alice"))
+	enc, err := MarshalIdentity(id, []byte("pass"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := DecryptIdentity(enc, func() ([]byte, error) { return []byte("pass"), nil }); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func must(id *Identity, err error) *Identity {
+	if err != nil {
+		panic(err)
+	}
+	return id
 }

@@ -1,4 +1,8 @@
-package envelope
+// Package identity holds a party's long-term keys: its secret identity
+// (NAME.key: an age X25519 key and an Ed25519 signing key, encrypted with a
+// passphrase) and its public card (NAME.card), whose fingerprint words
+// officers read aloud.
+package identity
 
 import (
 	"bytes"
@@ -9,12 +13,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"filippo.io/age"
 
 	"github.com/coldsig/coldsig/internal/agebytes"
+	"github.com/coldsig/coldsig/internal/boundedio"
 	"github.com/coldsig/coldsig/internal/bytewords"
 	"github.com/coldsig/coldsig/internal/textrec"
 )
@@ -23,7 +27,6 @@ import (
 const (
 	CardMagic     = "coldsig/card/v1"
 	IdentityMagic = "coldsig/identity/v1"
-	EnvelopeMagic = "coldsig/envelope/v1"
 )
 
 // MaxNameLen bounds a party name in bytes. Names become file names and are
@@ -100,7 +103,7 @@ func (c *Card) Validate() error {
 // (see Validate); cards from ParseCard and Identity.Card always are.
 func (c *Card) Marshal() []byte {
 	if err := c.Validate(); err != nil {
-		panic("envelope: Marshal of invalid card: " + err.Error())
+		panic("identity: Marshal of invalid card: " + err.Error())
 	}
 	w := textrec.NewWriter(CardMagic)
 	w.String("name", c.Name)
@@ -108,7 +111,7 @@ func (c *Card) Marshal() []byte {
 	w.Hex("signing-key", c.SigningKey)
 	b, err := w.Bytes()
 	if err != nil {
-		panic("envelope: Marshal of invalid card: " + err.Error())
+		panic("identity: Marshal of invalid card: " + err.Error())
 	}
 	return b
 }
@@ -172,7 +175,7 @@ func ParseCard(data []byte) (*Card, error) {
 
 // LoadCard reads and parses a card file; errors name the file.
 func LoadCard(path string) (*Card, error) {
-	data, err := readBounded(path, maxCardSize)
+	data, err := boundedio.ReadFile(path, maxCardSize)
 	if err != nil {
 		return nil, err
 	}
@@ -362,7 +365,7 @@ func DecryptIdentity(data []byte, passphrase func() ([]byte, error)) (*Identity,
 // LoadIdentity reads an identity file, asking for the passphrase through
 // passphrase if the file is encrypted. Errors name the file.
 func LoadIdentity(path string, passphrase func() ([]byte, error)) (*Identity, error) {
-	data, err := readBounded(path, maxIdentitySize)
+	data, err := boundedio.ReadFile(path, maxIdentitySize)
 	if err != nil {
 		return nil, err
 	}
@@ -380,22 +383,4 @@ func recordErr(err, notKind error) error {
 		return notKind
 	}
 	return err
-}
-
-// readBounded reads at most limit bytes of path; larger files are refused
-// before they are read in full. Errors name the file.
-func readBounded(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err // *PathError already names the file
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s: %w: larger than %d bytes", path, ErrTooLarge, limit)
-	}
-	return data, nil
 }
