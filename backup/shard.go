@@ -239,7 +239,7 @@ func ParseShard(inner []byte) (*Shard, error) {
 	}
 	s.KeyID = hex.EncodeToString(r.Hex("key-id", 16))
 	s.Curve = r.String("curve")
-	s.Party = boundedUint(r, "party", 1, keyshare.MaxParties)
+	s.Party = r.IntIn("party", 1, keyshare.MaxParties)
 	owner := &identity.Card{}
 	nf := r.Field("owner-name")
 	if r.Err() == nil {
@@ -258,8 +258,8 @@ func ParseShard(inner []byte) (*Shard, error) {
 	}
 	owner.SigningKey = r.Hex("owner-signing-key", ed25519.PublicKeySize)
 	s.Owner = owner
-	s.Threshold = boundedUint(r, "threshold", 2, MaxShards)
-	m := boundedUint(r, "shards", 2, MaxShards)
+	s.Threshold = r.IntIn("threshold", 2, MaxShards)
+	m := r.IntIn("shards", 2, MaxShards)
 	copy(s.CiphertextHash[:], r.Hex("ciphertext-sha256", 32))
 	for i := 1; i <= m && r.Err() == nil; i++ {
 		f := r.Field("custodian")
@@ -275,7 +275,7 @@ func ParseShard(inner []byte) (*Shard, error) {
 	}
 	sf := r.Field("signature")
 	s.Signature = r.ParseHex(sf, ed25519.SignatureSize)
-	s.Index = boundedUint(r, "index", 1, m)
+	s.Index = r.IntIn("index", 1, m)
 	s.Part = r.Hex("part", partLen)
 	s.Ciphertext = r.Base64("ciphertext")
 	if err := r.Done(); err != nil {
@@ -285,19 +285,6 @@ func ParseShard(inner []byte) (*Shard, error) {
 		return nil, err
 	}
 	return s, nil
-}
-
-func boundedUint(r *textrec.Reader, key string, lo, hi int) int {
-	f := r.Field(key)
-	if r.Err() != nil {
-		return 0
-	}
-	n, err := strconv.ParseUint(f.Value, 10, 16)
-	if err != nil || strconv.FormatUint(n, 10) != f.Value || int(n) < lo || int(n) > hi {
-		r.Fail(f, "%s: want a decimal number in %d..%d", key, lo, hi)
-		return 0
-	}
-	return int(n)
 }
 
 // parseCustodian parses "<index> <commitment hex> <name>".

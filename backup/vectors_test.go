@@ -105,7 +105,7 @@ func TestUpdateVectors(t *testing.T) {
 		{"altered-ciphertext.shard", edit(t, shard, `^ciphertext: .*$`, "ciphertext: "+base64.StdEncoding.EncodeToString(ctb)), "does not match its hash"},
 		{"truncated.shard", shard[:len(shard)/2], "missing final newline"},
 		{"missing-ciphertext.shard", edit(t, shard, `^ciphertext: .*\n`, ""), `missing "ciphertext"`},
-		{"index-out-of-range.shard", edit(t, shard, `^index: 1$`, "index: 4"), "index: want a decimal number in 1..3"},
+		{"index-out-of-range.shard", edit(t, shard, `^index: 1$`, "index: 4"), "index: 4 is out of range 1..3"},
 		{"threshold-above-shards.shard", edit(t, shard, `^threshold: 2$`, "threshold: 4"), "threshold 4 is outside 2..3"},
 		{"custodian-order.shard", edit(t, shard, `^custodian: 2 `, "custodian: 3 "), "entry 2 has index"},
 		{"custodian-bad-name.shard", edit(t, shard, `custodian2$`, "custodian 2"), "invalid party name"},

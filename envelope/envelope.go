@@ -289,12 +289,12 @@ func ParseInner(inner []byte) (*Envelope, error) {
 		}
 		e.Protocol = protoF.Value
 	}
-	e.Round = boundedUint(r, "round", 1, MaxRound)
-	e.From = boundedUint(r, "from", 1, MaxParty)
+	e.Round = r.IntIn("round", 1, MaxRound)
+	e.From = r.IntIn("from", 1, MaxParty)
 	toF := r.Field("to")
 	if r.Err() == nil && toF.Value != "all" {
-		n, err := strconv.ParseUint(toF.Value, 10, 64)
-		if err != nil || strconv.FormatUint(n, 10) != toF.Value || n < 1 || n > MaxParty {
+		n, err := textrec.ParseUint(toF.Value, 1, MaxParty)
+		if err != nil {
 			r.Fail(toF, `to: want "all" or a party slot 1..%d`, MaxParty)
 		} else if int(n) == e.From {
 			r.Fail(toF, "to: party %d addresses itself", n)
@@ -328,17 +328,4 @@ func ParseInner(inner []byte) (*Envelope, error) {
 		return nil, &textrec.LineError{Line: 2, Msg: "session: all-zero session id"}
 	}
 	return e, nil
-}
-
-func boundedUint(r *textrec.Reader, key string, lo, hi int) int {
-	f := r.Field(key)
-	if r.Err() != nil {
-		return 0
-	}
-	n, err := strconv.ParseUint(f.Value, 10, 64)
-	if err != nil || strconv.FormatUint(n, 10) != f.Value || n < uint64(lo) || n > uint64(hi) {
-		r.Fail(f, "%s: want a number %d..%d", key, lo, hi)
-		return 0
-	}
-	return int(n)
 }

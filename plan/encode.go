@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"filippo.io/age"
@@ -94,7 +93,7 @@ func Parse(data []byte) (*Plan, error) {
 	p.Curve = r.String("curve")
 	switch p.Protocol {
 	case Keygen:
-		p.Threshold = readSmall(r, "threshold")
+		p.Threshold = r.IntIn("threshold", 0, 1<<20)
 		p.Parties = readCards(r, "party")
 	case Sign:
 		p.Key = readKey(r)
@@ -104,7 +103,7 @@ func Parse(data []byte) (*Plan, error) {
 	case Reshare:
 		p.Key = readKey(r)
 		p.Old = readCards(r, "old")
-		p.Threshold = readSmall(r, "threshold")
+		p.Threshold = r.IntIn("threshold", 0, 1<<20)
 		p.New = readCards(r, "new")
 	}
 	if err := r.Done(); err != nil {
@@ -138,25 +137,6 @@ func lineOf(rec *textrec.Record, key string, n int) int {
 		return last + 1
 	}
 	return 1
-}
-
-// readSmall reads a count or threshold. Values beyond MaxParties are refused
-// by Validate; this only keeps the conversion to int exact.
-func readSmall(r *textrec.Reader, key string) int {
-	f := r.Field(key)
-	if r.Err() != nil {
-		return 0
-	}
-	n, err := strconv.ParseUint(f.Value, 10, 64)
-	if err != nil || strconv.FormatUint(n, 10) != f.Value {
-		r.Fail(f, "%s: not a canonical decimal number", key)
-		return 0
-	}
-	if n > 1<<20 {
-		r.Fail(f, "%s: %d is out of range", key, n)
-		return 0
-	}
-	return int(n)
 }
 
 func readCards(r *textrec.Reader, key string) []*identity.Card {
@@ -207,7 +187,7 @@ func readKey(r *textrec.Reader) *Key {
 	copy(k.ID[:], r.Hex("key-id", 16))
 	k.PublicKey = r.Hex("key-public", -1)
 	copy(k.Session[:], r.Hex("key-session", 32))
-	k.Threshold = readSmall(r, "key-threshold")
+	k.Threshold = r.IntIn("key-threshold", 0, 1<<20)
 	for r.Peek() == "key-party" {
 		f := r.Field("key-party")
 		parts := strings.Split(f.Value, " ")

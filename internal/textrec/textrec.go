@@ -17,6 +17,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -304,17 +305,51 @@ func (r *Reader) ParseHex(f Field, n int) []byte {
 }
 
 // Uint decodes a canonical decimal field (no sign, no leading zeros).
-func (r *Reader) Uint(key string) uint64 {
+func (r *Reader) Uint(key string) uint64 { return r.UintIn(key, 0, math.MaxUint64) }
+
+// UintIn decodes a canonical decimal field and requires lo <= n <= hi. It
+// is the one bounded-integer reader of every format: a count, index or
+// step that does not fit is refused at its line, not converted to int and
+// checked (or forgotten) later.
+func (r *Reader) UintIn(key string, lo, hi uint64) uint64 {
 	f := r.Field(key)
 	if r.err != nil {
 		return 0
 	}
-	n, err := strconv.ParseUint(f.Value, 10, 64)
-	if err != nil || strconv.FormatUint(n, 10) != f.Value {
-		r.fail(f.Line, "%s: not a canonical decimal number", f.Key)
+	return r.ParseUint(f, f.Value, lo, hi)
+}
+
+// IntIn is UintIn for the small counts and indexes held in an int; hi
+// must fit in an int.
+func (r *Reader) IntIn(key string, lo, hi int) int {
+	return int(r.UintIn(key, uint64(lo), uint64(hi)))
+}
+
+// ParseUint decodes s, a number inside field f (for example the first
+// word of "<step> <digest>"), as UintIn does, reporting an error at f.
+func (r *Reader) ParseUint(f Field, s string, lo, hi uint64) uint64 {
+	n, err := ParseUint(s, lo, hi)
+	if err != nil {
+		r.fail(f.Line, "%s: %v", f.Key, err)
 		return 0
 	}
 	return n
+}
+
+// ErrNotDecimal means a value is not a canonical decimal number.
+var ErrNotDecimal = errors.New("not a canonical decimal number")
+
+// ParseUint parses s as a canonical decimal number (ASCII digits, no sign,
+// no leading zeros) in lo..hi.
+func ParseUint(s string, lo, hi uint64) (uint64, error) {
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil || strconv.FormatUint(n, 10) != s {
+		return 0, ErrNotDecimal
+	}
+	if n < lo || n > hi {
+		return 0, fmt.Errorf("%d is out of range %d..%d", n, lo, hi)
+	}
+	return n, nil
 }
 
 // Base64 decodes a standard padded base64 field in canonical form.

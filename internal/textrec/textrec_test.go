@@ -124,3 +124,47 @@ func TestCRLFNamed(t *testing.T) {
 		t.Fatalf("got %v, want a CRLF line error", err)
 	}
 }
+
+func TestParseUint(t *testing.T) {
+	for _, tc := range []struct {
+		s      string
+		lo, hi uint64
+		want   uint64
+		err    string
+	}{
+		{"0", 0, 9, 0, ""},
+		{"7", 1, 9, 7, ""},
+		{"18446744073709551615", 0, ^uint64(0), ^uint64(0), ""},
+		{"18446744073709551616", 0, ^uint64(0), 0, "not a canonical decimal number"},
+		{"07", 0, 9, 0, "not a canonical decimal number"},
+		{"+7", 0, 9, 0, "not a canonical decimal number"},
+		{"-1", 0, 9, 0, "not a canonical decimal number"},
+		{"", 0, 9, 0, "not a canonical decimal number"},
+		{"0x1", 0, 9, 0, "not a canonical decimal number"},
+		{"0", 1, 9, 0, "0 is out of range 1..9"},
+		{"10", 1, 9, 0, "10 is out of range 1..9"},
+	} {
+		got, err := ParseUint(tc.s, tc.lo, tc.hi)
+		if tc.err == "" && (err != nil || got != tc.want) {
+			t.Errorf("ParseUint(%q, %d, %d) = %d, %v; want %d", tc.s, tc.lo, tc.hi, got, err, tc.want)
+		}
+		if tc.err != "" && (err == nil || err.Error() != tc.err) {
+			t.Errorf("ParseUint(%q, %d, %d) error = %v; want %q", tc.s, tc.lo, tc.hi, err, tc.err)
+		}
+	}
+}
+
+func TestReaderIntIn(t *testing.T) {
+	rec, err := Parse([]byte("coldsig/test/v1\na: 3\nb: 30\n"), "coldsig/test/v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rec.Reader()
+	if got := r.IntIn("a", 1, 16); got != 3 {
+		t.Fatalf("a = %d", got)
+	}
+	r.IntIn("b", 1, 16)
+	if err := r.Done(); err == nil || err.Error() != "line 3: b: 30 is out of range 1..16" {
+		t.Fatalf("err = %v", err)
+	}
+}

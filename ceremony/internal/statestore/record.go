@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -221,8 +222,7 @@ func parseFields(rec *textrec.Record) (*record, error) {
 	r := rec.Reader()
 	out := &record{}
 	copy(out.binding.Session[:], r.Hex("session", 32))
-	pf := r.Field("party")
-	out.binding.Party = int(parseUintField(r, pf, maxParty))
+	out.binding.Party = r.IntIn("party", 0, maxParty)
 	prf := r.Field("protocol")
 	if r.Err() == nil {
 		if err := validProtocol(prf.Value); err != nil {
@@ -231,7 +231,9 @@ func parseFields(rec *textrec.Record) (*record, error) {
 		out.binding.Protocol = prf.Value
 	}
 	sf := r.Field("step")
-	out.step = parseUintField(r, sf, ^uint64(0))
+	if r.Err() == nil {
+		out.step = r.ParseUint(sf, sf.Value, 0, math.MaxUint64)
+	}
 	if r.Err() == nil && out.step == 0 {
 		r.Fail(sf, "step: must be at least 1")
 	}
@@ -247,7 +249,7 @@ func parseFields(rec *textrec.Record) (*record, error) {
 			r.Fail(f, `in: expected "<step> <digest>"`)
 			break
 		}
-		if n := parseUint(k, ^uint64(0)); n != want || n == 0 {
+		if n, err := textrec.ParseUint(k, 1, math.MaxUint64); err != nil || n != want {
 			r.Fail(f, "in: step %q, want %d (one line per step, in order)", k, want)
 			break
 		}
@@ -275,8 +277,8 @@ func parseFields(rec *textrec.Record) (*record, error) {
 			r.Fail(f, `out: expected "<step> <name> <base64>"`)
 			break
 		}
-		k := parseUint(parts[0], out.step)
-		if k == 0 {
+		k, err := textrec.ParseUint(parts[0], 1, out.step)
+		if err != nil {
 			r.Fail(f, "out: step %q not in 1..%d", parts[0], out.step)
 			break
 		}
@@ -309,32 +311,6 @@ func parseFields(rec *textrec.Record) (*record, error) {
 		return nil, err
 	}
 	return out, nil
-}
-
-// parseUint parses a canonical decimal in 0..max; it returns 0 on any
-// error, so callers use it only where 0 is itself invalid or checked.
-func parseUint(s string, max uint64) uint64 {
-	n, err := strconv.ParseUint(s, 10, 64)
-	if err != nil || strconv.FormatUint(n, 10) != s || n > max {
-		return 0
-	}
-	return n
-}
-
-func parseUintField(r *textrec.Reader, f textrec.Field, max uint64) uint64 {
-	if r.Err() != nil {
-		return 0
-	}
-	n, err := strconv.ParseUint(f.Value, 10, 64)
-	if err != nil || strconv.FormatUint(n, 10) != f.Value {
-		r.Fail(f, "%s: not a canonical decimal number", f.Key)
-		return 0
-	}
-	if n > max {
-		r.Fail(f, "%s: %d out of range 0..%d", f.Key, n, max)
-		return 0
-	}
-	return n
 }
 
 func parseBase64(r *textrec.Reader, f textrec.Field, what string) []byte {

@@ -115,8 +115,7 @@ func parseStatus(data []byte) (*Status, error) {
 	r := rec.Reader()
 	s := &Status{}
 	copy(s.Binding.Session[:], r.Hex("session", 32))
-	pf := r.Field("party")
-	s.Binding.Party = int(parseUintField(r, pf, maxParty))
+	s.Binding.Party = r.IntIn("party", 0, maxParty)
 	prf := r.Field("protocol")
 	if r.Err() == nil {
 		if err := validProtocol(prf.Value); err != nil {
@@ -130,7 +129,7 @@ func parseStatus(data []byte) (*Status, error) {
 		switch s.Status {
 		case StatusJoined:
 		case StatusFinished, StatusAborted:
-			s.Step = parseUintField(r, r.Field("step"), ^uint64(0))
+			s.Step = r.Uint("step")
 		default:
 			r.Fail(stf, "status: %q is not joined, finished or aborted", s.Status)
 		}

@@ -245,7 +245,7 @@ func TestGenerateVectors(t *testing.T) {
 	add("inner-unknown-field.inner", withMAC(body+"note: hello\n"), "error: unexpected field \"note\"\n")
 	add("inner-step-zero.inner", withMAC(replace("\nstep: 2\n", "\nstep: 0\n")), "error: step: must be at least 1\n")
 	add("inner-step-leading-zero.inner", withMAC(replace("\nstep: 2\n", "\nstep: 02\n")), "error: step: not a canonical decimal number\n")
-	add("inner-party-range.inner", withMAC(replace("\nparty: 2\n", "\nparty: 70000\n")), "error: party: 70000 out of range\n")
+	add("inner-party-range.inner", withMAC(replace("\nparty: 2\n", "\nparty: 70000\n")), "error: party: 70000 is out of range 0..65535\n")
 	add("inner-protocol-upper.inner", withMAC(replace("protocol: ecdsa-signing", "protocol: ECDSA-signing")), "error: only a-z, 0-9 and - allowed\n")
 	add("inner-session-short.inner", withMAC(replace("session: ", "session: 00")), "error: session: 33 bytes, want 32\n")
 	add("inner-snapshot-base64.inner", withMAC(replace("snapshot: ", "snapshot: A")), "error: snapshot: invalid base64\n")
