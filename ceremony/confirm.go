@@ -226,8 +226,15 @@ func (s *session) confirm(store *statestore.Store, st *partyState, inbox []strin
 	rep := s.report(store, nil, false)
 	rep.Finished = true
 	rep.Transcript = transcript
+	byName := map[string][]byte{}
 	for _, f := range files {
 		rep.Results = append(rep.Results, filepath.Join(s.dir, "result", f.Name))
+		byName[f.Name] = f.Data
+	}
+	// The result is committed: a description that cannot be made is a
+	// warning, never a failed step.
+	if rep.Result, err = resultFromFiles(s.plan, byName); err != nil {
+		s.obs.emit(Event{Kind: EventWarning, Detail: "cannot describe the result: " + err.Error()})
 	}
 	return rep, nil
 }
@@ -236,7 +243,7 @@ func (s *session) confirm(store *statestore.Store, st *partyState, inbox []strin
 func (s *session) results(st *partyState, transcript, logHead [32]byte) ([]statestore.File, error) {
 	p := s.plan
 	var files []statestore.File
-	receipt := textrec.NewWriter("coldsig/receipt/v1")
+	receipt := textrec.NewWriter(receiptMagic)
 	receipt.Hex("session", p.Session[:])
 	receipt.Hex("plan", s.planFP[:])
 	receipt.Hex("transcript", transcript[:])

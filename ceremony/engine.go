@@ -134,9 +134,13 @@ func newSession(dir string, p *plan.Plan, id *identity.Identity, committee Role,
 	if err != nil {
 		return nil, err
 	}
+	planFP, err := p.Fingerprint()
+	if err != nil {
+		return nil, err
+	}
 	return &session{
 		dir: dir, plan: p, roster: r, me: me, role: role,
-		flow: flowName(p.Curve, p.Protocol), phases: ph, planFP: p.Fingerprint(), id: id, obs: obs,
+		flow: flowName(p.Curve, p.Protocol), phases: ph, planFP: planFP, id: id, obs: obs,
 	}, nil
 }
 

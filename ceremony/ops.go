@@ -69,6 +69,9 @@ type Report struct {
 	Results []string
 	// Transcript is the transcript digest (finished ceremonies).
 	Transcript [32]byte
+	// Result describes what a finished ceremony produced (public key, or
+	// the signature and what was signed).
+	Result *Result
 }
 
 func (s *session) binding() statestore.Binding {

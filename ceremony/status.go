@@ -28,16 +28,33 @@ func writeProgress(s *session, phase int) error {
 	return atomicfile.Write(filepath.Join(s.dir, progressFile), data, 0o600)
 }
 
+// State is where a party's ceremony stands.
+type State string
+
+// States, as status prints them (and status --json writes them).
+const (
+	// StateRunning: the protocol runs; Next and NextFrom say what is needed.
+	StateRunning State = "running"
+	// StateConfirming: the protocol is done and the party waits for every
+	// party's confirmation before the result is released.
+	StateConfirming State = "confirming"
+	// StateFinished: the result was written.
+	StateFinished State = "finished"
+	// StateAborted: the state is destroyed; Reason and Culprit say why.
+	StateAborted State = "aborted"
+)
+
+// Ended reports whether nothing more can happen in the work dir.
+func (s State) Ended() bool { return s == StateFinished || s == StateAborted }
+
 // Status describes a work dir without needing the identity.
 type Status struct {
 	WorkDir string
 	Plan    *plan.Plan
 	Me      Party
 	Role    Role
-	// State is "running", "confirming" (the protocol is done and the party
-	// waits for every confirmation), "finished" or "aborted".
-	State string
-	Step  uint64
+	State   State
+	Step    uint64
 	// Next is the round whose envelopes are needed next (0: confirmations),
 	// NextFrom who sends them.
 	Next     int
@@ -45,8 +62,11 @@ type Status struct {
 	// Reason and Culprit explain an abort.
 	Reason  string
 	Culprit string
-	// Results are the result files of a finished ceremony.
-	Results []string
+	// Results are the result files of a finished ceremony, and Result
+	// what they say (nil if they could not be read: ResultErr says why).
+	Results   []string
+	Result    *Result
+	ResultErr error
 	// Outbox lists the envelope files waiting in DIR/outbox.
 	Outbox []string
 }
@@ -76,13 +96,14 @@ func ReadStatus(dir string) (*Status, error) {
 		Me: Party{Slot: slot, Name: r.cards[slot-1].Name}}
 	switch ss.Status {
 	case statestore.StatusAborted:
-		st.State, st.Reason, st.Culprit = "aborted", ss.Reason, ss.Culprit
+		st.State, st.Reason, st.Culprit = StateAborted, ss.Reason, ss.Culprit
 		return st, nil
 	case statestore.StatusFinished:
-		st.State = "finished"
+		st.State = StateFinished
 		for _, n := range ss.Results {
 			st.Results = append(st.Results, filepath.Join(dir, "result", n))
 		}
+		st.Result, st.ResultErr = ReadResult(dir, p)
 		return st, nil
 	}
 	ph, err := phases(p.Curve, p.Protocol, st.Role)
@@ -103,9 +124,9 @@ func ReadStatus(dir string) (*Status, error) {
 		}
 	}
 	committee := FromAll
-	st.State = "running"
+	st.State = StateRunning
 	if phase >= len(ph) {
-		st.State = "confirming"
+		st.State = StateConfirming
 	} else {
 		st.Next, committee = ph[phase].Round, ph[phase].From
 	}

@@ -2,7 +2,6 @@ package plan
 
 import (
 	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"strconv"
@@ -95,21 +94,6 @@ func (pl *Payload) signedBytes(curve string) []byte {
 		return append([]byte(nil), pl.Message...)
 	}
 	return append([]byte(nil), pl.Digest[:]...)
-}
-
-// Summary is a one-line description for officers.
-func (pl *Payload) Summary() string {
-	switch pl.Kind {
-	case PayloadDigest:
-		return "raw digest " + hex.EncodeToString(pl.Digest[:])
-	case PayloadEIP191:
-		return fmt.Sprintf("EIP-191 personal message (%d bytes), digest %x", len(pl.Message), pl.Digest)
-	case PayloadMessage:
-		return fmt.Sprintf("message (%d bytes)", len(pl.Message))
-	case PayloadFile:
-		return fmt.Sprintf("file %q (%d bytes), SHA-256 %x", pl.FileName, pl.FileSize, pl.Digest)
-	}
-	return "unknown payload " + string(pl.Kind)
 }
 
 // validate checks the payload against the curve of the key.

@@ -124,25 +124,18 @@ type KeyParty struct {
 	ShareKey []byte
 }
 
-// Fingerprint is SHA-256 of the plan's canonical bytes. It panics if the
-// plan is invalid; plans from the constructors and Parse never are.
-func (p *Plan) Fingerprint() [32]byte {
+// Fingerprint is SHA-256 of the plan's canonical bytes. A Plan is an
+// exported, mutable struct, so a hand-built or altered one may not encode:
+// that is an error, never a fingerprint of something else.
+func (p *Plan) Fingerprint() ([32]byte, error) { return p.fingerprint() }
+
+func (p *Plan) fingerprint() ([32]byte, error) {
 	b, err := p.Marshal()
 	if err != nil {
-		panic("plan: Fingerprint of invalid plan: " + err.Error())
+		return [32]byte{}, err
 	}
-	return sha256.Sum256(b)
+	return sha256.Sum256(b), nil
 }
-
-// FingerprintHex is the plan fingerprint in lowercase hex.
-func (p *Plan) FingerprintHex() string {
-	fp := p.Fingerprint()
-	return hex.EncodeToString(fp[:])
-}
-
-// FingerprintWords is the first 8 bytes of the fingerprint as bytewords,
-// for officers to read aloud and compare.
-func (p *Plan) FingerprintWords() string { return identity.DigestWords(p.Fingerprint()) }
 
 // Roster is every slot's card in slot order: keygen: the parties; sign: the
 // signers; reshare: the old committee then the new committee. A continuing

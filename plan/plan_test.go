@@ -35,10 +35,14 @@ func TestKeygenRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Fingerprint() != sha256.Sum256(b) || r.FingerprintHex() != hexFP(p) {
+	if fp, err := r.Fingerprint(); err != nil || fp != sha256.Sum256(b) || hexFP(r) != hexFP(p) {
 		t.Fatal("fingerprint is not SHA-256 of the plan bytes")
 	}
-	if got := len(strings.Fields(r.FingerprintWords())); got != 8 {
+	d, err := Describe(r, [32]byte{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(strings.Fields(d.Words)); got != 8 {
 		t.Fatalf("fingerprint words: %d words, want 8", got)
 	}
 	for i, c := range cards {
@@ -281,7 +285,7 @@ func FuzzParse(f *testing.F) {
 		if !bytes.Equal(b, data) {
 			t.Fatalf("round trip differs:\n%q\n%q", data, b)
 		}
-		if p.Fingerprint() != sha256.Sum256(data) {
+		if fp, err := p.Fingerprint(); err != nil || fp != sha256.Sum256(data) {
 			t.Fatal("fingerprint differs from SHA-256 of the bytes")
 		}
 		_ = p.Roster()
@@ -289,7 +293,10 @@ func FuzzParse(f *testing.F) {
 }
 
 func hexFP(p *Plan) string {
-	fp := p.Fingerprint()
+	fp, err := p.Fingerprint()
+	if err != nil {
+		panic(err)
+	}
 	return hex.EncodeToString(fp[:])
 }
 

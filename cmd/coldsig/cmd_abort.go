@@ -39,7 +39,7 @@ EXIT STATUS
 			if err != nil {
 				return err
 			}
-			if st.State == "finished" || st.State == "aborted" {
+			if st.State.Ended() {
 				return statusEndError(st)
 			}
 			if err := ceremony.Abort(opts.workdir, opts.reason); err != nil {

@@ -115,7 +115,9 @@ func runJoin(cmd *cobra.Command, opts *joinOptions, planPath string) error {
 			return err
 		}
 	}
-	describePlan(e.stdout, p)
+	if err := showPlan(e.stdout, p, "", id.Card().Fingerprint()); err != nil {
+		return err
+	}
 	rep, err := ceremony.Join(cmd.Context(), jo)
 	if err != nil {
 		return joinError(err)
@@ -187,36 +189,6 @@ func readLimited(path string, limit int64) ([]byte, error) {
 	return data, nil
 }
 
-// describePlan prints what the officer must check before taking part.
-func describePlan(w io.Writer, p *plan.Plan) {
-	fmt.Fprintf(w, "plan      %s\n", p.FingerprintWords())
-	fmt.Fprintf(w, "          %s\n", p.FingerprintHex())
-	switch p.Protocol {
-	case plan.Keygen:
-		fmt.Fprintf(w, "ceremony  %s keygen, %d-of-%d\n", p.Curve, p.Threshold, len(p.Parties))
-	case plan.Sign:
-		fmt.Fprintf(w, "ceremony  %s signing with key %x (%d-of-%d)\n", p.Curve, p.Key.ID, p.Key.Threshold, len(p.Key.Parties))
-		fmt.Fprintf(w, "SIGNS     %s\n", payloadSummary(p.Payload))
-	case plan.Reshare:
-		fmt.Fprintf(w, "ceremony  %s reshare of key %x: %d-of-%d -> %d-of-%d\n", p.Curve, p.Key.ID, p.Key.Threshold, len(p.Key.Parties), p.Threshold, len(p.New))
-	}
-	for i, c := range p.Roster() {
-		fmt.Fprintf(w, "party %-3d %-16s %s\n", i+1, c.Name, c.FingerprintWords())
-	}
-}
-
-func payloadSummary(pl *plan.Payload) string {
-	switch pl.Kind {
-	case plan.PayloadEIP191:
-		return fmt.Sprintf("Ethereum personal message %q (digest %x)", pl.Message, pl.Digest)
-	case plan.PayloadMessage:
-		return fmt.Sprintf("message %q", pl.Message)
-	case plan.PayloadFile:
-		return fmt.Sprintf("file %s, %d bytes, sha256 %x", pl.FileName, pl.FileSize, pl.Digest)
-	}
-	return fmt.Sprintf("raw digest %x", pl.Digest)
-}
-
 func printReport(w io.Writer, r *ceremony.Report) {
 	if r.Replayed {
 		fmt.Fprintln(w, "this step was already taken; its envelopes were written again unchanged")
@@ -231,6 +203,9 @@ func printReport(w io.Writer, r *ceremony.Report) {
 		fmt.Fprintf(w, "FINISHED  transcript %s\n", identity.DigestWords(r.Transcript))
 		fmt.Fprintf(w, "          %x\n", r.Transcript)
 		fmt.Fprintln(w, "          compare the transcript words with every other officer")
+		if r.Result != nil {
+			printResult(w, r.Result)
+		}
 		for _, p := range r.Results {
 			fmt.Fprintf(w, "result    %s\n", p)
 		}

@@ -323,8 +323,7 @@ EXIT STATUS
 				}
 				return err
 			}
-			printPlan(getEnv(cmd).stdout, args[0], p)
-			return nil
+			return showPlan(getEnv(cmd).stdout, p, args[0], [32]byte{})
 		},
 	}
 }
@@ -434,6 +433,17 @@ func planErr(err error) error {
 	return err
 }
 
+// showPlan prints the plan's description for the officer whose card
+// fingerprint is me (zero: nobody).
+func showPlan(w io.Writer, p *plan.Plan, path string, me [32]byte) error {
+	d, err := plan.Describe(p, me)
+	if err != nil {
+		return err
+	}
+	printDescription(w, d, path)
+	return nil
+}
+
 func writePlan(cmd *cobra.Command, p *plan.Plan, path string) error {
 	data, err := p.Marshal()
 	if err != nil {
@@ -447,122 +457,5 @@ func writePlan(cmd *cobra.Command, p *plan.Plan, path string) error {
 	}
 	e := getEnv(cmd)
 	fmt.Fprintf(e.stdout, "created %s; give it to every party and compare the fingerprint words aloud\n\n", path)
-	printPlan(e.stdout, path, p)
-	return nil
-}
-
-// printPlan shows a plan for confirmation aloud. Runbooks quote its lines;
-// keep the labels stable.
-func printPlan(w io.Writer, path string, p *plan.Plan) {
-	fp := p.Fingerprint()
-	fmt.Fprintf(w, "plan:          %s\n", path)
-	fmt.Fprintf(w, "fingerprint:   %s\n", p.FingerprintWords())
-	fmt.Fprintf(w, "               %x\n", fp)
-	switch p.Protocol {
-	case plan.Keygen:
-		fmt.Fprintf(w, "protocol:      keygen (create a new key)\n")
-	case plan.Sign:
-		fmt.Fprintf(w, "protocol:      sign\n")
-	case plan.Reshare:
-		fmt.Fprintf(w, "protocol:      reshare (move the key to a new committee)\n")
-	}
-	fmt.Fprintf(w, "curve:         %s\n", p.Curve)
-	switch p.Protocol {
-	case plan.Keygen:
-		fmt.Fprintf(w, "threshold:     %d-of-%d (any %d of these %d parties can sign)\n", p.Threshold, len(p.Parties), p.Threshold, len(p.Parties))
-	case plan.Sign:
-		fmt.Fprintf(w, "threshold:     %d-of-%d (%d signers in this plan)\n", p.Key.Threshold, len(p.Key.Parties), len(p.Signers))
-	case plan.Reshare:
-		fmt.Fprintf(w, "threshold:     %d-of-%d (new committee; the key is %d-of-%d now)\n", p.Threshold, len(p.New), p.Key.Threshold, len(p.Key.Parties))
-	}
-	fmt.Fprintf(w, "session:       %x\n", p.Session)
-	if p.Key != nil {
-		printKey(w, p)
-	}
-	switch p.Protocol {
-	case plan.Keygen:
-		fmt.Fprintf(w, "parties (slot, name, card fingerprint words):\n")
-		printCards(w, p, p.Parties, 1)
-	case plan.Sign:
-		fmt.Fprintf(w, "signers (slot, name, card fingerprint words, key party):\n")
-		printCards(w, p, p.Signers, 1)
-		printPayload(w, p)
-	case plan.Reshare:
-		fmt.Fprintf(w, "old committee (slot, name, card fingerprint words, key party):\n")
-		printCards(w, p, p.Old, 1)
-		fmt.Fprintf(w, "new committee (slot, name, card fingerprint words):\n")
-		printCards(w, p, p.New, len(p.Old)+1)
-	}
-}
-
-func printKey(w io.Writer, p *plan.Plan) {
-	k := p.Key
-	fmt.Fprintf(w, "key id:        %x\n", k.ID)
-	fmt.Fprintf(w, "public key:    %x\n", k.PublicKey)
-	if p.Curve == keyshare.CurveSecp256k1 {
-		if addr, err := plan.EthAddress(k.PublicKey); err == nil {
-			fmt.Fprintf(w, "eth address:   %s\n", addr)
-		}
-	}
-	fmt.Fprintf(w, "key session:   %x\n", k.Session)
-	fmt.Fprintf(w, "key holders (index, name, card fingerprint words):\n")
-	for _, kp := range k.Parties {
-		fmt.Fprintf(w, "  %2d. %-16s %s\n", kp.Index, kp.Name, identity.DigestWords(kp.Card))
-	}
-}
-
-func printCards(w io.Writer, p *plan.Plan, cards []*identity.Card, first int) {
-	for i, c := range cards {
-		line := fmt.Sprintf("  %2d. %-16s %s", first+i, c.Name, c.FingerprintWords())
-		if p.Protocol == plan.Sign || (p.Protocol == plan.Reshare && first == 1) {
-			if kp, ok := p.KeyParty(c.Fingerprint()); ok {
-				line += fmt.Sprintf("  (key party %d)", kp.Index)
-			}
-		}
-		if p.Protocol == plan.Reshare && first > 1 {
-			if s := p.Slots(c.Fingerprint()); len(s) == 2 {
-				line += fmt.Sprintf("  (continuing, old slot %d)", s[0])
-			}
-		}
-		fmt.Fprintln(w, line)
-	}
-}
-
-func printPayload(w io.Writer, p *plan.Plan) {
-	pl := p.Payload
-	fmt.Fprintf(w, "to be signed:\n")
-	switch pl.Kind {
-	case plan.PayloadDigest:
-		fmt.Fprintf(w, "  kind:        raw digest (made elsewhere; check it against its source)\n")
-		fmt.Fprintf(w, "  digest:      %x\n", pl.Digest)
-		fmt.Fprintf(w, "  ECDSA signs this 32-byte digest.\n")
-	case plan.PayloadEIP191, plan.PayloadMessage:
-		if pl.Kind == plan.PayloadEIP191 {
-			fmt.Fprintf(w, "  kind:        EIP-191 personal message (Ethereum personal_sign)\n")
-		} else {
-			fmt.Fprintf(w, "  kind:        message\n")
-		}
-		fmt.Fprintf(w, "  message:     %d bytes, between the lines:\n", len(pl.Message))
-		fmt.Fprintf(w, "  -----\n")
-		for _, l := range strings.Split(string(pl.Message), "\n") {
-			fmt.Fprintf(w, "  %s\n", l)
-		}
-		fmt.Fprintf(w, "  -----\n")
-		if pl.Kind == plan.PayloadEIP191 {
-			fmt.Fprintf(w, "  digest:      %x\n", pl.Digest)
-			fmt.Fprintf(w, "  ECDSA signs keccak256(\"\\x19Ethereum Signed Message:\\n%d\" + message) = the digest above.\n", len(pl.Message))
-		} else {
-			fmt.Fprintf(w, "  Ed25519 signs exactly these %d bytes.\n", len(pl.Message))
-		}
-	case plan.PayloadFile:
-		fmt.Fprintf(w, "  kind:        file\n")
-		fmt.Fprintf(w, "  file name:   %q\n", pl.FileName)
-		fmt.Fprintf(w, "  file size:   %d bytes\n", pl.FileSize)
-		fmt.Fprintf(w, "  sha-256:     %x\n", pl.Digest)
-		if p.Curve == keyshare.CurveEd25519 {
-			fmt.Fprintf(w, "  Ed25519 signs the 32 bytes of this SHA-256 digest (not the file itself).\n")
-		} else {
-			fmt.Fprintf(w, "  ECDSA signs this SHA-256 digest.\n")
-		}
-	}
+	return showPlan(e.stdout, p, path, [32]byte{})
 }

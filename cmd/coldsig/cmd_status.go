@@ -8,6 +8,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/coldsig/coldsig/ceremony"
+	"github.com/coldsig/coldsig/internal/termsafe"
+	"github.com/coldsig/coldsig/plan"
 )
 
 func init() { register(newStatusCommand) }
@@ -60,7 +62,21 @@ type statusJSON struct {
 	Results   []string `json:"results,omitempty"`
 	Reason    string   `json:"reason,omitempty"`
 	Culprit   string   `json:"culprit,omitempty"`
-	Signs     string   `json:"signs,omitempty"`
+	// Signs is what a signing signs, one object per item.
+	Signs []signedJSON `json:"signs,omitempty"`
+	// Transcript, PublicKey, KeyID, EthAddress and Signature describe a
+	// finished ceremony's result.
+	Transcript string `json:"transcript,omitempty"`
+	PublicKey  string `json:"public_key,omitempty"`
+	KeyID      string `json:"key_id,omitempty"`
+	EthAddress string `json:"eth_address,omitempty"`
+	Signature  string `json:"signature,omitempty"`
+}
+
+type signedJSON struct {
+	Kind   string            `json:"kind"`
+	Text   string            `json:"text,omitempty"`
+	Fields map[string]string `json:"fields,omitempty"`
 }
 
 func runStatus(cmd *cobra.Command, opts *statusOptions) error {
@@ -73,48 +89,74 @@ func runStatus(cmd *cobra.Command, opts *statusOptions) error {
 	}
 	out := getEnv(cmd).stdout
 	p := st.Plan
+	me := p.Roster()[st.Me.Slot-1].Fingerprint()
+	d, err := plan.Describe(p, me)
+	if err != nil {
+		return err
+	}
 	js := statusJSON{
-		WorkDir: st.WorkDir, Session: hex.EncodeToString(p.Session[:]), Plan: p.FingerprintHex(),
-		PlanWords: p.FingerprintWords(), Protocol: string(p.Protocol), Curve: p.Curve,
-		Party: st.Me.Slot, Name: st.Me.Name, Role: st.Role.String(), State: st.State, Step: st.Step,
+		WorkDir: st.WorkDir, Session: hex.EncodeToString(p.Session[:]), Plan: hex.EncodeToString(d.Fingerprint[:]),
+		PlanWords: d.Words, Protocol: string(p.Protocol), Curve: p.Curve,
+		Party: st.Me.Slot, Name: st.Me.Name, Role: st.Role.String(), State: string(st.State), Step: st.Step,
 		NextRound: st.Next, Outbox: st.Outbox, Results: st.Results, Reason: st.Reason, Culprit: st.Culprit,
 	}
 	for _, party := range st.NextFrom {
 		js.WaitingOn = append(js.WaitingOn, party.String())
 	}
-	if p.Payload != nil {
-		js.Signs = payloadSummary(p.Payload)
+	for _, it := range d.Signs {
+		sj := signedJSON{Kind: string(it.Kind), Text: it.Text}
+		for _, f := range it.Fields {
+			if sj.Fields == nil {
+				sj.Fields = map[string]string{}
+			}
+			sj.Fields[f.Label] = f.Value
+		}
+		js.Signs = append(js.Signs, sj)
+	}
+	if r := st.Result; r != nil {
+		js.Transcript = hex.EncodeToString(r.Transcript[:])
+		if r.Public != nil {
+			js.PublicKey, js.KeyID, js.EthAddress = r.Public.PublicKey, r.Public.KeyID, r.Public.EthAddress
+		}
+		if r.Signature != nil {
+			js.PublicKey, js.KeyID, js.EthAddress = r.Signature.PublicKey, r.Signature.KeyID, r.Signature.EthAddress
+			js.Signature = signatureHex(r.Signature)
+		}
 	}
 	if opts.json {
 		b, _ := json.MarshalIndent(js, "", "  ")
 		fmt.Fprintln(out, string(b))
 		return nil
 	}
-	describePlan(out, p)
-	fmt.Fprintf(out, "session   %s\n", js.Session)
-	fmt.Fprintf(out, "me        %s, %s\n", st.Me, st.Role)
+	printDescription(out, d, "")
+	fmt.Fprintf(out, "me        %s, %s\n", termsafe.String(st.Me.String()), st.Role)
 	fmt.Fprintf(out, "state     %s (step %d)\n", st.State, st.Step)
 	switch st.State {
-	case "running":
+	case ceremony.StateRunning:
 		fmt.Fprintf(out, "needs     round %d envelopes from:\n", st.Next)
-	case "confirming":
+	case ceremony.StateConfirming:
 		fmt.Fprintln(out, "needs     confirmations from:")
-	case "aborted":
-		fmt.Fprintf(out, "reason    %s\n", st.Reason)
+	case ceremony.StateAborted:
+		fmt.Fprintf(out, "reason    %s\n", termsafe.String(st.Reason))
 		if st.Culprit != "" {
-			fmt.Fprintf(out, "culprit   %s\n", st.Culprit)
+			fmt.Fprintf(out, "culprit   %s\n", termsafe.String(st.Culprit))
 		}
 	}
-	if st.State == "running" || st.State == "confirming" {
+	if !st.State.Ended() {
 		for _, w := range js.WaitingOn {
-			fmt.Fprintf(out, "  %s\n", w)
+			fmt.Fprintf(out, "  %s\n", termsafe.String(w))
 		}
 		if len(st.Outbox) > 0 {
-			fmt.Fprintf(out, "outbox    %d envelope(s) in %s/outbox (make sure they were handed on)\n", len(st.Outbox), st.WorkDir)
+			fmt.Fprintf(out, "outbox    %d envelope(s) in %s/outbox (make sure they were handed on)\n", len(st.Outbox), termsafe.Path(st.WorkDir))
 		}
 	}
+	if st.Result != nil {
+		printResult(out, st.Result)
+	} else if st.ResultErr != nil {
+		fmt.Fprintf(getEnv(cmd).stderr, "coldsig: warning: %v\n", st.ResultErr)
+	}
 	for _, r := range st.Results {
-		fmt.Fprintf(out, "result    %s\n", r)
+		fmt.Fprintf(out, "result    %s\n", termsafe.Path(r))
 	}
 	return nil
 }

@@ -90,7 +90,7 @@ func runStep(cmd *cobra.Command, opts *stepOptions) error {
 	// Fail on a finished or aborted session before asking for a passphrase.
 	if st, err := ceremony.ReadStatus(opts.workdir); err != nil {
 		return err
-	} else if st.State == "aborted" || st.State == "finished" {
+	} else if st.State.Ended() {
 		return statusEndError(st)
 	}
 	id, err := loadIdentity(cmd, opts.identity, &opts.pass)
@@ -121,7 +121,7 @@ func stepError(err error) error {
 }
 
 func statusEndError(st *ceremony.Status) error {
-	if st.State == "aborted" {
+	if st.State == ceremony.StateAborted {
 		msg := fmt.Sprintf("%s: session aborted: %s", st.WorkDir, st.Reason)
 		if st.Culprit != "" {
 			msg += "; culprit: " + st.Culprit

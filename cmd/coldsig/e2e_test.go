@@ -212,7 +212,7 @@ func (c *cli) finished(workdir string) bool {
 	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
 		c.t.Fatal(err)
 	}
-	return st.State == "finished"
+	return st.State == string(ceremony.StateFinished)
 }
 
 // move copies every envelope of a party's outbox onto the stick.

@@ -1,0 +1,130 @@
+package ceremony
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/coldsig/coldsig/internal/boundedio"
+	"github.com/coldsig/coldsig/internal/textrec"
+	"github.com/coldsig/coldsig/keyshare"
+	"github.com/coldsig/coldsig/plan"
+)
+
+// Result is what a finished ceremony produced, as data for the officer's
+// screen: the CLI prints it after the last step and in status, the TUI
+// shows it. It holds nothing secret.
+type Result struct {
+	// Transcript is the transcript digest every officer compares.
+	Transcript [32]byte
+	// Public is the committee's public.json (keygen and reshare): public
+	// key, key id, Ethereum address, threshold and holders.
+	Public *keyshare.Public
+	// Signature is signature.json (signing), and Signed what the plan said
+	// would be signed, described as plan show described it.
+	Signature *SignatureFile
+	Signed    []plan.SignedItem
+}
+
+// maxResultFile bounds what is read of a result file; public.json and
+// signature.json of 16 parties are a few KB.
+const maxResultFile = 1 << 20
+
+const receiptMagic = "coldsig/receipt/v1"
+
+// ReadResult reads the result files of a finished ceremony in dir, whose
+// plan is p. It checks that they belong to this ceremony (session) and,
+// for a signing, that the signature verifies, so what is shown is what
+// verify would accept.
+func ReadResult(dir string, p *plan.Plan) (*Result, error) {
+	read := func(name string) ([]byte, error) {
+		return boundedio.ReadFile(filepath.Join(dir, "result", name), maxResultFile)
+	}
+	files := map[string][]byte{}
+	for _, n := range []string{"transcript.txt", "public.json", "signature.json"} {
+		data, err := read(n)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		files[n] = data
+	}
+	r, err := resultFromFiles(p, files)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "result"), err)
+	}
+	return r, nil
+}
+
+// resultFromFiles interprets result files by name.
+func resultFromFiles(p *plan.Plan, files map[string][]byte) (*Result, error) {
+	r := &Result{}
+	rb, ok := files["transcript.txt"]
+	if !ok {
+		return nil, errors.New("transcript.txt is missing")
+	}
+	t, err := parseReceipt(rb, p.Session)
+	if err != nil {
+		return nil, fmt.Errorf("transcript.txt: %w", err)
+	}
+	r.Transcript = t
+	if p.Protocol == plan.Sign {
+		sb, ok := files["signature.json"]
+		if !ok {
+			return nil, errors.New("signature.json is missing")
+		}
+		sf, err := ParseSignature(sb)
+		if err != nil {
+			return nil, fmt.Errorf("signature.json: %w", err)
+		}
+		if err := sf.Verify(nil); err != nil {
+			return nil, fmt.Errorf("signature.json: %w", err)
+		}
+		if sf.Session != fmt.Sprintf("%x", p.Session) {
+			return nil, fmt.Errorf("signature.json is from session %s, not this one", sf.Session)
+		}
+		d, err := plan.Describe(p, [32]byte{})
+		if err != nil {
+			return nil, err
+		}
+		r.Signature, r.Signed = sf, d.Signs
+		return r, nil
+	}
+	pb, ok := files["public.json"]
+	if !ok {
+		return nil, errors.New("public.json is missing")
+	}
+	pub, err := keyshare.ParsePublic(pb)
+	if err != nil {
+		return nil, fmt.Errorf("public.json: %w", err)
+	}
+	if pub.Session != fmt.Sprintf("%x", p.Session) {
+		return nil, fmt.Errorf("public.json is from session %s, not this one", pub.Session)
+	}
+	r.Public = pub
+	return r, nil
+}
+
+func parseReceipt(data []byte, session [32]byte) ([32]byte, error) {
+	var t [32]byte
+	rec, err := textrec.Parse(data, receiptMagic)
+	if err != nil {
+		return t, err
+	}
+	rd := rec.Reader()
+	sess := rd.Hex("session", 32)
+	rd.Hex("plan", 32)
+	copy(t[:], rd.Hex("transcript", 32))
+	rd.String("transcript-words")
+	rd.Hex("log-head", 32)
+	if err := rd.Done(); err != nil {
+		return t, err
+	}
+	if string(sess) != string(session[:]) {
+		return t, fmt.Errorf("from session %x, not this one", sess)
+	}
+	return t, nil
+}
