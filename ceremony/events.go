@@ -1,6 +1,10 @@
 package ceremony
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/coldsig/coldsig/internal/termsafe"
+)
 
 // EventKind classifies progress reports.
 type EventKind int
@@ -31,12 +35,15 @@ type Event struct {
 	Detail string
 }
 
+// String renders the event for a terminal. Path may be a file name chosen
+// by whoever wrote to the stick, so it is escaped (termsafe.Path); Detail is
+// composed by coldsig with any untrusted name in it already escaped.
 func (e Event) String() string {
 	switch e.Kind {
 	case EventWrote:
-		return fmt.Sprintf("wrote %s", e.Path)
+		return fmt.Sprintf("wrote %s", termsafe.Path(e.Path))
 	case EventSkipped:
-		return fmt.Sprintf("skipped %s: %s", e.Path, e.Detail)
+		return fmt.Sprintf("skipped %s: %s", termsafe.Path(e.Path), e.Detail)
 	case EventAccepted:
 		return fmt.Sprintf("accepted %s", e.Detail)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/coldsig/coldsig/ceremony/internal/statestore"
 	"github.com/coldsig/coldsig/envelope"
 	"github.com/coldsig/coldsig/internal/atomicfile"
+	"github.com/coldsig/coldsig/internal/termsafe"
 	"github.com/coldsig/coldsig/keyshare"
 	"github.com/coldsig/coldsig/plan"
 )
@@ -506,7 +507,7 @@ func (s *session) collect(inbox []string, round int, st *partyState, store *stat
 		}
 		for _, c := range st.Consumed {
 			if c.Round == e.Header.Round && c.From == e.Header.From && c.To == e.Header.To && c.Digest != e.Digest {
-				return nil, s.abortOn(store, &culpritError{slot: c.From, reason: fmt.Sprintf("sent two different round-%d envelopes to %s (%s differs from the one already consumed)", c.Round, toName(c.To), sk.File)})
+				return nil, s.abortOn(store, &culpritError{slot: c.From, reason: fmt.Sprintf("sent two different round-%d envelopes to %s (%s differs from the one already consumed)", c.Round, toName(c.To), termsafe.Path(sk.File))})
 			}
 		}
 	}

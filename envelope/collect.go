@@ -12,6 +12,7 @@ import (
 
 	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/internal/boundedio"
+	"github.com/coldsig/coldsig/internal/termsafe"
 )
 
 // ErrEquivocation means a sender produced two different envelopes where it
@@ -40,7 +41,9 @@ type ReceiveError struct {
 	Err    error
 }
 
-func (e *ReceiveError) Error() string { return e.File + ": " + e.Reason }
+// Error names the file escaped (termsafe.Path): the name is chosen by
+// whoever wrote to the stick and is printed before any signature is checked.
+func (e *ReceiveError) Error() string { return termsafe.Path(e.File) + ": " + e.Reason }
 func (e *ReceiveError) Unwrap() error { return e.Err }
 
 // Skip is a file Collect left alone. Quiet skips are files that are clearly
@@ -121,7 +124,7 @@ func Collect(paths []string, me *identity.Identity, ex Expect) (*Collection, err
 		}
 		if prev := byRecipient[key{e.From, e.To}]; prev != nil {
 			if bytes.Equal(prev.Signed(), e.Signed()) {
-				c.Skipped = append(c.Skipped, Skip{File: path, Reason: "duplicate of " + prev.Path})
+				c.Skipped = append(c.Skipped, Skip{File: path, Reason: "duplicate of " + termsafe.Path(prev.Path)})
 				continue
 			}
 			c.Errors = append(c.Errors, equivocation(e, prev, fmt.Sprintf("to %s", partyOrAll(e.To))))
@@ -155,7 +158,7 @@ func Collect(paths []string, me *identity.Identity, ex Expect) (*Collection, err
 func equivocation(e, prev *Envelope, what string) *ReceiveError {
 	return &ReceiveError{
 		File:   e.Path,
-		Reason: fmt.Sprintf("party %d sent two different round %d envelopes %s (the other is %s)", e.From, e.Round, what, prev.Path),
+		Reason: fmt.Sprintf("party %d sent two different round %d envelopes %s (the other is %s)", e.From, e.Round, what, termsafe.Path(prev.Path)),
 		Sender: e.From,
 		Err:    ErrEquivocation,
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/coldsig/coldsig/backup"
 	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/internal/atomicfile"
+	"github.com/coldsig/coldsig/internal/termsafe"
 	"github.com/coldsig/coldsig/keyshare"
 	"github.com/coldsig/coldsig/qr"
 )
@@ -129,10 +130,11 @@ func (f *backupKeyFlags) openShards(cmd *cobra.Command, paths []string, ids []ag
 		}
 		s, err := backup.OpenShard(data, fileIDs...)
 		if err != nil {
-			rejected = append(rejected, backup.Rejected{Label: path, Err: err})
+			rejected = append(rejected, backup.Rejected{Label: termsafe.Path(path), Err: err})
 			continue
 		}
-		cands = append(cands, backup.Candidate{Label: path, Shard: s})
+		// Labels are printed: a file name on a stick is anyone's choice.
+		cands = append(cands, backup.Candidate{Label: termsafe.Path(path), Shard: s})
 	}
 	return cands, rejected, nil
 }
@@ -492,7 +494,7 @@ func runBackupVerify(cmd *cobra.Command, opts *backupVerifyOptions, paths []stri
 	}
 	if len(rejected) > 0 {
 		for _, r := range rejected[:len(rejected)-1] {
-			fmt.Fprintf(e.stderr, "coldsig: error: %s: %v\n", r.Label, r.Err)
+			fmt.Fprintf(e.stderr, "coldsig: error: %s: %s\n", r.Label, termsafe.Line(r.Err.Error()))
 		}
 		last := rejected[len(rejected)-1]
 		err := fmt.Errorf("%s: %w", last.Label, last.Err)
@@ -595,7 +597,7 @@ func restoreShards(cmd *cobra.Command, keys *backupKeyFlags, paths []string, opt
 	res, err := backup.Combine(cands, opt)
 	res.Rejected = append(rejected, res.Rejected...)
 	for _, r := range res.Rejected {
-		fmt.Fprintf(e.stderr, "coldsig: warning: %s: set aside: %v\n", r.Label, r.Err)
+		fmt.Fprintf(e.stderr, "coldsig: warning: %s: set aside: %s\n", r.Label, termsafe.Line(r.Err.Error()))
 	}
 	if err != nil {
 		var ne *backup.NotEnoughError

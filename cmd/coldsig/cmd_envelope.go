@@ -11,6 +11,7 @@ import (
 
 	"github.com/coldsig/coldsig/envelope"
 	"github.com/coldsig/coldsig/identity"
+	"github.com/coldsig/coldsig/internal/termsafe"
 )
 
 func init() { register(newEnvelopeCommand) }
@@ -95,7 +96,7 @@ func runEnvelopeInspect(cmd *cobra.Command, opts *envelopeInspectOptions, path s
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	out := getEnv(cmd).stdout
-	fmt.Fprintf(out, "file:        %s\n", path)
+	fmt.Fprintf(out, "file:        %s\n", termsafe.Path(path))
 	fmt.Fprintf(out, "session:     %x\n", env.Session)
 	fmt.Fprintf(out, "protocol:    %s\n", env.Protocol)
 	fmt.Fprintf(out, "round:       %d\n", env.Round)
@@ -116,7 +117,7 @@ func runEnvelopeInspect(cmd *cobra.Command, opts *envelopeInspectOptions, path s
 	}
 	for i, c := range cards {
 		if env.Verify(c) == nil {
-			fmt.Fprintf(out, "signature:   valid, signed by %s (%s, card %s)\n", c.Name, opts.cards[i], c.FingerprintWords())
+			fmt.Fprintf(out, "signature:   valid, signed by %s (%s, card %s)\n", c.Name, termsafe.Path(opts.cards[i]), c.FingerprintWords())
 			return nil
 		}
 	}

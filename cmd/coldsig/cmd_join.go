@@ -12,6 +12,7 @@ import (
 
 	"github.com/coldsig/coldsig/ceremony"
 	"github.com/coldsig/coldsig/identity"
+	"github.com/coldsig/coldsig/internal/termsafe"
 	"github.com/coldsig/coldsig/keyshare"
 	"github.com/coldsig/coldsig/plan"
 )
@@ -212,17 +213,19 @@ func printReport(w io.Writer, r *ceremony.Report) {
 	}
 }
 
-// observer prints progress events on stderr.
+// observer prints progress events on stderr. Events carry file names from
+// the inbox (anyone who can write to the stick chooses them, and they are
+// printed before any signature is checked); Event.String escapes the name
+// and the whole line is escaped again here.
 func observer(cmd *cobra.Command) ceremony.Observer {
 	e := getEnv(cmd)
 	return func(ev ceremony.Event) {
+		line := termsafe.Line(strings.TrimSpace(ev.String()))
 		switch ev.Kind {
 		case ceremony.EventWarning:
-			fmt.Fprintf(e.stderr, "coldsig: warning: %s\n", ev)
-		case ceremony.EventSkipped:
-			fmt.Fprintf(e.stderr, "coldsig: %s\n", strings.TrimSpace(ev.String()))
-		case ceremony.EventComputing, ceremony.EventAccepted:
-			fmt.Fprintf(e.stderr, "coldsig: %s\n", ev)
+			fmt.Fprintf(e.stderr, "coldsig: warning: %s\n", line)
+		case ceremony.EventSkipped, ceremony.EventComputing, ceremony.EventAccepted:
+			fmt.Fprintf(e.stderr, "coldsig: %s\n", line)
 		}
 	}
 }

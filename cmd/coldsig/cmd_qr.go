@@ -25,6 +25,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/coldsig/coldsig/internal/atomicfile"
+	"github.com/coldsig/coldsig/internal/termsafe"
 	"github.com/coldsig/coldsig/qr"
 )
 
@@ -528,7 +529,7 @@ func (r *qrDecodeRun) add(source, frame string) error {
 		if errors.Is(err, qr.ErrOtherPayload) {
 			r.others++
 		}
-		fmt.Fprintf(r.e.stderr, "coldsig: skipped %s: %v\n", source, err)
+		fmt.Fprintf(r.e.stderr, "coldsig: skipped %s: %s\n", termsafe.Path(source), termsafe.Line(err.Error()))
 		return nil
 	}
 	if pct := int(p * 100); pct != r.lastPct || r.d.Frames() == 1 {
@@ -628,7 +629,7 @@ func (r *qrDecodeRun) input(ctx context.Context, arg string) error {
 	}
 	sort.Strings(names)
 	if len(names) == 0 {
-		fmt.Fprintf(r.e.stderr, "coldsig: warning: %s: no .png, .jpg, .gif or .txt files\n", arg)
+		fmt.Fprintf(r.e.stderr, "coldsig: warning: %s: no .png, .jpg, .gif or .txt files\n", termsafe.Path(arg))
 	}
 	for _, n := range names {
 		if err := ctx.Err(); err != nil {
@@ -659,12 +660,12 @@ func (r *qrDecodeRun) file(path string) error {
 	cfg, format, err := image.DecodeConfig(f)
 	if err != nil {
 		r.skipped++
-		fmt.Fprintf(r.e.stderr, "coldsig: skipped %s: not an image or a text of UR frames\n", path)
+		fmt.Fprintf(r.e.stderr, "coldsig: skipped %s: not an image or a text of UR frames\n", termsafe.Path(path))
 		return nil
 	}
 	if cfg.Width*cfg.Height > qrMaxImagePixels {
 		r.skipped++
-		fmt.Fprintf(r.e.stderr, "coldsig: skipped %s: %dx%d pixels is too large an image\n", path, cfg.Width, cfg.Height)
+		fmt.Fprintf(r.e.stderr, "coldsig: skipped %s: %dx%d pixels is too large an image\n", termsafe.Path(path), cfg.Width, cfg.Height)
 		return nil
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
@@ -675,7 +676,7 @@ func (r *qrDecodeRun) file(path string) error {
 		g, err := gif.DecodeAll(f)
 		if err != nil {
 			r.skipped++
-			fmt.Fprintf(r.e.stderr, "coldsig: skipped %s: %v\n", path, err)
+			fmt.Fprintf(r.e.stderr, "coldsig: skipped %s: %s\n", termsafe.Path(path), termsafe.Line(err.Error()))
 			return nil
 		}
 		for _, im := range g.Image {
@@ -685,7 +686,7 @@ func (r *qrDecodeRun) file(path string) error {
 		img, _, err := image.Decode(f)
 		if err != nil {
 			r.skipped++
-			fmt.Fprintf(r.e.stderr, "coldsig: skipped %s: %v\n", path, err)
+			fmt.Fprintf(r.e.stderr, "coldsig: skipped %s: %s\n", termsafe.Path(path), termsafe.Line(err.Error()))
 			return nil
 		}
 		imgs = []image.Image{img}
@@ -698,7 +699,7 @@ func (r *qrDecodeRun) file(path string) error {
 		text, err := qr.Scan(img)
 		if err != nil {
 			r.skipped++
-			fmt.Fprintf(r.e.stderr, "coldsig: skipped %s: %v\n", src, err)
+			fmt.Fprintf(r.e.stderr, "coldsig: skipped %s: %s\n", termsafe.Path(src), termsafe.Line(err.Error()))
 			continue
 		}
 		if err := r.add(src, text); err != nil {
@@ -717,7 +718,7 @@ func (r *qrDecodeRun) lines(source string, in io.Reader) error {
 			src := fmt.Sprintf("%s line %d", source, n)
 			if len(line) > qrMaxLine {
 				r.skipped++
-				fmt.Fprintf(r.e.stderr, "coldsig: skipped %s: line longer than %d bytes\n", src, qrMaxLine)
+				fmt.Fprintf(r.e.stderr, "coldsig: skipped %s: line longer than %d bytes\n", termsafe.Path(src), qrMaxLine)
 			} else if s := strings.TrimSpace(string(line)); s != "" {
 				if aerr := r.add(src, s); aerr != nil {
 					return aerr

@@ -137,7 +137,9 @@ func runStatus(cmd *cobra.Command, opts *statusOptions) error {
 	case ceremony.StateConfirming:
 		fmt.Fprintln(out, "needs     confirmations from:")
 	case ceremony.StateAborted:
-		fmt.Fprintf(out, "reason    %s\n", termsafe.String(st.Reason))
+		// session.txt is not authenticated, and reasons name files; a
+		// reason is escaped in place, not cut (it is at most 1000 bytes).
+		fmt.Fprintf(out, "reason    %s\n", termsafe.Line(st.Reason))
 		if st.Culprit != "" {
 			fmt.Fprintf(out, "culprit   %s\n", termsafe.String(st.Culprit))
 		}

@@ -7,8 +7,11 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/coldsig/coldsig/internal/termsafe"
 )
 
 // Exit codes, documented in the README. Keep them stable: runbook scripts
@@ -131,13 +134,21 @@ func withCode(err error, code int) error {
 	return &cliError{err: err, code: code}
 }
 
+// reportError prints err and its hint. Errors embed file names from a
+// shared stick and text from files anyone could have written: names are
+// escaped where they are embedded (termsafe.Path), and here every line is
+// escaped again and carries the "coldsig: error:" prefix (an error joined
+// from several has one line each), so nothing in a name can move the
+// cursor, erase a line, or pass for a line of ordinary output.
 func reportError(w io.Writer, err error) int {
-	fmt.Fprintf(w, "coldsig: error: %v\n", err)
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintf(w, "coldsig: error: %s\n", termsafe.Line(line))
+	}
 	code := exitError
 	var ce *cliError
 	if errors.As(err, &ce) {
 		if ce.hint != "" {
-			fmt.Fprintf(w, "coldsig: hint: %s\n", ce.hint)
+			fmt.Fprintf(w, "coldsig: hint: %s\n", termsafe.Line(ce.hint))
 		}
 		if ce.code != 0 {
 			code = ce.code

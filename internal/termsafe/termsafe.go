@@ -8,6 +8,7 @@ package termsafe
 
 import (
 	"strconv"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -50,3 +51,28 @@ func Safe(s string) bool {
 
 // Path is String for file paths: the same rules.
 func Path(p string) string { return String(p) }
+
+// Line escapes, in place, every rune of s that String would escape, and
+// keeps the rest as it is: for a message coldsig composed (an error, a
+// progress line) that may embed untrusted parts. Unlike String it neither
+// quotes nor cuts, so a long error stays whole and readable; untrusted
+// names inside it should already have gone through String. A newline is
+// escaped too: callers print one line per call.
+func Line(s string) string {
+	if Safe(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && size == 1) || (r != ' ' && !unicode.IsPrint(r)) {
+			// strconv.Quote of the one rune (or byte) gives Go's escape.
+			q := strconv.Quote(s[i : i+size])
+			b.WriteString(q[1 : len(q)-1])
+		} else {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}

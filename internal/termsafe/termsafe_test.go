@@ -61,3 +61,41 @@ func FuzzString(f *testing.F) {
 		}
 	})
 }
+
+func TestLine(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"alice", "alice"},
+		{"", ""},
+		{`inbox/a.age: bad signature`, `inbox/a.age: bad signature`},
+		{"x\x1b[2Ky: bad", `x\x1b[2Ky: bad`},
+		{"fake\ntranscript", `fake\ntranscript`},
+		{"evil\u202etxt", `evil\u202etxt`},
+		{"bad\xffutf8", `bad\xffutf8`},
+		{"Zoë \"quoted\"", "Zoë \"quoted\""},
+	} {
+		if got := Line(tc.in); got != tc.want {
+			t.Errorf("Line(%q) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
+	long := strings.Repeat("a", 5000)
+	if Line(long) != long {
+		t.Error("Line cut a safe long string")
+	}
+}
+
+func FuzzLine(f *testing.F) {
+	for _, s := range []string{"alice", "a\nb", "\x1b[31m", "\u202e", "\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := Line(s)
+		for _, r := range out {
+			if r != ' ' && !unicode.IsPrint(r) {
+				t.Fatalf("Line(%q) = %q contains %U", s, out, r)
+			}
+		}
+		if Safe(s) && Line(s) != s {
+			t.Fatalf("safe string altered: %q", s)
+		}
+	})
+}

@@ -6,7 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"unicode/utf8"
 
+	"github.com/coldsig/coldsig/internal/termsafe"
 	"github.com/coldsig/coldsig/internal/textrec"
 )
 
@@ -21,6 +24,25 @@ const (
 )
 
 const maxText = 1000
+
+// recordText makes an abort reason or culprit storable: reasons embed file
+// names from a shared stick, and an abort must never fail because a name
+// holds a control character or is longer than the record allows (the
+// session would stay live after proof of misbehaviour). Unprintable runes
+// are escaped, the text is cut to maxText bytes on a rune boundary, and
+// edge spaces are trimmed; see abortReason for an empty one.
+func recordText(s string) string {
+	s = strings.TrimSpace(termsafe.Line(s))
+	if len(s) > maxText {
+		const more = "... (cut)"
+		cut := maxText - len(more)
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = strings.TrimSpace(s[:cut]) + more
+	}
+	return s
+}
 
 // Status is the non-secret record of a party's participation in a session
 // (DIR/session.txt), plus the newest step found on disk.

@@ -536,12 +536,27 @@ func (s *Store) Finish(result []File) error {
 	return nil
 }
 
-// Abort ends the protocol without a result; see AbortDir.
+// abortReason is recordText for a reason. A missing reason stays missing
+// (the caller's mistake, refused); one that is only spaces is kept as
+// "unspecified" rather than failing the abort.
+func abortReason(reason string) string {
+	if reason == "" {
+		return ""
+	}
+	if r := recordText(reason); r != "" {
+		return r
+	}
+	return "unspecified"
+}
+
+// Abort ends the protocol without a result; see AbortDir. Reason and
+// culprit are stored escaped and cut (see recordText), so an abort never
+// fails because of what they contain.
 func (s *Store) Abort(reason, culprit string) error {
 	if s.ended {
 		return fmt.Errorf("%s: %w", s.dir, ErrEnded)
 	}
-	st := &Status{Binding: s.rec.binding, Status: StatusAborted, Step: s.rec.step, Reason: reason, Culprit: culprit}
+	st := &Status{Binding: s.rec.binding, Status: StatusAborted, Step: s.rec.step, Reason: abortReason(reason), Culprit: recordText(culprit)}
 	return s.end(st)
 }
 
@@ -571,7 +586,7 @@ func AbortDir(dir, reason, culprit string) error {
 	if err != nil {
 		return err
 	}
-	st := &Status{Binding: s.Binding, Status: StatusAborted, Reason: reason, Culprit: culprit}
+	st := &Status{Binding: s.Binding, Status: StatusAborted, Reason: abortReason(reason), Culprit: recordText(culprit)}
 	if len(steps) > 0 {
 		st.Step = steps[len(steps)-1]
 	}

@@ -13,6 +13,9 @@ import (
 	"testing"
 
 	"filippo.io/age"
+
+	"github.com/coldsig/coldsig/internal/termsafe"
+	"github.com/coldsig/coldsig/internal/textrec"
 )
 
 func testKeys(t testing.TB) Keys {
@@ -662,4 +665,35 @@ func encryptForTest(t testing.TB, plain []byte, r age.Recipient) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// TestAbortHostileReason: reasons embed file names from a shared stick. A
+// control character or a reason longer than the record allows must not make
+// the abort fail (the session would stay live after proof of misbehaviour).
+func TestAbortHostileReason(t *testing.T) {
+	for _, tc := range []struct{ name, reason, culprit string }{
+		{"control characters", "party 2 sent two envelopes (inbox/\x1b[31mx\x07\n.age differs)", "bob\x1b (party 2)"},
+		{"long", "party 2 sent two envelopes (" + strings.Repeat("d/", 3000) + "x.age differs)", strings.Repeat("c", 2000)},
+		{"only spaces", "   ", ""},
+		{"invalid utf-8 and bidi", "evil\xff\u202egpj.age", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, _, _, s := setup(t)
+			if err := s.Abort(tc.reason, tc.culprit); err != nil {
+				t.Fatalf("abort failed: %v", err)
+			}
+			st, err := ReadStatus(dir)
+			if err != nil || st.Status != StatusAborted {
+				t.Fatalf("status %+v, %v", st, err)
+			}
+			for _, v := range []string{st.Reason, st.Culprit} {
+				if len(v) > maxText || textrec.ValidValue(v) != nil && v != "" || !termsafe.Safe(v) {
+					t.Fatalf("stored text %q", v)
+				}
+			}
+			if stateFiles(t, dir) != nil {
+				t.Fatal("state left after the abort")
+			}
+		})
+	}
 }

@@ -1,0 +1,138 @@
+package main
+
+// Hostile inputs through the real binary (issue 15): whatever someone with
+// access to a stick or a file writes, no share is destroyed, no verify is
+// fooled, nothing reaches the terminal unescaped, and nothing crashes.
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"filippo.io/age"
+
+	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/identity"
+)
+
+// forgeRound1 returns a second round-1 broadcast from bob in session ps,
+// validly signed by bob, carrying the payload of bob's broadcast in the
+// other session: proof that bob equivocated.
+func forgeRound1(t *testing.T, c *cli, ps, other []party) []byte {
+	t.Helper()
+	aliceID := loadTestIdentity(t, c.path("ids", "alice.key"))
+	bobID := loadTestIdentity(t, c.path("ids", "bob.key"))
+	data, _ := os.ReadFile(globT(t, c.path(ps[1].workdir, "outbox", "*-r01-p2-to-all.age"))[0])
+	real, err := envelope.Open(data, aliceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	od, _ := os.ReadFile(globT(t, c.path(other[1].workdir, "outbox", "*-r01-p2-to-all.age"))[0])
+	oe, err := envelope.Open(od, aliceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rcpts []age.Recipient
+	for _, n := range []string{"alice", "carol"} {
+		card, _ := identity.LoadCard(c.path("ids", n+".card"))
+		rcpts = append(rcpts, card.Recipient)
+	}
+	forged, err := envelope.Seal(real.Header, oe.Payload, bobID, rcpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return forged
+}
+
+// noTerminalControl fails if out holds a byte a terminal would interpret
+// (other than the newlines between lines) or a line that an injected name
+// could have faked.
+func noTerminalControl(t *testing.T, what, out string) {
+	t.Helper()
+	for i := 0; i < len(out); i++ {
+		if b := out[i]; (b < 0x20 && b != '\n') || b == 0x7f {
+			t.Fatalf("%s holds control byte %#x at %d:\n%q", what, b, i, out)
+		}
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "FINISHED") || strings.HasPrefix(l, "transcript") {
+			t.Fatalf("%s holds an injected line %q", what, l)
+		}
+	}
+}
+
+// TestHostileTerminalNames (point 3): file names on the stick carry escape
+// sequences and newlines; step prints them only escaped. An equivocation
+// whose envelope name holds a control character, or whose path is longer
+// than an abort record's reason, still aborts the session (it used to
+// fail with "aborting failed" and leave the session live).
+func TestHostileTerminalNames(t *testing.T) {
+	c := newCLI(t, "alice", "bob", "carol")
+	evil := "\x1b[2K\x1b[1A\rtranscript able acid\nFINISHED  transcript able acid "
+
+	t.Run("names printed escaped", func(t *testing.T) {
+		ps := edKeygenJoined(t, c, "kg1.plan")
+		for _, p := range ps {
+			c.move(p.workdir, "stick1")
+		}
+		// A copy of a real envelope (a reported duplicate), a foreign file
+		// and a damaged one, all under hostile names.
+		real := globT(t, c.path("stick1", "*-r01-p2-to-all.age"))[0]
+		data, _ := os.ReadFile(real)
+		os.WriteFile(c.path("stick1", evil+"dup.age"), data, 0o600)
+		os.WriteFile(c.path("stick1", evil+"bad.age"), []byte("age-encryption.org/v1\ngarbage"), 0o600)
+		r := c.step(ps[0], "stick1")
+		noTerminalControl(t, "stderr", r.stderr)
+		noTerminalControl(t, "stdout", r.stdout)
+		if r.code != 1 || !strings.Contains(r.stderr, `\x1b[2K`) {
+			t.Fatalf("exit %d, want 1 naming the escaped file:\n%s", r.code, r.stderr)
+		}
+		os.Remove(c.path("stick1", evil+"bad.age"))
+		r = c.step(ps[0], "stick1")
+		noTerminalControl(t, "stderr", r.stderr)
+		if r.code != 0 || !strings.Contains(r.stderr, "duplicate") || !strings.Contains(r.stderr, `\x1b[2K`) {
+			t.Fatalf("exit %d:\n%s", r.code, r.stderr)
+		}
+	})
+
+	for _, tc := range []struct{ name, plan, file string }{
+		{"equivocation named with control characters", "kg2.plan", "\x1b[31mbob\x07\n-r01.age"},
+		{"equivocation behind a path over 1000 bytes", "kg3.plan", strings.Repeat("d", 200) + "/" + strings.Repeat("e", 200) + "/" + strings.Repeat("f", 200) + "/" + strings.Repeat("g", 200) + "/" + strings.Repeat("h", 200) + "/x.age"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ps := edKeygenJoined(t, c, tc.plan)
+			other := edKeygenJoined(t, c, "other-"+tc.plan)
+			stick := "stick-" + tc.plan
+			for _, p := range ps {
+				c.move(p.workdir, stick)
+			}
+			if r := c.step(ps[0], stick); r.code != 0 {
+				t.Fatalf("alice round 1: %d %s", r.code, r.stderr)
+			}
+			forged := forgeRound1(t, c, ps, other)
+			path := c.path(stick, tc.file)
+			if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, forged, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			// The forged copy sits beside the real one: alice has consumed
+			// the real one, so the forged one proves bob equivocated.
+			r := c.run("step", "--workdir", ps[0].workdir, "--identity", "ids/alice.key", "--inbox", c.path(stick), "--inbox", path)
+			noTerminalControl(t, "stderr", r.stderr)
+			if r.code != exitAborted || !strings.Contains(r.stderr, "culprit: bob (party 2)") || strings.Contains(r.stderr, "aborting failed") {
+				t.Fatalf("exit %d, want %d naming bob:\n%s", r.code, exitAborted, r.stderr)
+			}
+			st := c.ok("status", "--workdir", ps[0].workdir)
+			noTerminalControl(t, "status", st.stdout)
+			if !strings.Contains(st.stdout, "state     aborted") || !strings.Contains(st.stdout, "culprit   bob (party 2)") {
+				t.Fatalf("status:\n%s", st.stdout)
+			}
+			if ents, _ := os.ReadDir(c.path(ps[0].workdir, "state")); len(ents) != 0 {
+				t.Fatalf("state not destroyed after the abort: %v", ents)
+			}
+		})
+	}
+}
