@@ -14,6 +14,8 @@ import (
 	ecdsakeygen "github.com/bnb-chain/tss-lib/v2/ecdsa/keygen"
 
 	"github.com/coldsig/coldsig/internal/agebytes"
+	"github.com/coldsig/coldsig/internal/boundedio"
+	"github.com/coldsig/coldsig/internal/strictjson"
 	"github.com/coldsig/coldsig/internal/textrec"
 )
 
@@ -82,6 +84,20 @@ func SealPreParams(pp *ecdsakeygen.LocalPreParams, owner age.Recipient) ([]byte,
 	return agebytes.Encrypt(inner, owner)
 }
 
+// LoadPreParams reads (with its size limit), decrypts and validates a
+// pre-parameters file; errors name the file.
+func LoadPreParams(path string, id age.Identity) (*ecdsakeygen.LocalPreParams, error) {
+	data, err := boundedio.ReadFile(path, MaxPreParamsSize)
+	if err != nil {
+		return nil, err
+	}
+	pp, err := OpenPreParams(data, id)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return pp, nil
+}
+
 // OpenPreParams decrypts and validates a pre-parameters file.
 func OpenPreParams(data []byte, id age.Identity) (*ecdsakeygen.LocalPreParams, error) {
 	if len(data) > MaxPreParamsSize {
@@ -118,10 +134,8 @@ func ParsePreParams(inner []byte) (*ecdsakeygen.LocalPreParams, error) {
 	if err := rd.Done(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrPreParams, err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(js))
-	dec.DisallowUnknownFields()
 	var pp ecdsakeygen.LocalPreParams
-	if err := dec.Decode(&pp); err != nil {
+	if err := strictjson.Decode(js, &pp); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrPreParams, err)
 	}
 	if !validPreParams(&pp) {

@@ -13,6 +13,8 @@ import (
 	"github.com/btcsuite/btcd/btcec/v2"
 	btcecdsa "github.com/btcsuite/btcd/btcec/v2/ecdsa"
 
+	"github.com/coldsig/coldsig/internal/boundedio"
+	"github.com/coldsig/coldsig/internal/strictjson"
 	"github.com/coldsig/coldsig/keyshare"
 	"github.com/coldsig/coldsig/plan"
 )
@@ -232,16 +234,34 @@ func (sf *SignatureFile) Verify(pub *keyshare.Public) error {
 	return nil
 }
 
-// ParseSignature decodes signature.json strictly.
-func ParseSignature(data []byte) (*SignatureFile, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	var sf SignatureFile
-	if err := dec.Decode(&sf); err != nil {
-		return nil, fmt.Errorf("not a valid signature file: %v", err)
+// MaxSignatureSize bounds a signature.json file: the longest payload text
+// (plan.MaxMessage bytes, at most six bytes each once JSON-escaped) and a
+// file name fit with room to spare.
+const MaxSignatureSize = 64 << 10
+
+// LoadSignature reads, size-checks and parses a signature.json file;
+// errors name the file.
+func LoadSignature(path string) (*SignatureFile, error) {
+	data, err := boundedio.ReadFile(path, MaxSignatureSize)
+	if err != nil {
+		return nil, err
 	}
-	if dec.More() {
-		return nil, errors.New("not a valid signature file: trailing data")
+	sf, err := ParseSignature(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return sf, nil
+}
+
+// ParseSignature decodes signature.json strictly: unknown members,
+// duplicate keys and trailing data are refused (strictjson).
+func ParseSignature(data []byte) (*SignatureFile, error) {
+	if len(data) > MaxSignatureSize {
+		return nil, fmt.Errorf("not a valid signature file: %d bytes, more than %d", len(data), MaxSignatureSize)
+	}
+	var sf SignatureFile
+	if err := strictjson.Decode(data, &sf); err != nil {
+		return nil, fmt.Errorf("not a valid signature file: %v", err)
 	}
 	if sf.Format != SignatureFormat {
 		return nil, fmt.Errorf("not a coldsig signature file (format %q, want %q)", sf.Format, SignatureFormat)

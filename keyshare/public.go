@@ -4,11 +4,13 @@
 package keyshare
 
 import (
-	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/coldsig/coldsig/internal/boundedio"
+	"github.com/coldsig/coldsig/internal/strictjson"
 )
 
 // PublicFormat is the magic value of public.json's "format" member.
@@ -61,17 +63,35 @@ type Party struct {
 // ErrPublic wraps every validation error of a public.json.
 var ErrPublic = errors.New("invalid public key file")
 
-// ParsePublic decodes and validates public.json. Unknown members are
-// refused so that a newer file is not silently half-read.
-func ParsePublic(data []byte) (*Public, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	var p Public
-	if err := dec.Decode(&p); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrPublic, err)
+// MaxPublicSize bounds a public.json file: the largest committee
+// (MaxParties parties, about 330 bytes each) is under 100 KB.
+const MaxPublicSize = 256 << 10
+
+// LoadPublic reads, size-checks and parses a public.json file. It is the
+// one loader every command uses; errors name the file.
+func LoadPublic(path string) (*Public, error) {
+	data, err := boundedio.ReadFile(path, MaxPublicSize)
+	if err != nil {
+		return nil, err
 	}
-	if dec.More() {
-		return nil, fmt.Errorf("%w: trailing data after JSON object", ErrPublic)
+	p, err := ParsePublic(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return p, nil
+}
+
+// ParsePublic decodes and validates public.json. Unknown members,
+// duplicate keys and trailing data are refused (strictjson), so that a
+// newer file is not silently half-read and a file means one thing to
+// every reader.
+func ParsePublic(data []byte) (*Public, error) {
+	if len(data) > MaxPublicSize {
+		return nil, fmt.Errorf("%w: %d bytes, more than %d", ErrPublic, len(data), MaxPublicSize)
+	}
+	var p Public
+	if err := strictjson.Decode(data, &p); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrPublic, err)
 	}
 	if err := p.Validate(); err != nil {
 		return nil, err

@@ -18,6 +18,8 @@ import (
 	"github.com/bnb-chain/tss-lib/v2/tss"
 
 	"github.com/coldsig/coldsig/internal/agebytes"
+	"github.com/coldsig/coldsig/internal/boundedio"
+	"github.com/coldsig/coldsig/internal/strictjson"
 	"github.com/coldsig/coldsig/internal/textrec"
 )
 
@@ -159,15 +161,7 @@ func decodeJSON(data []byte, v any) (err error) {
 			err = fmt.Errorf("malformed save data: %v", p)
 		}
 	}()
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return errors.New("trailing data after JSON object")
-	}
-	return nil
+	return strictjson.Decode(data, v)
 }
 
 // tssCurve returns the tss-lib curve registered for a coldsig curve name.
@@ -455,6 +449,29 @@ func OpenShare(data []byte, ids ...age.Identity) (*Share, error) {
 
 // maxShareSize bounds what OpenInner reads: an ECDSA share is about 25 KB.
 const maxShareSize = 1 << 20
+
+// MaxShareFileSize bounds a share.age file: the inner record's limit plus
+// age's framing, ASCII-armored.
+const MaxShareFileSize = 2 << 20
+
+// ReadShareFile reads a share.age file with its size limit, without
+// decrypting it; errors name the file.
+func ReadShareFile(path string) ([]byte, error) {
+	return boundedio.ReadFile(path, MaxShareFileSize)
+}
+
+// LoadShare reads and decrypts a share.age file; errors name the file.
+func LoadShare(path string, ids ...age.Identity) (*Share, error) {
+	data, err := ReadShareFile(path)
+	if err != nil {
+		return nil, err
+	}
+	s, err := OpenShare(data, ids...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return s, nil
+}
 
 // OpenInner decrypts share.age and returns the inner record unparsed, for
 // callers that must keep its exact bytes (backups). An ASCII-armored age

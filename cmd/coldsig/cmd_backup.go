@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +14,7 @@ import (
 	"github.com/coldsig/coldsig/backup"
 	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/internal/atomicfile"
+	"github.com/coldsig/coldsig/internal/boundedio"
 	"github.com/coldsig/coldsig/internal/termsafe"
 	"github.com/coldsig/coldsig/keyshare"
 	"github.com/coldsig/coldsig/qr"
@@ -144,31 +144,7 @@ func (f *backupKeyFlags) openShards(cmd *cobra.Command, paths []string, ids []ag
 const maxShardFileSize = 8 << 20
 
 func readShardFile(path string) ([]byte, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer fh.Close()
-	data, err := io.ReadAll(io.LimitReader(fh, maxShardFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(data) > maxShardFileSize {
-		return nil, fmt.Errorf("%s: larger than %d bytes; not a backup shard", path, maxShardFileSize)
-	}
-	return data, nil
-}
-
-func loadPublicFile(path string) (*keyshare.Public, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	pub, err := keyshare.ParsePublic(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return pub, nil
+	return boundedio.ReadFile(path, maxShardFileSize)
 }
 
 // --- split ---
@@ -323,7 +299,7 @@ func runBackupSplit(cmd *cobra.Command, opts *backupSplitOptions, sharePath stri
 			}
 		}
 	}
-	shareData, err := os.ReadFile(sharePath)
+	shareData, err := keyshare.ReadShareFile(sharePath)
 	if err != nil {
 		return err
 	}
@@ -466,7 +442,7 @@ func runBackupVerify(cmd *cobra.Command, opts *backupVerifyOptions, paths []stri
 	var pub *keyshare.Public
 	if opts.public != "" {
 		var err error
-		if pub, err = loadPublicFile(opts.public); err != nil {
+		if pub, err = keyshare.LoadPublic(opts.public); err != nil {
 			return err
 		}
 	}
@@ -632,7 +608,7 @@ func runBackupRestore(cmd *cobra.Command, opts *backupRestoreOptions, paths []st
 	}
 	var pub *keyshare.Public
 	if opts.public != "" {
-		if pub, err = loadPublicFile(opts.public); err != nil {
+		if pub, err = keyshare.LoadPublic(opts.public); err != nil {
 			return err
 		}
 	}

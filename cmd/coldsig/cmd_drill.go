@@ -96,7 +96,7 @@ func runDrillRestore(cmd *cobra.Command, opts *drillRestoreOptions) error {
 	if (opts.keep == "") != (opts.to == "") {
 		return usageErrorf("--keep and --to go together").withHint("the kept share is written encrypted to --to CARD")
 	}
-	pub, err := loadPublicFile(opts.public)
+	pub, err := keyshare.LoadPublic(opts.public)
 	if err != nil {
 		return err
 	}

@@ -151,43 +151,11 @@ func joinError(err error) error {
 }
 
 func loadPreParams(path string, id *identity.Identity) (*ecdsakeygen.LocalPreParams, error) {
-	data, err := readLimited(path, ceremony.MaxPreParamsSize)
-	if err != nil {
-		return nil, err
-	}
-	pp, err := ceremony.OpenPreParams(data, id.X25519)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return pp, nil
+	return ceremony.LoadPreParams(path, id.X25519)
 }
 
 func loadShare(path string, id *identity.Identity) (*keyshare.Share, error) {
-	data, err := readLimited(path, 1<<20)
-	if err != nil {
-		return nil, err
-	}
-	sh, err := keyshare.OpenShare(data, id.X25519)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return sh, nil
-}
-
-func readLimited(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s: larger than %d bytes", path, limit)
-	}
-	return data, nil
+	return keyshare.LoadShare(path, id.X25519)
 }
 
 func printReport(w io.Writer, r *ceremony.Report) {

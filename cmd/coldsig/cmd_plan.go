@@ -393,20 +393,11 @@ func checkHolders(pub *keyshare.Public, keyPath string, paths []string, cards []
 }
 
 func loadPublic(path string) (*keyshare.Public, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
+	pub, err := keyshare.LoadPublic(path)
+	if errors.Is(err, keyshare.ErrPublic) {
+		return nil, withHint(err, "--key takes the public.json written by keygen or reshare")
 	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, 1<<20))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	pub, err := keyshare.ParsePublic(data)
-	if err != nil {
-		return nil, withHint(fmt.Errorf("%s: %w", path, err), "--key takes the public.json written by keygen or reshare")
-	}
-	return pub, nil
+	return pub, err
 }
 
 func parseDigest(s string) ([32]byte, error) {

@@ -69,21 +69,13 @@ func describeSigned(s *ceremony.SignatureFile) string {
 // loadPublicAndSignature reads a public.json and a signature.json; errors
 // name the file.
 func loadPublicAndSignature(pubPath, sigPath string) (*keyshare.Public, *ceremony.SignatureFile, error) {
-	pb, err := readLimited(pubPath, 1<<20)
+	pub, err := keyshare.LoadPublic(pubPath)
 	if err != nil {
 		return nil, nil, err
 	}
-	pub, err := keyshare.ParsePublic(pb)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", pubPath, err)
-	}
-	sb, err := readLimited(sigPath, 1<<20)
+	sig, err := ceremony.LoadSignature(sigPath)
 	if err != nil {
 		return nil, nil, err
-	}
-	sig, err := ceremony.ParseSignature(sb)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", sigPath, err)
 	}
 	return pub, sig, nil
 }
