@@ -62,6 +62,10 @@ func (e *WaitingError) Error() string {
 type AbortedError struct {
 	Reason  string
 	Culprit *Party
+	// Equivocation is set when the culprit signed two different envelopes
+	// for one round and recipient. An honest officer who joined one plan
+	// twice (two work dirs) looks exactly like that to the others.
+	Equivocation bool
 }
 
 func (e *AbortedError) Error() string {
@@ -344,6 +348,9 @@ func (e *failure) Error() string { return e.reason }
 type culpritError struct {
 	slot   int
 	reason string
+	// equivocation: the sender signed two different envelopes for one
+	// round and recipient.
+	equivocation bool
 }
 
 func (e *culpritError) Error() string { return fmt.Sprintf("party %d %s", e.slot, e.reason) }

@@ -45,6 +45,10 @@ type JoinOptions struct {
 	// Committee chooses the committee of a party that is in both committees
 	// of a reshare (each runs in its own work dir). RoleMember otherwise.
 	Committee Role
+	// Ledger is the identity's join ledger (LedgerPath of the key file).
+	// Join records the session there and refuses a second work dir for a
+	// session this identity already joined.
+	Ledger string
 }
 
 // Report says what an operation did and what comes next.
@@ -84,8 +88,8 @@ func (s *session) keys() (statestore.Keys, error) { return statestore.NewKeys(s.
 // Join checks the plan and the inputs, creates this party's state and runs
 // its first round. On any error nothing is committed.
 func Join(ctx context.Context, o JoinOptions) (*Report, error) {
-	if o.Plan == nil || o.Identity == nil || o.WorkDir == "" {
-		return nil, errors.New("join needs a plan, an identity and a work directory")
+	if o.Plan == nil || o.Identity == nil || o.WorkDir == "" || o.Ledger == "" {
+		return nil, errors.New("join needs a plan, an identity, its join ledger and a work directory")
 	}
 	s, err := newSession(o.WorkDir, o.Plan, o.Identity, o.Committee, o.Observe)
 	if err != nil {
@@ -117,10 +121,16 @@ func Join(ctx context.Context, o JoinOptions) (*Report, error) {
 			return nil, fmt.Errorf("%s: %w and is past round 1; use 'coldsig step'", o.WorkDir, statestore.ErrJoined)
 		}
 		if st.Step == 1 {
+			if err := s.confirmJoin(o.Ledger, o.WorkDir); err != nil {
+				return nil, err
+			}
 			return s.rejoin(keys)
 		}
 	}
 	if err := s.checkInputs(o.PreParams, o.Share); err != nil {
+		return nil, err
+	}
+	if err := s.recordJoin(o.Ledger, o.WorkDir); err != nil {
 		return nil, err
 	}
 	s.obs.emit(Event{Kind: EventComputing, Round: 1, Detail: "starting round 1"})
@@ -494,7 +504,7 @@ func (s *session) collect(inbox []string, round int, st *partyState, store *stat
 		if coll != nil {
 			for _, re := range coll.Errors {
 				if errors.Is(re, envelope.ErrEquivocation) && re.Sender != 0 {
-					return nil, s.abortOn(store, &culpritError{slot: re.Sender, reason: "equivocated: " + re.Reason})
+					return nil, s.abortOn(store, &culpritError{slot: re.Sender, reason: "equivocated: " + re.Reason, equivocation: true})
 				}
 			}
 		}
@@ -507,7 +517,7 @@ func (s *session) collect(inbox []string, round int, st *partyState, store *stat
 		}
 		for _, c := range st.Consumed {
 			if c.Round == e.Header.Round && c.From == e.Header.From && c.To == e.Header.To && c.Digest != e.Digest {
-				return nil, s.abortOn(store, &culpritError{slot: c.From, reason: fmt.Sprintf("sent two different round-%d envelopes to %s (%s differs from the one already consumed)", c.Round, toName(c.To), termsafe.Path(sk.File))})
+				return nil, s.abortOn(store, &culpritError{slot: c.From, reason: fmt.Sprintf("sent two different round-%d envelopes to %s (%s differs from the one already consumed)", c.Round, toName(c.To), termsafe.Path(sk.File)), equivocation: true})
 			}
 		}
 	}
@@ -602,7 +612,7 @@ func (s *session) abortOn(store *statestore.Store, err error) error {
 		return fmt.Errorf("%v (and aborting failed: %w)", reason, aerr)
 	}
 	s.obs.emit(Event{Kind: EventWarning, Slot: ce.slot, Detail: "session aborted: " + reason})
-	return &AbortedError{Reason: ce.reason, Culprit: &culprit}
+	return &AbortedError{Reason: ce.reason, Culprit: &culprit, Equivocation: ce.equivocation}
 }
 
 func (s *session) tracker(st *partyState) (*admission.Tracker, error) {

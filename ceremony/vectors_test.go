@@ -60,6 +60,13 @@ var vectorParsers = map[string]func([]byte) ([]byte, error){
 		_, err := ParsePreParams(b)
 		return nil, err
 	},
+	"joins": func(b []byte) ([]byte, error) {
+		l, err := ParseLedger(b)
+		if err != nil {
+			return nil, err
+		}
+		return l.Marshal()
+	},
 	"sigjson": func(b []byte) ([]byte, error) {
 		sf, err := ParseSignature(b)
 		if err != nil {
@@ -198,6 +205,25 @@ func writeVectors(t *testing.T) {
 	vec(t, "dropped-entry.log", "hash chain broken", []byte(strings.Join(append(strings.SplitN(string(lb), "\n", 3)[:2], strings.SplitN(string(lb), "\n", 4)[3]), "\n")))
 	vec(t, "uppercase-chain.log", "malformed chain value", []byte(strings.Replace(string(lb), hex.EncodeToString(l.Entries[0].Chain[:]), strings.ToUpper(hex.EncodeToString(l.Entries[0].Chain[:])), 1)))
 
+	// Join ledger.
+	led := &Ledger{Identity: d(0x1d), Entries: []LedgerEntry{
+		{Session: d(0x51), Slot: 1, Plan: d(0x71), WorkDir: "/home/alice/alice-kg"},
+		{Session: d(0x52), Slot: 4, Plan: d(0x72), WorkDir: "/media/alice key/reshare new"},
+	}}
+	lg := string(must(led.Marshal()))
+	vec(t, "valid.joins", "", []byte(lg))
+	vec(t, "empty.joins", "", must((&Ledger{Identity: d(0x1d)}).Marshal()))
+	e0 := fmt.Sprintf("join: %x 1 %x /home/alice/alice-kg\n", d(0x51), d(0x71))
+	vec(t, "future-version.joins", "unsupported format version", []byte(strings.Replace(lg, "joins/v1", "joins/v2", 1)))
+	vec(t, "no-identity.joins", `expected "identity", found "join"`, []byte(strings.Replace(lg, fmt.Sprintf("identity: %x\n", d(0x1d)), "", 1)))
+	vec(t, "twice.joins", "recorded twice", []byte(lg+e0))
+	vec(t, "relative-dir.joins", "not a clean absolute path", []byte(strings.Replace(lg, "/home/alice/alice-kg", "alice-kg", 1)))
+	vec(t, "unclean-dir.joins", "not a clean absolute path", []byte(strings.Replace(lg, "/home/alice/alice-kg", "/home/alice/../alice-kg", 1)))
+	vec(t, "slot-zero.joins", "party: 0 is out of range 1..32", []byte(strings.Replace(lg, fmt.Sprintf("%x 1 ", d(0x51)), fmt.Sprintf("%x 0 ", d(0x51)), 1)))
+	vec(t, "short-session.joins", "32 bytes of lowercase hex", []byte(strings.Replace(lg, fmt.Sprintf("%x 1 ", d(0x51)), fmt.Sprintf("%x 1 ", d(0x51))[2:], 1)))
+	vec(t, "missing-dir.joins", `want "<session> <party> <plan> <work dir>"`, []byte(strings.Replace(lg, " /home/alice/alice-kg", "", 1)))
+	vec(t, "crlf.joins", "CRLF", []byte(strings.ReplaceAll(lg, "\n", "\r\n")))
+
 	// Pre-parameters (plaintext record; the file on disk is this, age-encrypted).
 	raw, err := os.ReadFile("../testdata/preparams/test-only-0.json")
 	if err != nil {
@@ -311,6 +337,22 @@ func seedVectors(f *testing.F, kind string) {
 			f.Add(b)
 		}
 	}
+}
+
+// FuzzParseLedger: anything ParseLedger accepts re-encodes to the same
+// bytes (the ledger is canonical, so an edit always shows).
+func FuzzParseLedger(f *testing.F) {
+	seedVectors(f, "joins")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		l, err := ParseLedger(data)
+		if err != nil {
+			return
+		}
+		out, err := l.Marshal()
+		if err != nil || string(out) != string(data) {
+			t.Fatalf("accepted ledger does not re-encode: %v\n%q\n%q", err, data, out)
+		}
+	})
 }
 
 func FuzzParsePartyState(f *testing.F) {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strconv"
 
 	"filippo.io/age"
@@ -141,6 +142,49 @@ func FileName(h Header) string {
 		to = "p" + strconv.Itoa(h.To)
 	}
 	return fmt.Sprintf("cs-%s-%s-r%02d-p%d-to-%s.age", hex.EncodeToString(h.Session[:4]), h.Protocol, h.Round, h.From, to)
+}
+
+// NameInfo is what an envelope's conventional file name says. Names are
+// not authenticated: they only let a party see, without decrypting
+// anything, what a stick seems to hold.
+type NameInfo struct {
+	// SessionPrefix is the first 4 bytes of the session id.
+	SessionPrefix [4]byte
+	Protocol      string
+	Round, From   int
+	// To is a slot, or ToAll.
+	To int
+}
+
+var fileNameRE = regexp.MustCompile(`^cs-([0-9a-f]{8})-([a-z0-9-]+)-r([0-9]{2})-p([0-9]+)-to-(all|p[0-9]+)\.age$`)
+
+// ParseFileName reads a name made by FileName; ok is false for any other
+// name.
+func ParseFileName(name string) (info NameInfo, ok bool) {
+	m := fileNameRE.FindStringSubmatch(name)
+	if m == nil {
+		return info, false
+	}
+	hex.Decode(info.SessionPrefix[:], []byte(m[1]))
+	info.Protocol = m[2]
+	var err error
+	if info.Round, err = strconv.Atoi(m[3]); err != nil || info.Round < 1 {
+		return info, false
+	}
+	if info.From, err = strconv.Atoi(m[4]); err != nil || info.From < 1 || info.From > MaxParty {
+		return info, false
+	}
+	if m[5] != "all" {
+		if info.To, err = strconv.Atoi(m[5][1:]); err != nil || info.To < 1 || info.To > MaxParty {
+			return info, false
+		}
+	}
+	h := Header{Protocol: info.Protocol, Round: info.Round, From: info.From, To: info.To}
+	copy(h.Session[:4], info.SessionPrefix[:])
+	if FileName(h) != name {
+		return info, false
+	}
+	return info, true
 }
 
 // Envelope is a decrypted, parsed envelope. Its signature is not checked

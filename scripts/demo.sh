@@ -70,7 +70,7 @@ say "plan: 2-of-3 secp256k1 keygen (every officer checks the plan words)"
 say "keygen: each officer joins (round 1), then steps as envelopes arrive"
 mkdir -p "$demo/stick-keygen"
 for p in alice bob carol; do
-  "$bin" join "$demo/keygen.plan" --identity "$demo/ids/$p.key" --workdir "$demo/$p/keygen" --preparams "$demo/$p.pp" >/dev/null 2>&1
+  "$bin" join --yes "$demo/keygen.plan" --identity "$demo/ids/$p.key" --workdir "$demo/$p/keygen" --preparams "$demo/$p.pp" >/dev/null 2>&1
 done
 run_ceremony stick-keygen keygen alice bob carol
 cat "$demo/alice/keygen/result/public.json"
@@ -84,7 +84,7 @@ say "plan: alice and carol sign the Ethereum personal message \"$msg\""
 "$bin" plan show "$demo/sign.plan"
 mkdir -p "$demo/stick-sign"
 for p in alice carol; do
-  "$bin" join "$demo/sign.plan" --identity "$demo/ids/$p.key" --share "$demo/$p/keygen/result/share.age" --workdir "$demo/$p/sign" >/dev/null 2>&1
+  "$bin" join --yes "$demo/sign.plan" --identity "$demo/ids/$p.key" --share "$demo/$p/keygen/result/share.age" --workdir "$demo/$p/sign" >/dev/null 2>&1
 done
 run_ceremony stick-sign sign alice carol
 cat "$demo/alice/sign/result/signature.json"

@@ -245,7 +245,7 @@ func (m *cliMeter) ceremony(c *cli, phase, planPath, stick, resultFile string, p
 		c.t.Fatal(err)
 	}
 	for _, p := range parties {
-		args := append([]string{"join", planPath, "--identity", "ids/" + p.name + ".key", "--workdir", p.workdir}, p.join...)
+		args := append([]string{"join", "--yes", planPath, "--identity", "ids/" + p.name + ".key", "--workdir", p.workdir}, p.join...)
 		m.exec(c, phase, p.name, []int{0}, args...)
 		c.move(p.workdir, stick)
 	}

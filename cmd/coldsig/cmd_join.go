@@ -37,9 +37,12 @@ func newJoinCommand() *cobra.Command {
 		Short: "Join a ceremony: check the plan, create this party's state, run round 1",
 		Long: `Join a ceremony described by PLAN as the party whose identity is KEY.
 
-join shows the plan (fingerprint words, parties, and for a signing exactly
-what will be signed), checks that this party is in it and that the inputs
-fit, creates the party's encrypted state in DIR and writes the round-1
+join shows the plan (fingerprint words, parties with "(you)" on your row,
+and for a signing exactly what will be signed) and asks whether the words
+match what the other officers read aloud; only "y" goes on. --yes skips the
+question, for scripts run after the words were compared; without a terminal
+join refuses to run without --yes. Then join checks that the inputs fit,
+creates the party's encrypted state in DIR and writes the round-1
 envelopes to DIR/outbox/. Copy them to the other parties (USB stick or
 'coldsig qr encode'), then run 'coldsig step' as envelopes arrive. --qr
 DIR also writes each envelope as an animated QR GIF, DIR/<envelope>.gif, to
@@ -52,17 +55,23 @@ show on a screen; the receiver rebuilds it with 'coldsig qr decode'.
   member of both reshare committees: run join twice, with --committee old and
   --committee new, each with its own --workdir.
 
-A work directory belongs to one party of one ceremony; a second join is
-refused, because it would start the protocol again with fresh secrets.
+A work directory belongs to one party of one ceremony, and a party joins a
+session once: join records every session in KEY.joins beside the identity
+(keep it with the key) and refuses a second work directory for the same
+session, naming the first, because a second join would start the protocol
+again with fresh secrets and the others would abort the session as an
+equivocation. Joining the same work directory again re-emits round 1.
 
 EXAMPLES
   coldsig join keygen.plan --identity alice.key --workdir alice-kg --preparams alice.pp
   coldsig join sign.plan --identity alice.key --share alice-kg/result/share.age --workdir alice-sg
   coldsig join keygen.plan --identity alice.key --workdir alice-kg --qr alice-qr
+  coldsig join --yes keygen.plan --identity drill.key --workdir drill-kg --preparams drill.pp
 
 EXIT STATUS
   0 joined (or already joined: the round-1 envelopes are re-emitted);
-  1 an error, nothing changed (a --qr failure: joined all the same); 2 bad usage.`,
+  1 an error or the plan was not confirmed, nothing changed (a --qr failure:
+  joined all the same); 2 bad usage (also: no terminal and no --yes).`,
 		Args: exactArgs(1, "the PLAN file"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runJoin(cmd, opts, args[0]) },
 	}
@@ -72,14 +81,19 @@ EXIT STATUS
 	f.StringVar(&opts.preparams, "preparams", "", "pre-parameters `FILE` (ECDSA keygen, new reshare members)")
 	f.StringVar(&opts.share, "share", "", "this party's key `SHARE` (share.age) for signing or as an old reshare member")
 	f.StringVar(&opts.committee, "committee", "", "old|new: which committee this work dir is for (members of both)")
+	f.BoolVar(&opts.yes, "yes", false, "do not ask whether the plan's words match (scripts, after the words were compared)")
 	addQROutFlag(f, &opts.qr)
 	opts.pass.addFlags(f)
 	return cmd
 }
 
 func runJoin(cmd *cobra.Command, opts *joinOptions, planPath string) error {
-	if opts.identity == "" || opts.workdir == "" {
-		return usageErrorf("join needs --identity and --workdir").withHint("see 'coldsig join --help'")
+	if err := requireFlags(cmd, "identity", "workdir"); err != nil {
+		return err
+	}
+	if _, tty := stdinTerminal(cmd); !tty && !opts.yes {
+		return usageErrorf("join asks whether the plan's words match, and stdin is not a terminal").
+			withHint("compare the words of 'coldsig plan show " + planPath + "' aloud with the other officers, then run join with --yes")
 	}
 	if err := checkQROutDir(opts.qr); err != nil {
 		return err
@@ -96,6 +110,7 @@ func runJoin(cmd *cobra.Command, opts *joinOptions, planPath string) error {
 	jo := ceremony.JoinOptions{
 		Options: ceremony.Options{WorkDir: opts.workdir, Identity: id, Observe: observer(cmd)},
 		Plan:    p,
+		Ledger:  ceremony.LedgerPath(opts.identity),
 	}
 	switch opts.committee {
 	case "":
@@ -106,6 +121,22 @@ func runJoin(cmd *cobra.Command, opts *joinOptions, planPath string) error {
 	default:
 		return usageErrorf("--committee must be old or new, not %q", opts.committee)
 	}
+	d, err := plan.Describe(p, id.Card().Fingerprint())
+	if err != nil {
+		return err
+	}
+	printDescription(e.stdout, d, "")
+	// A party not in the plan gets the engine's error, not a question.
+	if !opts.yes && len(d.You) > 0 {
+		ok, err := confirm(cmd, "Do these words match what the other officers read aloud?")
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return withHint(errors.New("not joined: the plan was not confirmed; nothing was done"),
+				"if the words differ, someone holds another plan: stop and find out why before anyone joins")
+		}
+	}
 	if opts.preparams != "" {
 		if jo.PreParams, err = loadPreParams(opts.preparams, id); err != nil {
 			return err
@@ -115,9 +146,6 @@ func runJoin(cmd *cobra.Command, opts *joinOptions, planPath string) error {
 		if jo.Share, err = loadShare(opts.share, id); err != nil {
 			return err
 		}
-	}
-	if err := showPlan(e.stdout, p, "", id.Card().Fingerprint()); err != nil {
-		return err
 	}
 	rep, err := ceremony.Join(cmd.Context(), jo)
 	if err != nil {
@@ -144,6 +172,10 @@ func joinError(err error) error {
 		return withHint(err, "check that --identity is your key and PLAN the plan for this ceremony ('coldsig plan show PLAN')")
 	case errors.Is(err, ceremony.ErrCommittee):
 		return withHint(err, "add --committee old or --committee new, with a separate --workdir for each")
+	case errors.Is(err, ceremony.ErrJoinedElsewhere):
+		var je *ceremony.JoinedElsewhereError
+		errors.As(err, &je)
+		return withHint(err, fmt.Sprintf("go on in that work directory: 'coldsig status --workdir %s', then 'coldsig step'; if it is lost, the session cannot go on for you: abort it there and ask for a new plan", je.Entry.WorkDir))
 	case errors.Is(err, ceremony.ErrWrongShare):
 		return withHint(err, "give the share.age from your result/ directory of this key's latest keygen or reshare")
 	}

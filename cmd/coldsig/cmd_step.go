@@ -3,13 +3,14 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"path/filepath"
-	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/coldsig/coldsig/ceremony"
+	"github.com/coldsig/coldsig/internal/termsafe"
 )
 
 func init() { register(newStepCommand) }
@@ -29,7 +30,13 @@ func newStepCommand() *cobra.Command {
 		Short: "Advance this party by one round with the envelopes found in PATH",
 		Long: `Advance this party's ceremony by one round.
 
-step looks through PATH (a directory, for example a USB stick shared by
+Before it asks for the passphrase, step says what PATH seems to hold from
+the file names alone (envelopes there for this round and from whom, your
+own, rounds already taken, other sessions, files that are not envelopes,
+subfolders, which are not searched) and, if someone's envelope is missing,
+stops there (exit status 3) without unlocking anything.
+
+step then looks through PATH (a directory, for example a USB stick shared by
 many parties, rounds and sessions, or single envelope files; --inbox may be
 repeated) for exactly the envelopes this party needs now, checks them
 (signature, session, round, the protocol checks tss-lib lacks), runs the
@@ -77,21 +84,31 @@ EXIT STATUS
 }
 
 func runStep(cmd *cobra.Command, opts *stepOptions) error {
-	if opts.workdir == "" || opts.identity == "" || len(opts.inbox) == 0 {
-		return usageErrorf("step needs --workdir, --identity and --inbox").withHint("see 'coldsig step --help'")
+	if err := requireFlags(cmd, "workdir", "identity", "inbox"); err != nil {
+		return err
 	}
 	if err := checkQROutDir(opts.qr); err != nil {
 		return err
 	}
-	files, err := inboxFiles(opts.inbox)
+	// Look before unlocking: the names on the stick and the plaintext plan
+	// say whether there is anything to do, so an officer is not asked for
+	// a passphrase (and does not wait for scrypt) to learn that bob's
+	// envelope is not there yet. Only Step's checks are binding.
+	in, err := ceremony.InspectInbox(opts.workdir, opts.inbox)
 	if err != nil {
 		return err
 	}
-	// Fail on a finished or aborted session before asking for a passphrase.
-	if st, err := ceremony.ReadStatus(opts.workdir); err != nil {
-		return err
-	} else if st.State.Ended() {
-		return statusEndError(st)
+	if in.Status.State.Ended() {
+		return statusEndError(in.Status)
+	}
+	if missing := in.MissingPaths(); len(missing) > 0 {
+		return withHint(fmt.Errorf("inbox %s: nothing there", termsafe.Path(missing[0])),
+			"is the stick mounted, and is this its path? ('ls "+termsafe.Path(missing[0])+"'); nothing was changed")
+	}
+	e := getEnv(cmd)
+	printInbox(e.stderr, in)
+	if !in.Ready() {
+		return stepError(&ceremony.WaitingError{Round: in.Status.Next, Missing: in.Missing}, in)
 	}
 	id, err := loadIdentity(cmd, opts.identity, &opts.pass)
 	if err != nil {
@@ -99,25 +116,103 @@ func runStep(cmd *cobra.Command, opts *stepOptions) error {
 	}
 	rep, err := ceremony.Step(cmd.Context(), ceremony.StepOptions{
 		Options: ceremony.Options{WorkDir: opts.workdir, Identity: id, Observe: observer(cmd)},
-		Inbox:   files,
+		Inbox:   in.Files,
 	})
 	if err != nil {
-		return stepError(err)
+		return stepError(err, in)
 	}
-	printReport(getEnv(cmd).stdout, rep)
+	printReport(e.stdout, rep)
 	return writeOutboxQR(cmd, opts.qr, rep)
 }
 
-func stepError(err error) error {
+// printInbox says what the inbox seems to hold, before anything is
+// unlocked.
+func printInbox(w io.Writer, in *ceremony.InboxReport) {
+	for _, p := range in.Paths {
+		if !p.Dir {
+			continue
+		}
+		line := fmt.Sprintf("coldsig: inbox %s: %d file(s)", termsafe.Path(p.Path), p.Files)
+		if n := len(p.Subdirs); n > 0 {
+			var names []string
+			for _, d := range p.Subdirs {
+				names = append(names, termsafe.Path(filepath.Base(d)))
+			}
+			line += fmt.Sprintf("; %d subfolder(s) not searched: %s", n, strings.Join(names, ", "))
+		}
+		fmt.Fprintln(w, line)
+	}
+	what := fmt.Sprintf("round %d", in.Status.Next)
+	if in.Status.State == ceremony.StateConfirming {
+		what = "confirmation"
+	}
+	if len(in.Present) > 0 {
+		fmt.Fprintf(w, "coldsig: %s envelopes there from %s\n", what, partyList(in.Present))
+	}
+	var other []string
+	for _, c := range []struct {
+		n    int
+		what string
+	}{
+		{in.Own, "sent by you"},
+		{in.Taken, "of rounds you already took"},
+		{in.Later, "of later rounds"},
+		{in.NotForMe, "for other parties"},
+		{in.OtherSession, "of other sessions"},
+	} {
+		if c.n > 0 {
+			other = append(other, fmt.Sprintf("%d %s", c.n, c.what))
+		}
+	}
+	if len(other) > 0 {
+		fmt.Fprintf(w, "coldsig: also there (not needed now): %s\n", strings.Join(other, ", "))
+	}
+	for _, f := range in.Ignored {
+		fmt.Fprintf(w, "coldsig: ignored %s (not an envelope: envelope names end in .age)\n", termsafe.Path(f))
+	}
+	if len(in.Unnamed) > 0 && len(in.Missing) > 0 {
+		fmt.Fprintf(w, "coldsig: %d .age file(s) without an envelope name; unlocking to look inside\n", len(in.Unnamed))
+	}
+}
+
+func partyList(ps []ceremony.Party) string {
+	var s []string
+	for _, p := range ps {
+		s = append(s, termsafe.String(p.String()))
+	}
+	return strings.Join(s, ", ")
+}
+
+func stepError(err error, in *ceremony.InboxReport) error {
 	var we *ceremony.WaitingError
 	var ae *ceremony.AbortedError
 	switch {
 	case errors.As(err, &we):
-		return withCode(withHint(err, "copy their envelopes into the inbox and run step again; nothing was changed"), exitWaiting)
+		hint := "copy their envelopes into the inbox and run step again; nothing was changed"
+		switch {
+		case in != nil && in.Own > 0 && len(in.Present) == 0:
+			hint = "the inbox holds only envelopes you sent (is it your own outbox?); it must hold the other parties' envelopes; nothing was changed"
+		case in != nil && hasSubdirs(in):
+			hint = "subfolders are not searched: give each with its own --inbox if the envelopes are there; nothing was changed"
+		}
+		return withCode(withHint(err, hint), exitWaiting)
 	case errors.As(err, &ae):
-		return withCode(withHint(err, "the state is destroyed; a retry needs a new plan ('coldsig plan ...'), and the culprit's officer must be asked what happened"), exitAborted)
+		hint := "the state is destroyed; a retry needs a new plan ('coldsig plan ...'), and the culprit's officer must be asked what happened"
+		if ae.Equivocation {
+			hint = "the culprit signed two different envelopes for one round: if its officer joined this plan twice (two work dirs), that is the honest cause; either way the session cannot go on: a new plan is needed, and every envelope of this session is evidence"
+		}
+		return withCode(withHint(err, hint), exitAborted)
 	}
 	return err
+}
+
+func hasSubdirs(in *ceremony.InboxReport) bool {
+	for _, p := range in.Paths {
+		if len(p.Subdirs) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func statusEndError(st *ceremony.Status) error {
@@ -129,30 +224,4 @@ func statusEndError(st *ceremony.Status) error {
 		return withCode(withHint(errors.New(msg), "a retry needs a new plan"), exitAborted)
 	}
 	return withHint(fmt.Errorf("%s: ceremony already finished", st.WorkDir), "the results are in "+filepath.Join(st.WorkDir, "result"))
-}
-
-// inboxFiles expands directories (one level) into their files.
-func inboxFiles(paths []string) ([]string, error) {
-	var out []string
-	for _, p := range paths {
-		fi, err := os.Stat(p)
-		if err != nil {
-			return nil, fmt.Errorf("inbox: %w", err)
-		}
-		if !fi.IsDir() {
-			out = append(out, p)
-			continue
-		}
-		entries, err := os.ReadDir(p)
-		if err != nil {
-			return nil, fmt.Errorf("inbox: %w", err)
-		}
-		for _, e := range entries {
-			if e.Type().IsRegular() {
-				out = append(out, filepath.Join(p, e.Name()))
-			}
-		}
-	}
-	sort.Strings(out)
-	return out, nil
 }

@@ -172,7 +172,7 @@ func (c *cli) ceremonyRun(planPath, stick string, parties []party) {
 		c.t.Fatal(err)
 	}
 	for _, p := range parties {
-		args := append([]string{"join", planPath, "--identity", "ids/" + p.name + ".key", "--workdir", p.workdir}, p.join...)
+		args := append([]string{"join", "--yes", planPath, "--identity", "ids/" + p.name + ".key", "--workdir", p.workdir}, p.join...)
 		c.ok(args...)
 		c.move(p.workdir, stick)
 	}
@@ -540,7 +540,7 @@ func edKeygenJoined(t *testing.T, c *cli, planName string) []party {
 	var ps []party
 	for _, n := range []string{"alice", "bob", "carol"} {
 		p := party{name: n, workdir: n + "-" + strings.TrimSuffix(planName, ".plan")}
-		c.ok("join", planName, "--identity", "ids/"+n+".key", "--workdir", p.workdir)
+		c.ok("join", "--yes", planName, "--identity", "ids/"+n+".key", "--workdir", p.workdir)
 		ps = append(ps, p)
 	}
 	return ps
@@ -557,7 +557,7 @@ func TestE2EFailurePaths(t *testing.T) {
 	os.MkdirAll(c.path("stick"), 0o700)
 
 	t.Run("party not in plan", func(t *testing.T) {
-		r := c.run("join", "kg.plan", "--identity", "ids/dave.key", "--workdir", "dave-kg")
+		r := c.run("join", "--yes", "kg.plan", "--identity", "ids/dave.key", "--workdir", "dave-kg")
 		if r.code != 1 || !strings.Contains(r.stderr, "dave") || !strings.Contains(r.stderr, "not a party of this plan") {
 			t.Fatalf("exit %d: %s", r.code, r.stderr)
 		}
@@ -569,7 +569,7 @@ func TestE2EFailurePaths(t *testing.T) {
 	t.Run("second join re-emits round 1", func(t *testing.T) {
 		before := treeDigest(t, c.path(alice.workdir))
 		os.RemoveAll(c.path(alice.workdir, "outbox"))
-		r := c.run("join", "kg.plan", "--identity", "ids/alice.key", "--workdir", alice.workdir)
+		r := c.run("join", "--yes", "kg.plan", "--identity", "ids/alice.key", "--workdir", alice.workdir)
 		if r.code != 0 || !strings.Contains(r.stdout, "already taken") {
 			t.Fatalf("exit %d: %s%s", r.code, r.stdout, r.stderr)
 		}
@@ -585,8 +585,9 @@ func TestE2EFailurePaths(t *testing.T) {
 		if r.code != exitWaiting {
 			t.Fatalf("exit %d, want %d: %s", r.code, exitWaiting, r.stderr)
 		}
-		if !strings.Contains(r.stderr, "waiting for round 1 envelopes from carol (party 3)") || strings.Contains(r.stderr, "bob (party 2)") {
-			t.Fatalf("message does not name exactly carol: %s", r.stderr)
+		if !strings.Contains(r.stderr, "coldsig: error: waiting for round 1 envelopes from carol (party 3)\n") ||
+			!strings.Contains(r.stderr, "coldsig: round 1 envelopes there from bob (party 2)\n") {
+			t.Fatalf("message does not name exactly carol as missing and bob as there: %s", r.stderr)
 		}
 		if treeDigest(t, c.path(alice.workdir)) != before {
 			t.Fatal("step with missing envelopes changed the work dir")
@@ -958,13 +959,13 @@ func testReshare(t *testing.T, curve string) {
 	}
 	// The retired share cannot be used again.
 	c.ok("plan", "sign", "--key", "alice-kg/result/public.json", "--signer", "ids/alice.card", "--signer", "ids/bob.card", "--message", "y", "-o", "old.plan")
-	if r := c.run("join", "old.plan", "--identity", "ids/bob.key", "--share", "bob-kg/result/share.age", "--workdir", "bob-old"); r.code != 1 || !strings.Contains(r.stderr, "share.age") {
+	if r := c.run("join", "--yes", "old.plan", "--identity", "ids/bob.key", "--share", "bob-kg/result/share.age", "--workdir", "bob-old"); r.code != 1 || !strings.Contains(r.stderr, "share.age") {
 		t.Fatalf("join with a retired share: exit %d %s", r.code, r.stderr)
 	}
 
 	// Mixing committees: an old share cannot sign for the new committee.
 	c.ok("plan", "sign", "--key", "new-public.json", "--signer", "ids/alice.card", "--signer", "ids/dave.card", "--signer", "ids/erin.card", "--message", "x", "-o", "mixed.plan")
-	r := c.run("join", "mixed.plan", "--identity", "ids/alice.key", "--share", "alice-kg/result/share.age", "--workdir", "alice-mixed")
+	r := c.run("join", "--yes", "mixed.plan", "--identity", "ids/alice.key", "--share", "alice-kg/result/share.age", "--workdir", "alice-mixed")
 	if r.code != 1 || !strings.Contains(r.stderr, "a reshare replaced one of them") {
 		t.Fatalf("old share joined a new-committee signing: exit %d %s", r.code, r.stderr)
 	}
@@ -1089,7 +1090,7 @@ func TestE2ETamperedInputs(t *testing.T) {
 		lowered := strings.Replace(string(pubData), `"threshold": 3`, `"threshold": 2`, 1)
 		os.WriteFile(c.path("lowered.json"), []byte(lowered), 0o600)
 		c.ok("plan", "sign", "--key", "lowered.json", "--signer", "ids/alice.card", "--signer", "ids/bob.card", "--message", "m", "-o", "lowered.plan")
-		r := c.run("join", "lowered.plan", "--identity", "ids/alice.key", "--share", "alice-kg/result/share.age", "--workdir", "alice-lowered")
+		r := c.run("join", "--yes", "lowered.plan", "--identity", "ids/alice.key", "--share", "alice-kg/result/share.age", "--workdir", "alice-lowered")
 		if r.code != 1 || !strings.Contains(r.stderr, "the share is 3-of-4, the plan describes the key as 2-of-4") {
 			t.Fatalf("exit %d: %s", r.code, r.stderr)
 		}
@@ -1110,7 +1111,7 @@ func TestE2ETamperedInputs(t *testing.T) {
 		if r.code != 0 {
 			t.Skipf("plan sign already refuses out-of-order share keys: %s", r.stderr)
 		}
-		r = c.run("join", "swapped.plan", "--identity", "ids/alice.key", "--share", "alice-kg/result/share.age", "--workdir", "alice-swapped")
+		r = c.run("join", "--yes", "swapped.plan", "--identity", "ids/alice.key", "--share", "alice-kg/result/share.age", "--workdir", "alice-swapped")
 		if r.code != 1 || !strings.Contains(r.stderr, "share key in the plan differs") {
 			t.Fatalf("exit %d: %s", r.code, r.stderr)
 		}
@@ -1119,7 +1120,7 @@ func TestE2ETamperedInputs(t *testing.T) {
 	c.ok("plan", "sign", "--key", "alice-kg/result/public.json", "--signer", "ids/alice.card", "--signer", "ids/bob.card", "--signer", "ids/carol.card", "--message", "m", "-o", "sign.plan")
 	sg := []party{{name: "alice", workdir: "alice-sg"}, {name: "bob", workdir: "bob-sg"}, {name: "carol", workdir: "carol-sg"}}
 	for _, p := range sg {
-		c.ok("join", "sign.plan", "--identity", "ids/"+p.name+".key", "--share", p.name+"-kg/result/share.age", "--workdir", p.workdir)
+		c.ok("join", "--yes", "sign.plan", "--identity", "ids/"+p.name+".key", "--share", p.name+"-kg/result/share.age", "--workdir", p.workdir)
 		c.move(p.workdir, "stick-sg")
 	}
 
