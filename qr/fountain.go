@@ -191,11 +191,21 @@ func (e *fountainEncoder) seqLen() int { return len(e.fragments) }
 
 func (e *fountainEncoder) next() part {
 	e.seqNum++ // wraps at 2^32 like the reference
+	return e.partAt(e.seqNum)
+}
+
+// partAt returns part seqNum of the endless stream; next returns them in
+// order.
+func (e *fountainEncoder) partAt(seqNum uint32) part {
 	data := make([]byte, e.fragLen)
-	for _, i := range chooseFragments(e.seqNum, e.seqLen(), e.checksum, e.deg) {
+	for _, i := range e.fragmentsOf(seqNum) {
 		xorInto(data, e.fragments[i])
 	}
-	return part{e.seqNum, e.seqLen(), e.messageLen, e.checksum, data}
+	return part{seqNum, e.seqLen(), e.messageLen, e.checksum, data}
+}
+
+func (e *fountainEncoder) fragmentsOf(seqNum uint32) []int {
+	return chooseFragments(seqNum, e.seqLen(), e.checksum, e.deg)
 }
 
 // bitset is a set of fragment indexes.

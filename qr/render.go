@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/gif"
+	"image/draw"
 	"strings"
 
 	goqrcode "github.com/skip2/go-qrcode"
+	"golang.org/x/image/font"
+	"golang.org/x/image/font/basicfont"
+	"golang.org/x/image/math/fixed"
 )
 
 // DefaultScale is the default number of pixels per QR module in rendered
@@ -69,37 +72,6 @@ func renderModules(m [][]bool, scale int) *image.Paletted {
 	return img
 }
 
-// GIF renders frames as an animation that loops forever, showing each
-// frame for delay hundredths of a second. Frames whose codes come out
-// smaller than the largest are centred on a white square of the largest
-// size, so the animation does not jump.
-func GIF(frames []string, scale, delay int) (*gif.GIF, error) {
-	imgs := make([]*image.Paletted, len(frames))
-	size := 0
-	for i, f := range frames {
-		img, err := Render(f, scale)
-		if err != nil {
-			return nil, err
-		}
-		imgs[i] = img
-		size = max(size, img.Bounds().Dx())
-	}
-	g := &gif.GIF{LoopCount: 0}
-	for _, img := range imgs {
-		if d := img.Bounds().Dx(); d < size {
-			bg := image.NewPaletted(image.Rect(0, 0, size, size), palette)
-			off := (size - d) / 2
-			for y := 0; y < d; y++ {
-				copy(bg.Pix[bg.PixOffset(off, off+y):], img.Pix[img.PixOffset(0, y):img.PixOffset(d, y)])
-			}
-			img = bg
-		}
-		g.Image = append(g.Image, img)
-		g.Delay = append(g.Delay, delay)
-	}
-	return g, nil
-}
-
 // Terminal draws frame for a terminal with Unicode half blocks: each
 // character cell holds two modules, one above the other, so the code keeps
 // its square shape in a typical 1:2 cell. Dark modules are drawn in the
@@ -145,4 +117,38 @@ func TerminalANSI(frame string) (string, error) {
 		sb.WriteString("\x1b[0m\n")
 	}
 	return sb.String(), nil
+}
+
+// caption returns img with lines of text printed under it, black on white,
+// in a fixed-width bitmap font enlarged to the largest whole factor (at
+// most 3) at which every line fits the image's width. The text sits below
+// the code's quiet zone, so the code itself is unchanged.
+func caption(img *image.Paletted, lines []string) *image.Paletted {
+	face := basicfont.Face7x13
+	w := img.Bounds().Dx()
+	longest := 1
+	for _, l := range lines {
+		longest = max(longest, len(l))
+	}
+	margin := 2 * face.Advance
+	k := max(1, min(3, (w-2*margin)/(face.Advance*longest)))
+	lineH := face.Height + 3
+	text := image.NewGray(image.Rect(0, 0, w/k, lineH*len(lines)+face.Height/2))
+	draw.Draw(text, text.Rect, image.White, image.Point{}, draw.Src)
+	d := font.Drawer{Dst: text, Src: image.Black, Face: face}
+	for i, l := range lines {
+		d.Dot = fixed.P(margin/k, lineH*i+face.Ascent)
+		d.DrawString(l)
+	}
+	h := img.Bounds().Dy()
+	out := image.NewPaletted(image.Rect(0, 0, w, h+text.Rect.Dy()*k), palette)
+	copy(out.Pix, img.Pix)
+	for y := 0; y < text.Rect.Dy()*k; y++ {
+		for x := 0; x < text.Rect.Dx()*k; x++ {
+			if text.GrayAt(x/k, y/k).Y < 0x80 {
+				out.Pix[out.PixOffset(x, h+y)] = 1
+			}
+		}
+	}
+	return out
 }

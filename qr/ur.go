@@ -13,6 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -55,35 +57,52 @@ var (
 	ErrIncomplete     = errors.New("payload not complete")
 )
 
-// Options tunes the encoder. The zero value means the defaults.
+// Defaults of the frames coldsig writes; every caller (qr encode, join and
+// step --qr) takes them from here.
+const (
+	// DefaultRedundancy is the extra frames written beyond the minimum, as
+	// a fraction of it: 0.5 means that with a quarter of the frames lost
+	// the payload still arrives.
+	DefaultRedundancy = 0.5
+)
+
+// Options tunes the encoder. A nil *Options means DefaultOptions.
 type Options struct {
-	// MaxFragmentLen is the largest fragment in bytes (default
+	// MaxFragmentLen is the largest fragment in bytes (0 means
 	// DefaultMaxFragmentLen). Frames carry about twice that many
 	// characters.
 	MaxFragmentLen int
-	// Redundancy is how many frames Encode returns beyond the minimum,
-	// as a fraction of it (default 1.0: twice the minimum).
+	// Redundancy is how many frames Frames and Encode return beyond the
+	// minimum, as a fraction of it; 0 means none beyond the minimum.
 	Redundancy float64
+	// AnyOneMayBeLost makes Frames choose the extra frames (at least one)
+	// so that the payload is rebuilt from the frames without any single
+	// one of them: for printed pages, where one smudged page must not lose
+	// the payload. Without it the extra frames are the next ones of the
+	// fountain stream, which a camera that misses frames at random needs.
+	AnyOneMayBeLost bool
 }
 
-func (o *Options) maxFragmentLen() int {
-	if o == nil || o.MaxFragmentLen <= 0 {
-		return DefaultMaxFragmentLen
-	}
-	return max(o.MaxFragmentLen, MinFragmentLen)
-}
+// DefaultOptions are the frame settings of 'coldsig qr encode'.
+var DefaultOptions = Options{MaxFragmentLen: DefaultMaxFragmentLen, Redundancy: DefaultRedundancy}
 
-func (o *Options) redundancy() float64 {
-	if o == nil || o.Redundancy <= 0 {
-		return 1.0
+func (o *Options) orDefault() Options {
+	if o == nil {
+		return DefaultOptions
 	}
-	return o.Redundancy
+	c := *o
+	if c.MaxFragmentLen <= 0 {
+		c.MaxFragmentLen = DefaultMaxFragmentLen
+	}
+	c.MaxFragmentLen = max(c.MaxFragmentLen, MinFragmentLen)
+	return c
 }
 
 // Encoder produces an endless stream of frames for one payload. The first
 // SeqLen frames carry one fragment each; later ones mix several, so any
 // SeqLen-or-a-few-more distinct frames usually rebuild the payload.
 type Encoder struct {
+	opts   Options
 	f      *fountainEncoder
 	single string
 }
@@ -93,8 +112,12 @@ func NewEncoder(payload []byte, opts *Options) (*Encoder, error) {
 	if len(payload) > MaxPayload {
 		return nil, fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, len(payload), MaxPayload)
 	}
+	o := opts.orDefault()
+	if o.Redundancy < 0 || math.IsNaN(o.Redundancy) || math.IsInf(o.Redundancy, 0) {
+		return nil, fmt.Errorf("qr: redundancy %g: must be 0 or more", o.Redundancy)
+	}
 	msg := wrapBytes(payload)
-	e := &Encoder{f: newFountainEncoder(msg, opts.maxFragmentLen(), MinFragmentLen)}
+	e := &Encoder{opts: o, f: newFountainEncoder(msg, o.MaxFragmentLen, MinFragmentLen)}
 	if e.f.seqLen() == 1 {
 		e.single = "UR:" + strings.ToUpper(URType) + "/" + strings.ToUpper(bytewords.EncodeMinimal(msg))
 	}
@@ -120,22 +143,88 @@ func formatPart(p part) string {
 		strings.ToUpper(bytewords.EncodeMinimal(p.cbor())))
 }
 
-// Encode returns the frames for payload: SeqLen of them plus Redundancy
-// times as many again (a single frame when the payload fits one).
+// Frames returns the frames to write for the payload: SeqLen of them plus
+// Redundancy times as many again, from the start of the stream whatever
+// Next has returned. A payload that fits one fragment is a single frame,
+// written twice when AnyOneMayBeLost.
+func (e *Encoder) Frames() []string {
+	extra := int(math.Ceil(float64(e.SeqLen())*e.opts.Redundancy - 1e-9))
+	if e.opts.AnyOneMayBeLost {
+		extra = max(extra, 1)
+	}
+	if e.single != "" {
+		if e.opts.AnyOneMayBeLost {
+			return []string{e.single, e.single}
+		}
+		return []string{e.single}
+	}
+	seqNums := make([]uint32, 0, e.SeqLen()+extra)
+	for i := 1; i <= e.SeqLen(); i++ {
+		seqNums = append(seqNums, uint32(i))
+	}
+	if e.opts.AnyOneMayBeLost {
+		seqNums = append(seqNums, e.coveringParts(extra)...)
+	} else {
+		for i := 1; i <= extra; i++ {
+			seqNums = append(seqNums, uint32(e.SeqLen()+i))
+		}
+	}
+	out := make([]string, len(seqNums))
+	for i, n := range seqNums {
+		out[i] = formatPart(e.f.partAt(n))
+	}
+	return out
+}
+
+// coveringParts picks n mixed parts from the stream after the first SeqLen
+// such that every fragment is in at least one of them, the fragments least
+// covered so far first. Then any one frame may be lost: without a pure part
+// i, the remaining pure parts and a mixed part holding fragment i give
+// fragment i back; without a mixed part, the pure parts are all there.
+func (e *Encoder) coveringParts(n int) []uint32 {
+	const candidates = 4096
+	seqLen := e.SeqLen()
+	cover := make([]int, seqLen)
+	used := map[uint32]bool{}
+	var out []uint32
+	for len(out) < n || slices.Contains(cover, 0) {
+		least := slices.Min(cover)
+		best, bestScore := uint32(0), -1
+		for s := uint32(seqLen + 1); s <= uint32(seqLen+candidates); s++ {
+			if used[s] {
+				continue
+			}
+			score := 0
+			for _, i := range e.f.fragmentsOf(s) {
+				if cover[i] == least {
+					score++
+				}
+			}
+			if score > bestScore {
+				best, bestScore = s, score
+			}
+		}
+		if bestScore <= 0 && least == 0 {
+			// Not reached: among thousands of parts of random degree one
+			// covers every fragment. Fall back to the plain stream.
+			break
+		}
+		used[best] = true
+		out = append(out, best)
+		for _, i := range e.f.fragmentsOf(best) {
+			cover[i]++
+		}
+	}
+	return out
+}
+
+// Encode returns NewEncoder(payload, opts).Frames().
 func Encode(payload []byte, opts *Options) ([]string, error) {
 	e, err := NewEncoder(payload, opts)
 	if err != nil {
 		return nil, err
 	}
-	if e.single != "" {
-		return []string{e.single}, nil
-	}
-	n := e.SeqLen() + int(float64(e.SeqLen())*opts.redundancy()+0.999)
-	out := make([]string, n)
-	for i := range out {
-		out[i] = e.Next()
-	}
-	return out, nil
+	return e.Frames(), nil
 }
 
 // Decoder reassembles a payload from frames given in any order. The first

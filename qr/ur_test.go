@@ -132,7 +132,7 @@ func TestLoss25(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	for trial := 0; trial < 20; trial++ {
 		payload := randomPayload(r, 20000+r.IntN(20000))
-		frames, err := Encode(payload, nil)
+		frames, err := Encode(payload, &Options{Redundancy: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -184,5 +184,50 @@ func TestMixedPayloadsRefused(t *testing.T) {
 func TestEncodeTooLarge(t *testing.T) {
 	if _, err := Encode(make([]byte, MaxPayload+1), nil); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// TestAnyOneMayBeLost drops each frame in turn, for payloads of one to a
+// few hundred fragments, and checks the rest still rebuild the payload.
+func TestAnyOneMayBeLost(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, n := range []int{1, 10, 999, 1000, 1001, 2500, 4000, 4100, 35000, 120000} {
+		payload := randomPayload(r, n)
+		opts := &Options{MaxFragmentLen: 1000, Redundancy: 0.25, AnyOneMayBeLost: true}
+		enc, err := NewEncoder(payload, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		frames := enc.Frames()
+		if want := enc.SeqLen() + max(1, (enc.SeqLen()+3)/4); len(frames) != want {
+			t.Errorf("%d bytes: %d frames for %d fragments, want %d", n, len(frames), enc.SeqLen(), want)
+		}
+		for lost := range frames {
+			var d Decoder
+			for i, f := range frames {
+				if i == lost {
+					continue
+				}
+				if _, err := d.Add(f); err != nil {
+					t.Fatalf("%d bytes: %v", n, err)
+				}
+			}
+			if got, err := d.Result(); err != nil || !bytes.Equal(got, payload) {
+				t.Fatalf("%d bytes, %d frames: without frame %d: %v", n, len(frames), lost+1, err)
+			}
+		}
+	}
+}
+
+func TestZeroRedundancy(t *testing.T) {
+	enc, err := NewEncoder(make([]byte, 3000), &Options{Redundancy: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(enc.Frames()); got != enc.SeqLen() {
+		t.Fatalf("redundancy 0: %d frames for %d fragments", got, enc.SeqLen())
+	}
+	if _, err := NewEncoder(nil, &Options{Redundancy: -1}); err == nil {
+		t.Fatal("negative redundancy accepted")
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -17,7 +16,6 @@ import (
 	"github.com/coldsig/coldsig/internal/boundedio"
 	"github.com/coldsig/coldsig/internal/termsafe"
 	"github.com/coldsig/coldsig/keyshare"
-	"github.com/coldsig/coldsig/qr"
 )
 
 func init() { register(newBackupCommand) }
@@ -179,12 +177,14 @@ scripts, --custodian-passphrase-file NAME=FILE). Shards are numbered in that
 order: cards first, then passphrase custodians.
 
 The shards are written to DIR (created 0700) as shard-<i>-<custodian>.age;
---paper also writes shard-<i>-<custodian>.txt, a printable form with a
-checksum on every line; --qr writes shard-<i>-<custodian>.qr/, the same
-shard file as numbered QR images (UR frames of up to 1000 bytes, a quarter
-more than the minimum so a smudged page can be left out) to print;
-'coldsig qr decode DIR -o SHARD' reads them back. Every image is decoded
-and checked before anything is written. Nothing is written unless every shard is made and a
+--paper also writes shard-<i>-<custodian>.txt, a printable form in an
+alphabet safe to type back (Crockford base32) with a checksum on every line;
+--qr writes shard-<i>-<custodian>.qr/, the same shard file as numbered QR
+pages to print (UR frames of up to 1000 bytes; a quarter more pages than
+the minimum, chosen so that any one page can be lost), each labelled with
+the backup id, custodian, shard and page k of n; 'coldsig qr decode DIR -o
+SHARD' reads them back. Every page is decoded and checked before anything
+is written. Nothing is written unless every shard is made and a
 trial restore succeeded. Give each custodian their file, and have them run
 'coldsig backup verify' on it.
 
@@ -285,15 +285,9 @@ func runBackupSplit(cmd *cobra.Command, opts *backupSplitOptions, sharePath stri
 		return usageErrorf("--threshold %d is outside 2..%d (the number of custodians)", opts.threshold, len(custs))
 	}
 	// Check every output name before asking for anything.
-	var paths, paperPaths, qrDirs []string
 	for i, name := range names {
-		base := filepath.Join(opts.out, fmt.Sprintf("shard-%d-%s", i+1, name))
-		paths = append(paths, base+".age")
-		paperPaths = append(paperPaths, base+".txt")
-		qrDirs = append(qrDirs, base+".qr")
-	}
-	for i := range paths {
-		for _, p := range []string{paths[i], paperPaths[i], qrDirs[i]} {
+		f := backup.FilesOf(opts.out, i+1, name)
+		for _, p := range []string{f.Shard, f.Paper, f.QRDir} {
 			if _, err := os.Lstat(p); err == nil {
 				return withHint(fmt.Errorf("%s: already exists; not overwritten", p), "write the backup into a new -o DIR")
 			}
@@ -316,80 +310,35 @@ func runBackupSplit(cmd *cobra.Command, opts *backupSplitOptions, sharePath stri
 	if err != nil {
 		return fmt.Errorf("%s: %w", sharePath, err)
 	}
-	type out struct {
-		path string
-		data []byte
-	}
-	var outs []out
-	for i, c := range custs {
+	var recipients []age.Recipient
+	for _, c := range custs {
 		r, err := c.recipient()
 		if err != nil {
 			return err
 		}
-		sealed, err := backup.SealShard(shards[i], r)
-		if err != nil {
-			return err
-		}
-		outs = append(outs, out{paths[i], sealed})
-		if opts.paper {
-			paper, err := backup.RenderPaper(shards[i], sealed)
-			if err != nil {
-				return err
-			}
-			outs = append(outs, out{paperPaths[i], paper})
-		}
-		if opts.qr {
-			frames, err := qr.Encode(sealed, &qr.Options{MaxFragmentLen: 1000, Redundancy: 0.25})
-			if err != nil {
-				return err
-			}
-			files, err := qrRenderVerified(sealed, frames, false, 4, 1)
-			if err != nil {
-				return fmt.Errorf("%s: QR form: %w", qrDirs[i], err)
-			}
-			for _, f := range files {
-				outs = append(outs, out{filepath.Join(qrDirs[i], f.name), f.data})
-			}
-		}
+		recipients = append(recipients, r)
 	}
 	if err := prepareDir(opts.out); err != nil {
 		return err
 	}
-	var written, dirs []string
-	undo := func() {
-		// A partial backup is worse than none: it looks complete.
-		for _, w := range written {
-			atomicfile.Remove(w)
+	files, err := backup.Write(cmd.Context(), opts.out, shards, recipients, backup.WriteOptions{Paper: opts.paper, QR: opts.qr})
+	if err != nil {
+		if errors.Is(err, atomicfile.ErrExists) {
+			return withHint(err, "write the backup into a new -o DIR")
 		}
-		for _, d := range dirs {
-			os.Remove(d)
-		}
-	}
-	for _, o := range outs {
-		if d := filepath.Dir(o.path); d != filepath.Clean(opts.out) && !slices.Contains(dirs, d) {
-			if err := os.Mkdir(d, 0o700); err != nil {
-				undo()
-				return createErr(d, err)
-			}
-			dirs = append(dirs, d)
-		}
-		if err := atomicfile.Create(o.path, o.data, 0o600); err != nil {
-			undo()
-			return createErr(o.path, err)
-		}
-		written = append(written, o.path)
+		return err
 	}
 	s := shards[0]
 	digest, _ := s.ManifestDigest()
 	fmt.Fprintf(e.stdout, "backup %s of key %s party %d (%s): %d-of-%d\n", s.BackupIDHex(), s.KeyID, s.Party, s.Owner.Name, s.Threshold, s.Shards())
 	fmt.Fprintf(e.stdout, "manifest: %s\n", identity.DigestWords(digest))
-	for i := range shards {
-		fmt.Fprintf(e.stdout, "wrote %s (custodian %s)\n", paths[i], names[i])
+	for i, f := range files {
+		fmt.Fprintf(e.stdout, "wrote %s (custodian %s)\n", f.Shard, names[i])
 		if opts.paper {
-			fmt.Fprintf(e.stdout, "wrote %s (printable)\n", paperPaths[i])
+			fmt.Fprintf(e.stdout, "wrote %s (printable)\n", f.Paper)
 		}
 		if opts.qr {
-			fmt.Fprintf(e.stdout, "wrote %s/ (printable QR images, each verified)\n", qrDirs[i])
+			fmt.Fprintf(e.stdout, "wrote %s/ (printable QR images, each verified)\n", f.QRDir)
 		}
 	}
 	return nil

@@ -9,16 +9,13 @@ import (
 	"image"
 	"image/gif"
 	_ "image/jpeg" // qr decode reads photos
-	"image/png"
 	"io"
 	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -61,7 +58,7 @@ type qrFrameOptions struct {
 
 func (o *qrFrameOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&o.fragment, "fragment", qr.DefaultMaxFragmentLen, "largest fragment per frame in `BYTES` (smaller: more, easier frames)")
-	cmd.Flags().Float64Var(&o.redundancy, "redundancy", 0.5, "extra frames beyond the minimum, as a `FRACTION` of it")
+	cmd.Flags().Float64Var(&o.redundancy, "redundancy", qr.DefaultRedundancy, "extra frames beyond the minimum, as a `FRACTION` of it")
 }
 
 func (o *qrFrameOptions) check() error {
@@ -75,11 +72,7 @@ func (o *qrFrameOptions) check() error {
 }
 
 func (o *qrFrameOptions) qrOptions() *qr.Options {
-	r := o.redundancy
-	if r == 0 {
-		r = 1e-9 // Options treats 0 as "default"
-	}
-	return &qr.Options{MaxFragmentLen: o.fragment, Redundancy: r}
+	return &qr.Options{MaxFragmentLen: o.fragment, Redundancy: o.redundancy}
 }
 
 type qrEncodeOptions struct {
@@ -131,7 +124,7 @@ EXIT STATUS
 	cmd.Flags().BoolVar(&opts.gif, "gif", false, "one animated GIF")
 	cmd.Flags().BoolVar(&opts.terminal, "terminal", false, "show the frames in the terminal instead of writing files")
 	cmd.Flags().IntVar(&opts.scale, "scale", qr.DefaultScale, "`PIXELS` per QR module in images")
-	cmd.Flags().Float64Var(&opts.fps, "fps", 5, "frames per second for --gif and --terminal")
+	cmd.Flags().Float64Var(&opts.fps, "fps", qr.DefaultFPS, "frames per second for --gif and --terminal")
 	cmd.Flags().IntVar(&opts.loops, "loops", 0, "with --terminal, stop after `N` passes over the frames (0: until Ctrl-C)")
 	return cmd
 }
@@ -172,163 +165,25 @@ func runQREncode(cmd *cobra.Command, opts *qrEncodeOptions, path string) error {
 	if err := qrCheckOutDir(opts.out); err != nil {
 		return err
 	}
-	frames, err := qr.Encode(payload, opts.frames.qrOptions())
+	enc, err := qr.NewEncoder(payload, opts.frames.qrOptions())
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	files, err := qrRenderVerified(payload, frames, opts.gif, opts.scale, opts.fps)
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := atomicfile.MkdirPrivate(opts.out); err != nil {
-		return err
-	}
-	for _, f := range files {
-		p := filepath.Join(opts.out, f.name)
-		if err := atomicfile.Create(p, f.data, 0o600); err != nil {
-			return qrCreateErr(p, err)
-		}
-	}
+	frames := enc.Frames()
+	ro := qr.RenderOptions{Format: qr.PNG, Scale: opts.scale, FPS: opts.fps}
 	what := fmt.Sprintf("%d PNG frames", len(frames))
 	if opts.gif {
+		ro.Format = qr.GIF
 		what = fmt.Sprintf("a GIF of %d frames at %g fps", len(frames), opts.fps)
 	}
-	minimum := len(frames)
-	if enc, err := qr.NewEncoder(payload, opts.frames.qrOptions()); err == nil {
-		minimum = enc.SeqLen()
+	if err := qr.WriteDir(cmd.Context(), opts.out, payload, frames, ro); err != nil {
+		if errors.Is(err, atomicfile.ErrExists) {
+			return withHint(err, "give a new directory with -o; coldsig never overwrites files")
+		}
+		return fmt.Errorf("%s: %w", path, err)
 	}
-	fmt.Fprintf(e.stdout, "wrote %s to %s (%d bytes; at least %d distinct frames needed); every frame verified\n", what, opts.out, len(payload), minimum)
+	fmt.Fprintf(e.stdout, "wrote %s to %s (%d bytes; at least %d distinct frames needed); every frame verified\n", what, opts.out, len(payload), enc.SeqLen())
 	return nil
-}
-
-// qrOutFile is one rendered and verified output file, not yet written.
-type qrOutFile struct {
-	name string
-	data []byte
-}
-
-// qrRenderVerified renders frames as one GIF (frames.gif) or as PNG images
-// plus frames.txt, and verifies every image as a receiver would, all in
-// memory so that a failure leaves nothing behind.
-func qrRenderVerified(payload []byte, frames []string, asGIF bool, scale int, fps float64) ([]qrOutFile, error) {
-	var files []qrOutFile
-	var images []image.Image
-	if asGIF {
-		g, err := qr.GIF(frames, scale, int(100/fps+0.5))
-		if err != nil {
-			return nil, err
-		}
-		var buf bytes.Buffer
-		if err := gif.EncodeAll(&buf, g); err != nil {
-			return nil, err
-		}
-		back, err := gif.DecodeAll(bytes.NewReader(buf.Bytes()))
-		if err != nil {
-			return nil, fmt.Errorf("verify: re-reading the GIF: %w", err)
-		}
-		for _, img := range back.Image {
-			images = append(images, img)
-		}
-		files = append(files, qrOutFile{"frames.gif", buf.Bytes()})
-	} else {
-		pngs := make([][]byte, len(frames))
-		err := qrParallel(len(frames), func(i int) error {
-			img, err := qr.Render(frames[i], scale)
-			if err != nil {
-				return err
-			}
-			var buf bytes.Buffer
-			if err := png.Encode(&buf, img); err != nil {
-				return err
-			}
-			pngs[i] = buf.Bytes()
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		images = make([]image.Image, len(frames))
-		for i, b := range pngs {
-			if images[i], err = png.Decode(bytes.NewReader(b)); err != nil {
-				return nil, fmt.Errorf("verify: re-reading frame %d: %w", i+1, err)
-			}
-			files = append(files, qrOutFile{fmt.Sprintf("frame-%04d.png", i+1), b})
-		}
-		files = append(files, qrOutFile{"frames.txt", []byte(strings.Join(frames, "\n") + "\n")})
-	}
-	if err := qrVerify(images, frames, payload); err != nil {
-		return nil, err
-	}
-	return files, nil
-}
-
-// qrVerify decodes every rendered image and rebuilds the payload from what
-// was read, exactly as a receiver would.
-func qrVerify(images []image.Image, frames []string, payload []byte) error {
-	read := make([]string, len(images))
-	err := qrParallel(len(images), func(i int) error {
-		text, err := qr.Scan(images[i])
-		if err != nil {
-			return fmt.Errorf("verify: frame %d does not scan: %w", i+1, err)
-		}
-		read[i] = text
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	var d qr.Decoder
-	for i, text := range read {
-		if text != frames[i] {
-			return fmt.Errorf("verify: frame %d scans as different text", i+1)
-		}
-		if _, err := d.Add(text); err != nil {
-			return fmt.Errorf("verify: frame %d: %w", i+1, err)
-		}
-	}
-	got, err := d.Result()
-	if err != nil {
-		return fmt.Errorf("verify: %w", err)
-	}
-	if !bytes.Equal(got, payload) {
-		return errors.New("verify: the frames decode to different content")
-	}
-	return nil
-}
-
-// qrParallel runs f(0..n-1) on all CPUs and returns the first error.
-func qrParallel(n int, f func(i int) error) error {
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first error
-		next  int
-	)
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				mu.Lock()
-				i := next
-				next++
-				stop := first != nil
-				mu.Unlock()
-				if i >= n || stop {
-					return
-				}
-				if err := f(i); err != nil {
-					mu.Lock()
-					if first == nil {
-						first = err
-					}
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	return first
 }
 
 func qrReadPayload(path string) ([]byte, error) {
@@ -408,7 +263,7 @@ EXIT STATUS
 		},
 	}
 	opts.frames.addFlags(cmd)
-	cmd.Flags().Float64Var(&opts.fps, "fps", 5, "frames per second")
+	cmd.Flags().Float64Var(&opts.fps, "fps", qr.DefaultFPS, "frames per second")
 	cmd.Flags().IntVar(&opts.loops, "loops", 0, "stop after `N` passes over the minimum frame count (0: until Ctrl-C)")
 	return cmd
 }

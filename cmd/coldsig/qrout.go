@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -23,9 +25,6 @@ import (
 // screen in any image viewer, looping without end; the file name carries the
 // envelope's name, which the UR payload (the raw file bytes, for interop)
 // cannot.
-
-// qrOutFPS is 'coldsig qr encode --gif's default frame rate.
-const qrOutFPS = 5
 
 const qrOutUsage = "also write each outbound envelope as an animated QR GIF `DIR`/<envelope>.gif (verified like 'coldsig qr encode --gif')"
 
@@ -55,61 +54,65 @@ func checkQROutDir(dir string) error {
 
 // writeOutboxQR writes the GIFs for rep.Outbox into dir ("" means no --qr).
 // The ceremony step is already committed when it runs, so its errors say so
-// and point to the envelopes, which are complete in the outbox.
+// and point to the envelopes, which are complete in the outbox. All GIFs
+// are rendered, verified and compared with files already there before any
+// is put in place, so that a failure adds nothing to dir.
 func writeOutboxQR(cmd *cobra.Command, dir string, rep *ceremony.Report) error {
 	if dir == "" || len(rep.Outbox) == 0 {
 		return nil
 	}
 	e := getEnv(cmd)
 	type output struct {
-		envelope, path string
-		data           []byte
-		frames, min    int
-		present        bool
+		path        string
+		frames, min int
+		present     bool
+		existing    *sameAs
 	}
-	opts := (&qrFrameOptions{fragment: qr.DefaultMaxFragmentLen, redundancy: 0.5}).qrOptions()
+	var b atomicfile.Batch
+	if err := b.MkdirAll(dir); err != nil {
+		return qrOutError(rep, err)
+	}
 	outs := make([]output, len(rep.Outbox))
-	// Everything is rendered, verified and checked against existing files
-	// before the first write, so that a failure adds nothing to dir.
 	for i, env := range rep.Outbox {
 		o := &outs[i]
-		o.envelope = env
 		o.path = filepath.Join(dir, filepath.Base(env)+".gif")
 		payload, err := qrReadPayload(env)
 		if err != nil {
+			b.Abort()
 			return qrOutError(rep, err)
 		}
-		frames, err := qr.Encode(payload, opts)
+		enc, err := qr.NewEncoder(payload, nil)
 		if err != nil {
+			b.Abort()
 			return qrOutError(rep, fmt.Errorf("%s: %w", env, err))
 		}
-		files, err := qrRenderVerified(payload, frames, true, qr.DefaultScale, qrOutFPS)
-		if err != nil {
-			return qrOutError(rep, fmt.Errorf("%s: %w", env, err))
+		frames := enc.Frames()
+		o.frames, o.min = len(frames), enc.SeqLen()
+		create := func(string) (io.WriteCloser, error) {
+			if _, err := os.Lstat(o.path); err == nil {
+				// A repeated step re-emits the same envelopes: an identical
+				// GIF already there is fine, anything else is not replaced.
+				o.present = true
+				var err error
+				o.existing, err = openSameAs(o.path)
+				return o.existing, err
+			}
+			return b.Create(o.path, 0o600)
 		}
-		o.data, o.frames, o.min = files[0].data, len(frames), len(frames)
-		if enc, err := qr.NewEncoder(payload, opts); err == nil {
-			o.min = enc.SeqLen()
-		}
-		if o.present, err = qrOutPresent(o.path, o.data); err != nil {
+		if err := qr.WriteVerified(cmd.Context(), payload, frames, qr.RenderOptions{Format: qr.GIF}, create); err != nil {
+			b.Abort()
+			if o.existing == nil || !o.existing.differs {
+				err = fmt.Errorf("%s: %w", env, err)
+			}
 			return qrOutError(rep, err)
 		}
 	}
-	if err := atomicfile.MkdirPrivate(dir); err != nil {
+	if err := b.Commit(); err != nil {
 		return qrOutError(rep, err)
 	}
 	for _, o := range outs {
 		note := "verified"
 		if o.present {
-			note = "already there, identical"
-		} else if err := atomicfile.Create(o.path, o.data, 0o600); err != nil {
-			if !errors.Is(err, atomicfile.ErrExists) {
-				return qrOutError(rep, err)
-			}
-			// Written by someone else since the check above.
-			if same, perr := qrOutPresent(o.path, o.data); perr != nil || !same {
-				return qrOutError(rep, fmt.Errorf("%s: already exists with other content; not overwritten", o.path))
-			}
 			note = "already there, identical"
 		}
 		fmt.Fprintf(e.stdout, "qr        %s (%d frames, at least %d needed; %s)\n", o.path, o.frames, o.min, note)
@@ -117,26 +120,50 @@ func writeOutboxQR(cmd *cobra.Command, dir string, rep *ceremony.Report) error {
 	return nil
 }
 
-// qrOutPresent reports whether path already holds exactly data; a file
-// with other content is an error, never overwritten.
-func qrOutPresent(path string, data []byte) (bool, error) {
+// sameAs is a writer that compares what is written with an existing file;
+// Close fails unless they are equal.
+type sameAs struct {
+	f       *os.File
+	path    string
+	buf     []byte
+	differs bool
+}
+
+func openSameAs(path string) (*sameAs, error) {
 	fi, err := os.Lstat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
-	}
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	if fi.Mode().IsRegular() && fi.Size() == int64(len(data)) {
-		old, err := os.ReadFile(path)
-		if err != nil {
-			return false, err
-		}
-		if bytes.Equal(old, data) {
-			return true, nil
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: already exists and is not a regular file; not overwritten", path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	return &sameAs{f: f, path: path}, nil
+}
+
+func (s *sameAs) Write(p []byte) (int, error) {
+	if !s.differs {
+		s.buf = slices.Grow(s.buf[:0], len(p))[:len(p)]
+		if n, _ := io.ReadFull(s.f, s.buf); n != len(p) || !bytes.Equal(s.buf, p) {
+			s.differs = true
 		}
 	}
-	return false, fmt.Errorf("%s: already exists with other content; not overwritten", path)
+	return len(p), nil
+}
+
+func (s *sameAs) Close() error {
+	defer s.f.Close()
+	var one [1]byte
+	if n, _ := s.f.Read(one[:]); n > 0 {
+		s.differs = true
+	}
+	if s.differs {
+		return fmt.Errorf("%s: already exists with other content; not overwritten", s.path)
+	}
+	return nil
 }
 
 func qrOutError(rep *ceremony.Report, err error) error {

@@ -48,9 +48,18 @@ func Create(path string, data []byte, perm fs.FileMode) error {
 		return err
 	}
 	defer os.Remove(tmp)
+	if err := place(tmp, path); err != nil {
+		return err
+	}
+	return SyncDir(filepath.Dir(path))
+}
+
+// place moves the complete file tmp to path without ever replacing an
+// existing file; the caller syncs the directory.
+func place(tmp, path string) error {
 	// link(2) fails with EEXIST instead of replacing, which gives us
 	// create-exclusive semantics for a fully written file.
-	err = link(tmp, path)
+	err := link(tmp, path)
 	switch {
 	case err == nil:
 		if err := os.Remove(tmp); err != nil {
@@ -71,7 +80,7 @@ func Create(path string, data []byte, perm fs.FileMode) error {
 	default:
 		return fmt.Errorf("create %s: %w", path, err)
 	}
-	return SyncDir(filepath.Dir(path))
+	return nil
 }
 
 // link is os.Link; tests replace it to act like a file system without hard
@@ -154,13 +163,7 @@ func SyncDir(dir string) error {
 }
 
 func writeTemp(path string, data []byte, perm fs.FileMode) (string, error) {
-	var rnd [8]byte
-	if _, err := rand.Read(rnd[:]); err != nil {
-		return "", err
-	}
-	dir, base := filepath.Split(path)
-	tmp := filepath.Join(dir, "."+base+".tmp-"+hex.EncodeToString(rnd[:]))
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	f, tmp, err := openTemp(path, perm)
 	if err != nil {
 		return "", err
 	}
@@ -186,4 +189,19 @@ func writeTemp(path string, data []byte, perm fs.FileMode) (string, error) {
 	}
 	ok = true
 	return tmp, nil
+}
+
+// openTemp creates a uniquely named temporary file beside path.
+func openTemp(path string, perm fs.FileMode) (*os.File, string, error) {
+	var rnd [8]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return nil, "", err
+	}
+	dir, base := filepath.Split(path)
+	tmp := filepath.Join(dir, "."+base+".tmp-"+hex.EncodeToString(rnd[:]))
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return nil, "", err
+	}
+	return f, tmp, nil
 }
