@@ -216,6 +216,14 @@ func (s *session) confirm(store *statestore.Store, st *partyState, inbox []strin
 	if err != nil {
 		return nil, err
 	}
+	if s.plan.Protocol == plan.Reshare && s.role == RoleOld {
+		// The old member's evidence for retiring its old share later.
+		proof, err := s.reshareProof(envs)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, statestore.File{Name: ReshareProofFile, Data: proof})
+	}
 	if err := store.Finish(files); err != nil {
 		return nil, err
 	}

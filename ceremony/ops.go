@@ -233,6 +233,9 @@ func (s *session) checkInputs(pp *ecdsakeygen.LocalPreParams, sh *keyshare.Share
 	case !needPre && pp != nil:
 		return errors.New("this ceremony takes no pre-parameters")
 	}
+	if err := checkRetireStatement(p); err != nil {
+		return err
+	}
 	if sh != nil {
 		kp, ok := p.KeyParty(s.id.Card().Fingerprint())
 		if !ok {

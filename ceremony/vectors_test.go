@@ -67,6 +67,10 @@ var vectorParsers = map[string]func([]byte) ([]byte, error){
 		}
 		return l.Marshal()
 	},
+	"rsproof": func(b []byte) ([]byte, error) {
+		_, err := ParseReshareProof(b)
+		return nil, err
+	},
 	"sigjson": func(b []byte) ([]byte, error) {
 		sf, err := ParseSignature(b)
 		if err != nil {
@@ -320,6 +324,8 @@ func writeVectors(t *testing.T) {
 	bad2 = edSig
 	bad2.Signature = bad2.Signature[:126]
 	vec(t, "ed25519-short-signature.sigjson", "malformed", must(bad2.Marshal()))
+
+	writeProofVectors(t)
 }
 
 func eip191Digest(msg string) []byte {

@@ -3,11 +3,15 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/coldsig/coldsig/ceremony"
+	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/internal/atomicfile"
+	"github.com/coldsig/coldsig/internal/termsafe"
+	"github.com/coldsig/coldsig/keyshare"
 )
 
 func init() { register(newShareCommand) }
@@ -21,40 +25,74 @@ func newShareCommand() *cobra.Command {
 			return usageErrorf("share needs a subcommand").withHint("see 'coldsig share --help'")
 		},
 	}
-	cmd.AddCommand(newShareRetireCommand())
+	cmd.AddCommand(newShareRetireCommand(), newShareStatementCommand())
 	return cmd
 }
 
 type shareRetireOptions struct {
 	identity  string
+	proof     string
 	public    string
 	signature string
 	pass      passphraseFlags
 }
 
+const retireSteps = `Verify before destroy. public.json and signature.json are not signed by
+anyone (a session id or a committee field is easy to edit), and the old and
+the new committee hold the same key, so a signature alone cannot say which
+committee made it. retire therefore needs two proofs:
+
+  --proof      result/reshare-proof.txt from YOUR OWN old-committee work
+               dir of the reshare. Your step wrote it when the reshare
+               finished: the reshare plan (whose fingerprint words you
+               compared aloud), every new member's confirmation of the key,
+               each signed with that member's card key, all signed with
+               your identity. It proves that this share's committee was
+               reshared to the new committee and that every new member
+               holds the key.
+  --signature  signature.json of a test signing BY THE NEW COMMITTEE of the
+               retire statement ('coldsig share statement'), which names the
+               key, your share's committee and the new committee. It proves
+               that the new committee can sign. coldsig refuses to sign a
+               retire statement unless the signers are the committee it
+               names as new, so an old signature, or one by the old
+               committee, does not pass.
+
+The officer's steps, after the reshare finished and the transcript words
+were compared:
+  1. One officer of the new committee makes the statement and the signing
+     plan:
+       coldsig share statement --old OLD-public.json --new NEW-public.json
+       coldsig plan sign --key NEW-public.json --signer ... \
+           --message "$(coldsig share statement --old OLD-public.json --new NEW-public.json)" -o retire.plan
+  2. The new committee's signers join and step as for any signing; check
+     in 'coldsig plan show retire.plan' that the message is the statement.
+  3. Each old member retires each old share (and destroys its backups):
+       coldsig share retire OLD-SHARE --identity KEY \
+           --proof RESHARE-OLD-DIR/result/reshare-proof.txt \
+           --signature RETIRE-SIGN-DIR/result/signature.json
+`
+
 func newShareRetireCommand() *cobra.Command {
 	opts := &shareRetireOptions{}
 	cmd := &cobra.Command{
-		Use:   "retire SHARE --identity KEY --public NEW-public.json --signature SIG.json",
-		Short: "Destroy an old key share once a new committee has proven it can sign",
-		Long: `Destroy SHARE, a key share of a committee that a reshare replaced.
+		Use:   "retire SHARE --identity KEY --proof reshare-proof.txt --signature SIG.json [--public NEW-public.json]",
+		Short: "Destroy an old key share once a new committee holds the key and has proven it can sign",
+		Long: `Destroy SHARE, your key share of a committee that a reshare replaced.
 
-Verify before destroy: retire refuses unless
-  - NEW-public.json is the same key (key id and public key) held by another,
-    newer committee (the result of the reshare), and
-  - SIG.json is a signature made by that new committee's shares ('coldsig
-    plan sign --key NEW-public.json', then join and step) that verifies
-    under the key.
-Until then the old shares are the key's only proven copy: keep them.
+` + retireSteps + `
+--public NEW-public.json is optional: if given, it must be the new
+committee's public key file (same key, the reshare's session).
 
 retire deletes the file (unlink and sync the directory) and says exactly
-what it destroyed. Deleting is not erasing on SSDs and journaling file
-systems; the share stays encrypted to your identity either way. Destroy
-backup shards of the old share separately ('coldsig backup').
+what it destroyed and which committee now holds the key. Deleting is not
+erasing on SSDs and journaling file systems; the share stays encrypted to
+your identity either way. Destroy backup shards of the old share separately.
 
 EXAMPLES
   coldsig share retire alice-kg/result/share.age --identity alice.key \
-      --public new/public.json --signature test-sign/result/signature.json
+      --proof alice-rs-old/result/reshare-proof.txt \
+      --signature alice-retire-sg/result/signature.json
 
 EXIT STATUS
   0 the share was destroyed; 1 refused or failed (nothing destroyed); 2 bad usage.`,
@@ -63,19 +101,30 @@ EXIT STATUS
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.identity, "identity", "", "the share owner's identity `KEY`")
-	f.StringVar(&opts.public, "public", "", "the new committee's `public.json`")
-	f.StringVar(&opts.signature, "signature", "", "a `signature.json` made by the new committee")
+	f.StringVar(&opts.proof, "proof", "", "`reshare-proof.txt` from your old-committee work dir of the reshare (result/)")
+	f.StringVar(&opts.signature, "signature", "", "`signature.json` of the new committee's signing of the retire statement")
+	f.StringVar(&opts.public, "public", "", "optional: the new committee's `public.json`, checked against the proof")
 	opts.pass.addFlags(f)
 	return cmd
 }
 
 func runShareRetire(cmd *cobra.Command, opts *shareRetireOptions, path string) error {
-	if opts.identity == "" || opts.public == "" || opts.signature == "" {
-		return usageErrorf("share retire needs --identity, --public and --signature").withHint("see 'coldsig share retire --help'")
+	if opts.identity == "" || opts.proof == "" || opts.signature == "" {
+		return usageErrorf("share retire needs --identity, --proof and --signature").withHint("see 'coldsig share retire --help'")
 	}
-	pub, sig, err := loadPublicAndSignature(opts.public, opts.signature)
+	proof, err := ceremony.LoadReshareProof(opts.proof)
 	if err != nil {
 		return err
+	}
+	sig, err := ceremony.LoadSignature(opts.signature)
+	if err != nil {
+		return err
+	}
+	var pub *keyshare.Public
+	if opts.public != "" {
+		if pub, err = keyshare.LoadPublic(opts.public); err != nil {
+			return err
+		}
 	}
 	id, err := loadIdentity(cmd, opts.identity, &opts.pass)
 	if err != nil {
@@ -85,19 +134,80 @@ func runShareRetire(cmd *cobra.Command, opts *shareRetireOptions, path string) e
 	if err != nil {
 		return err
 	}
-	if err := ceremony.CheckRetire(sh, pub, sig); err != nil {
+	chk, err := ceremony.CheckRetire(sh, id, proof, sig, pub)
+	if err != nil {
 		if errors.Is(err, ceremony.ErrRetire) {
-			return withHint(fmt.Errorf("%s: %w", path, err), "first reshare, then sign a test message with the new committee and give its public.json and signature.json")
+			return withHint(fmt.Errorf("%s: %w", path, err), "see 'coldsig share retire --help' for the two proofs retire needs; nothing was destroyed")
 		}
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	if err := atomicfile.Remove(path); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
+	p := chk.Plan
+	var names []string
+	for _, c := range p.New {
+		names = append(names, termsafe.String(c.Name))
+	}
 	out := getEnv(cmd).stdout
-	fmt.Fprintf(out, "destroyed %s\n", path)
-	fmt.Fprintf(out, "  share of party %d (%s) of key %s, %d-of-%d committee of session %s\n", sh.Index, sh.Name, sh.KeyID, sh.Threshold, sh.Parties, sh.Session)
-	fmt.Fprintf(out, "  replaced by the %d-of-%d committee of session %s, whose test signature verified\n", pub.Threshold, len(pub.Parties), pub.Session)
+	fmt.Fprintf(out, "destroyed %s\n", termsafe.Path(path))
+	fmt.Fprintf(out, "  share of party %d (%s) of key %s, %d-of-%d committee of session %s\n", sh.Index, termsafe.String(sh.Name), sh.KeyID, sh.Threshold, sh.Parties, sh.Session)
+	fmt.Fprintf(out, "  replaced by the %d-of-%d committee of session %s: %s\n", p.Threshold, len(p.New), chk.NewCommittee, strings.Join(names, ", "))
+	fp, err := p.Fingerprint()
+	if err == nil {
+		fmt.Fprintf(out, "  reshare plan %s (your signed proof; every new member confirmed the key)\n", identity.DigestWords(fp))
+	}
+	fmt.Fprintln(out, "  the new committee signed the retire statement; the signature verified")
 	fmt.Fprintln(out, "  destroy backup shards of this share too, and any other copy")
 	return nil
+}
+
+type shareStatementOptions struct {
+	old, new string
+}
+
+func newShareStatementCommand() *cobra.Command {
+	opts := &shareStatementOptions{}
+	cmd := &cobra.Command{
+		Use:   "statement --old OLD-public.json --new NEW-public.json",
+		Short: "Print the retire statement the new committee signs before old shares are retired",
+		Long: `Print the retire statement for a reshare from the committee of
+OLD-public.json to the committee of NEW-public.json (the same key): the text
+the new committee signs so that old members can retire their shares with
+'coldsig share retire'. Sign it as the message of a signing plan by the new
+committee.
+
+` + retireSteps + `
+EXAMPLES
+  coldsig plan sign --key new/public.json --signer alice.card --signer dave.card --signer erin.card \
+      --message "$(coldsig share statement --old old/public.json --new new/public.json)" -o retire.plan
+
+EXIT STATUS
+  0 printed; 1 the files are invalid or not two committees of one key; 2 bad usage.`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.old == "" || opts.new == "" {
+				return usageErrorf("share statement needs --old and --new").withHint("see 'coldsig share statement --help'")
+			}
+			oldPub, err := keyshare.LoadPublic(opts.old)
+			if err != nil {
+				return err
+			}
+			newPub, err := keyshare.LoadPublic(opts.new)
+			if err != nil {
+				return err
+			}
+			if oldPub.KeyID != newPub.KeyID || oldPub.PublicKey != newPub.PublicKey || oldPub.Curve != newPub.Curve {
+				return fmt.Errorf("%s and %s are different keys (%s, %s)", opts.old, opts.new, oldPub.KeyID, newPub.KeyID)
+			}
+			if oldPub.Session == newPub.Session {
+				return fmt.Errorf("%s and %s are the same committee (session %s)", opts.old, opts.new, oldPub.Session)
+			}
+			fmt.Fprintln(getEnv(cmd).stdout, ceremony.RetireStatement(newPub.KeyID, oldPub.Session, newPub.Session))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&opts.old, "old", "", "the old committee's `public.json` (the one being retired)")
+	cmd.Flags().StringVar(&opts.new, "new", "", "the new committee's `public.json` (from the reshare)")
+	return cmd
 }

@@ -934,24 +934,45 @@ func testReshare(t *testing.T, curve string) {
 		}
 	}
 
-	// Verify before destroy: bob's old share is retired only with proof that
-	// the new committee holds the key and can sign.
-	retire := func(pub, sig string) result {
-		return c.run("share", "retire", "bob-kg/result/share.age", "--identity", "ids/bob.key", "--public", pub, "--signature", sig)
+	// Verify before destroy: bob's old share is retired only with his own
+	// signed proof of the reshare and the new committee's signature of the
+	// retire statement.
+	for _, p := range rs {
+		_, err := os.Stat(c.path(p.workdir, "result", "reshare-proof.txt"))
+		if strings.HasSuffix(p.workdir, "-old") != (err == nil) {
+			t.Fatalf("%s: reshare-proof.txt present=%v; only old members get one", p.workdir, err == nil)
+		}
 	}
-	if r := retire("alice-kg/result/public.json", "alice-sg-new/result/signature.json"); r.code != 1 || !strings.Contains(r.stderr, "not a newer one") {
-		t.Fatalf("retire against the old committee's own public.json: exit %d %s", r.code, r.stderr)
+	statement := strings.TrimSpace(c.ok("share", "statement", "--old", "alice-kg/result/public.json", "--new", "new-public.json").stdout)
+	if !strings.HasPrefix(statement, "coldsig retire v1: key "+pub.KeyID) {
+		t.Fatalf("statement %q", statement)
+	}
+	// The old committee may not sign it: only the committee it names as new.
+	c.ok("plan", "sign", "--key", "alice-kg/result/public.json", "--signer", "ids/alice.card", "--signer", "ids/bob.card", "--message", statement, "-o", "old-retire.plan")
+	if r := c.run("join", "--yes", "old-retire.plan", "--identity", "ids/bob.key", "--share", "bob-kg/result/share.age", "--workdir", "bob-old-retire"); r.code != 1 || !strings.Contains(r.stderr, "only the committee named as new may sign it") {
+		t.Fatalf("the old committee joined a signing of the retire statement: exit %d %s", r.code, r.stderr)
+	}
+	retire := func(proof, sig string) result {
+		return c.run("share", "retire", "bob-kg/result/share.age", "--identity", "ids/bob.key", "--proof", proof, "--signature", sig)
+	}
+	if r := retire("bob-rs-old/result/reshare-proof.txt", "alice-sg-new/result/signature.json"); r.code != 1 || !strings.Contains(r.stderr, "does not sign the retire statement") {
+		t.Fatalf("retire with a signature of another message: exit %d %s", r.code, r.stderr)
 	}
 	if curve == "ed25519" {
-		if r := retire("new-public.json", "alice-sg-old/result/signature.json"); r.code != 1 || !strings.Contains(r.stderr, "not by the new committee") {
+		if r := retire("bob-rs-old/result/reshare-proof.txt", "alice-sg-old/result/signature.json"); r.code != 1 || !strings.Contains(r.stderr, "does not sign the retire statement") {
 			t.Fatalf("retire with the old committee's signature: exit %d %s", r.code, r.stderr)
 		}
+	}
+	c.signRun("new-public.json", []string{"alice", "dave", "grace"}, "retire", statement)
+	if r := retire("alice-rs-old/result/reshare-proof.txt", "alice-sg-retire/result/signature.json"); r.code != 1 || !strings.Contains(r.stderr, "not by you") {
+		t.Fatalf("retire with another member's proof: exit %d %s", r.code, r.stderr)
 	}
 	if _, err := os.Stat(c.path("bob-kg", "result", "share.age")); err != nil {
 		t.Fatal("a refused retire destroyed the share")
 	}
-	r0 := retire("new-public.json", "alice-sg-new/result/signature.json")
-	if r0.code != 0 || !strings.Contains(r0.stdout, "destroyed bob-kg/result/share.age") || !strings.Contains(r0.stdout, "share of party 2 (bob)") {
+	r0 := retire("bob-rs-old/result/reshare-proof.txt", "alice-sg-retire/result/signature.json")
+	if r0.code != 0 || !strings.Contains(r0.stdout, "destroyed bob-kg/result/share.age") || !strings.Contains(r0.stdout, "share of party 2 (bob)") ||
+		!strings.Contains(r0.stdout, "3-of-5 committee") || !strings.Contains(r0.stdout, "alice, dave, erin, frank, grace") {
 		t.Fatalf("retire: exit %d\n%s%s", r0.code, r0.stdout, r0.stderr)
 	}
 	if _, err := os.Stat(c.path("bob-kg", "result", "share.age")); err == nil {

@@ -5,6 +5,10 @@ package main
 // fooled, nothing reaches the terminal unescaped, and nothing crashes.
 
 import (
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -134,5 +138,65 @@ func TestHostileTerminalNames(t *testing.T) {
 				t.Fatalf("state not destroyed after the abort: %v", ents)
 			}
 		})
+	}
+}
+
+// TestHostileRetireForgedFiles (point 1): no reshare happened, yet an
+// attacker hands bob a copy of the key's own public.json with "session"
+// changed and an old signing's signature.json with "committee" changed. The
+// old main destroyed bob's live share on these two edited unsigned fields.
+// Now retire needs bob's own signed reshare proof and a signature of the
+// retire statement; forged ones are refused and the share stays.
+func TestHostileRetireForgedFiles(t *testing.T) {
+	c := newCLI(t, "alice", "bob", "carol", "dave")
+	c.ok("plan", "keygen", "--curve", "ed25519", "--threshold", "2", "--party", "ids/alice.card", "--party", "ids/bob.card", "--party", "ids/carol.card", "-o", "keygen.plan")
+	var kg []party
+	for _, n := range []string{"alice", "bob", "carol"} {
+		kg = append(kg, party{name: n, workdir: n + "-kg"})
+	}
+	c.ceremonyRun("keygen.plan", "stick-kg", kg)
+	c.signRun("alice-kg/result/public.json", []string{"alice", "carol"}, "old", "an ordinary message")
+
+	fake := strings.Repeat("5a", 32)
+	pub, _ := os.ReadFile(c.path("alice-kg", "result", "public.json"))
+	var pj map[string]any
+	json.Unmarshal(pub, &pj)
+	pj["session"] = fake
+	b, _ := json.MarshalIndent(pj, "", "  ")
+	os.WriteFile(c.path("forged-public.json"), b, 0o600)
+	sig, _ := os.ReadFile(c.path("alice-sg-old", "result", "signature.json"))
+	var sj map[string]any
+	json.Unmarshal(sig, &sj)
+	sj["committee"] = fake
+	b, _ = json.MarshalIndent(sj, "", "  ")
+	os.WriteFile(c.path("forged-signature.json"), b, 0o600)
+
+	share := c.path("bob-kg", "result", "share.age")
+	still := func(what string, r result) {
+		t.Helper()
+		if _, err := os.Stat(share); err != nil {
+			t.Fatalf("%s destroyed bob's live share (exit %d):\n%s%s", what, r.code, r.stdout, r.stderr)
+		}
+		if r.code == 0 {
+			t.Fatalf("%s: exit 0:\n%s", what, r.stdout)
+		}
+	}
+	// The attack as reported: the two edited files only.
+	still("retire on forged public.json and signature.json",
+		c.run("share", "retire", "bob-kg/result/share.age", "--identity", "ids/bob.key", "--public", "forged-public.json", "--signature", "forged-signature.json"))
+
+	// A forged reshare proof: a real-looking reshare plan to dave, with
+	// confirmation-free contents, signed by dave instead of bob.
+	c.ok("plan", "reshare", "--key", "alice-kg/result/public.json", "--old", "ids/alice.card", "--old", "ids/bob.card",
+		"--new", "ids/alice.card", "--new", "ids/dave.card", "--threshold", "2", "-o", "fake-reshare.plan")
+	planBytes, _ := os.ReadFile(c.path("fake-reshare.plan"))
+	body := "coldsig/reshare-proof/v1\nplan: " + base64.StdEncoding.EncodeToString(planBytes) + "\nattester: 2\n"
+	dave := loadTestIdentity(t, c.path("ids", "dave.key"))
+	proofSig := ed25519.Sign(dave.Signing, []byte("coldsig/reshare-proof/v1 signature\x00"+body))
+	os.WriteFile(c.path("forged-proof.txt"), []byte(body+"signature: "+hex.EncodeToString(proofSig)+"\n"), 0o600)
+	r := c.run("share", "retire", "bob-kg/result/share.age", "--identity", "ids/bob.key", "--proof", "forged-proof.txt", "--signature", "forged-signature.json", "--public", "forged-public.json")
+	still("retire with a proof signed by dave", r)
+	if !strings.Contains(r.stderr, "not signed by bob") {
+		t.Fatalf("forged proof: %s", r.stderr)
 	}
 }
