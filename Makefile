@@ -7,7 +7,7 @@ export CGO_ENABLED ?= 0
 # spurious "context deadline exceeded" failure when it expires mid-run.
 FUZZTIME  ?= 2000x
 
-.PHONY: all build test unit lint fuzz fuzz-short race bench demo clean
+.PHONY: all build test unit lint fuzz fuzz-short race bench demo clean release release-check
 
 all: build
 
@@ -43,5 +43,15 @@ bench:
 demo: build
 	scripts/demo.sh
 
+# Reproducible release binaries for linux/amd64, linux/arm64, darwin/arm64
+# and windows/amd64, with SHA256SUMS, built from the committed HEAD.
+release:
+	rm -rf dist
+	scripts/release.sh dist
+
+# Two clean release builds must give identical SHA256SUMS.
+release-check:
+	scripts/release-check.sh
+
 clean:
-	rm -rf bin
+	rm -rf bin dist
