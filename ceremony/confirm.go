@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"time"
 
 	"filippo.io/age"
 	ecdsakeygen "github.com/bnb-chain/tss-lib/v2/ecdsa/keygen"
@@ -208,6 +209,7 @@ func (s *session) confirm(store *statestore.Store, st *partyState, inbox []strin
 		}
 	}
 	transcript := TranscriptDigest(s.plan.Session, s.planFP, union)
+	log.Append(logTime(time.Now()))
 	for _, e := range envs {
 		log.Append(fmt.Sprintf("accepted confirmation from party %d digest %x", e.Header.From, e.Digest))
 	}

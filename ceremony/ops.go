@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"time"
 
 	ecdsakeygen "github.com/bnb-chain/tss-lib/v2/ecdsa/keygen"
 	"github.com/bnb-chain/tss-lib/v2/tss"
@@ -168,6 +169,7 @@ func Join(ctx context.Context, o JoinOptions) (*Report, error) {
 		return nil, err
 	}
 	log := &Log{}
+	log.Append(logTime(time.Now()))
 	log.Append(fmt.Sprintf("joined session %x plan %x as party %d (%s)", s.plan.Session, s.planFP, s.me, s.role))
 	s.logSent(log, files)
 	if err := s.writeMeta(log, 0); err != nil {
@@ -468,6 +470,7 @@ func Step(ctx context.Context, o StepOptions) (*Report, error) {
 	if err := store.Advance(from, inboundDigest(envs), data, toStoreFiles(files)); err != nil {
 		return nil, err
 	}
+	log.Append(logTime(time.Now()))
 	for _, e := range envs {
 		log.Append(fmt.Sprintf("accepted round %d from party %d to %s digest %x", e.Header.Round, e.Header.From, toName(e.Header.To), e.Digest))
 	}
