@@ -73,8 +73,6 @@ func (e LogEntry) Event() LogEvent {
 	return ev
 }
 
-const receiptMagic = "coldsig/receipt/v1"
-
 // Receipt is result/transcript.txt: what a finished party agreed on.
 type Receipt struct {
 	Session         [32]byte

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 
 	"github.com/coldsig/coldsig/internal/boundedio"
-	"github.com/coldsig/coldsig/internal/textrec"
 	"github.com/coldsig/coldsig/keyshare"
 	"github.com/coldsig/coldsig/plan"
 )
@@ -109,22 +108,12 @@ func resultFromFiles(p *plan.Plan, files map[string][]byte) (*Result, error) {
 }
 
 func parseReceipt(data []byte, session [32]byte) ([32]byte, error) {
-	var t [32]byte
-	rec, err := textrec.Parse(data, receiptMagic)
+	rc, err := ParseReceipt(data)
 	if err != nil {
-		return t, err
+		return [32]byte{}, err
 	}
-	rd := rec.Reader()
-	sess := rd.Hex("session", 32)
-	rd.Hex("plan", 32)
-	copy(t[:], rd.Hex("transcript", 32))
-	rd.String("transcript-words")
-	rd.Hex("log-head", 32)
-	if err := rd.Done(); err != nil {
-		return t, err
+	if rc.Session != session {
+		return [32]byte{}, fmt.Errorf("from session %x, not this one", rc.Session)
 	}
-	if string(sess) != string(session[:]) {
-		return t, fmt.Errorf("from session %x, not this one", sess)
-	}
-	return t, nil
+	return rc.Transcript, nil
 }
