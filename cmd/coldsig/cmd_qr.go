@@ -1,20 +1,14 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
-	"context"
 	"errors"
 	"fmt"
-	"image"
-	"image/gif"
 	_ "image/jpeg" // qr decode reads photos
 	"io"
 	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -362,41 +356,6 @@ EXIT STATUS
 	return cmd
 }
 
-// qrDecodeRun holds one decode's state and reporting.
-type qrDecodeRun struct {
-	e       *env
-	d       qr.Decoder
-	skipped int
-	others  int
-	lastPct int
-}
-
-var errQRDone = errors.New("payload complete")
-
-// add feeds one frame read from source.
-func (r *qrDecodeRun) add(source, frame string) error {
-	p, err := r.d.Add(frame)
-	if err != nil {
-		if r.d.Err() != nil {
-			return fmt.Errorf("%s: %w", source, err)
-		}
-		r.skipped++
-		if errors.Is(err, qr.ErrOtherPayload) {
-			r.others++
-		}
-		fmt.Fprintf(r.e.stderr, "coldsig: skipped %s: %s\n", termsafe.Path(source), termsafe.Line(err.Error()))
-		return nil
-	}
-	if pct := int(p * 100); pct != r.lastPct || r.d.Frames() == 1 {
-		r.lastPct = pct
-		fmt.Fprintf(r.e.stderr, "coldsig: %3d%% recovered (%d frames read, %d needed at least)\n", pct, r.d.Frames(), r.d.SeqLen())
-	}
-	if r.d.Complete() {
-		return errQRDone
-	}
-	return nil
-}
-
 func runQRDecode(cmd *cobra.Command, opts *qrDecodeOptions, args []string) error {
 	e := getEnv(cmd)
 	if opts.out == "" {
@@ -417,27 +376,42 @@ func runQRDecode(cmd *cobra.Command, opts *qrDecodeOptions, args []string) error
 			stdinUsed = true
 		}
 	}
-	r := &qrDecodeRun{e: e, lastPct: -1}
-	err := func() error {
-		for _, a := range args {
-			if err := r.input(cmd.Context(), a); err != nil {
-				return err
-			}
+	c := &qr.Collector{}
+	c.Report = func(ev qr.Event) {
+		switch ev.Kind {
+		case qr.Skipped:
+			fmt.Fprintf(e.stderr, "coldsig: skipped %s: %s\n", termsafe.Path(ev.Source), termsafe.Line(ev.Err.Error()))
+		case qr.NoInput:
+			fmt.Fprintf(e.stderr, "coldsig: warning: %s: no .png, .jpg, .gif or .txt files\n", termsafe.Path(ev.Source))
+		case qr.Progress:
+			d := &c.Decoder
+			fmt.Fprintf(e.stderr, "coldsig: %3d%% recovered (%d frames read, %d needed at least)\n", int(d.Progress()*100), d.Frames(), d.SeqLen())
 		}
-		return nil
-	}()
-	if err != nil && !errors.Is(err, errQRDone) {
+	}
+	var err error
+	for _, a := range args {
+		if a == "-" {
+			err = c.Lines("standard input", e.stdin)
+		} else {
+			err = c.Path(cmd.Context(), a)
+		}
+		if err != nil {
+			break
+		}
+	}
+	if err != nil && !errors.Is(err, qr.ErrComplete) {
 		return err
 	}
-	payload, rerr := r.d.Result()
+	d := &c.Decoder
+	payload, rerr := d.Result()
 	if rerr != nil {
 		if errors.Is(rerr, qr.ErrIncomplete) {
 			hint := "show the remaining frames (any of them, in any order) and run again with all the inputs"
-			if r.others > 0 {
-				hint = fmt.Sprintf("%d frames belonged to another file; decode each file's frames separately", r.others)
+			if c.Others() > 0 {
+				hint = fmt.Sprintf("%d frames belonged to another file; decode each file's frames separately", c.Others())
 			}
-			if r.d.Frames() == 0 {
-				return withCode(withHint(fmt.Errorf("no UR frame found in the input (%d skipped)", r.skipped), "check that the images show coldsig QR codes"), exitWaiting)
+			if d.Frames() == 0 {
+				return withCode(withHint(fmt.Errorf("no UR frame found in the input (%d skipped)", c.Skipped()), "check that the images show coldsig QR codes"), exitWaiting)
 			}
 			return withCode(withHint(rerr, hint), exitWaiting)
 		}
@@ -446,161 +420,6 @@ func runQRDecode(cmd *cobra.Command, opts *qrDecodeOptions, args []string) error
 	if err := atomicfile.Create(opts.out, payload, 0o600); err != nil {
 		return qrCreateErr(opts.out, err)
 	}
-	fmt.Fprintf(e.stdout, "wrote %s (%d bytes) from %d frames\n", opts.out, len(payload), r.d.Frames())
+	fmt.Fprintf(e.stdout, "wrote %s (%d bytes) from %d frames\n", opts.out, len(payload), d.Frames())
 	return nil
-}
-
-// Inputs larger than this are refused before decoding: a 50-megapixel
-// image decodes to 200 MB of RGBA.
-const (
-	qrMaxImagePixels = 50 << 20
-	qrMaxTextFile    = 64 << 20
-	qrMaxLine        = 1 << 20
-)
-
-var qrImageExt = map[string]bool{".png": true, ".jpg": true, ".jpeg": true, ".gif": true}
-
-func (r *qrDecodeRun) input(ctx context.Context, arg string) error {
-	if arg == "-" {
-		return r.lines("standard input", r.e.stdin)
-	}
-	fi, err := os.Stat(arg)
-	if err != nil {
-		return err
-	}
-	if !fi.IsDir() {
-		return r.file(arg)
-	}
-	ents, err := os.ReadDir(arg)
-	if err != nil {
-		return err
-	}
-	var names []string
-	for _, ent := range ents {
-		ext := strings.ToLower(filepath.Ext(ent.Name()))
-		if ent.Type().IsRegular() && (qrImageExt[ext] || ext == ".txt") {
-			names = append(names, ent.Name())
-		}
-	}
-	sort.Strings(names)
-	if len(names) == 0 {
-		fmt.Fprintf(r.e.stderr, "coldsig: warning: %s: no .png, .jpg, .gif or .txt files\n", termsafe.Path(arg))
-	}
-	for _, n := range names {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := r.file(filepath.Join(arg, n)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (r *qrDecodeRun) file(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	head := make([]byte, 512)
-	n, _ := io.ReadFull(f, head)
-	head = head[:n]
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
-	if bytes.HasPrefix(bytes.ToLower(bytes.TrimLeft(head, " \t\r\n")), []byte("ur:")) {
-		return r.lines(path, io.LimitReader(f, qrMaxTextFile))
-	}
-	cfg, format, err := image.DecodeConfig(f)
-	if err != nil {
-		r.skipped++
-		fmt.Fprintf(r.e.stderr, "coldsig: skipped %s: not an image or a text of UR frames\n", termsafe.Path(path))
-		return nil
-	}
-	if cfg.Width*cfg.Height > qrMaxImagePixels {
-		r.skipped++
-		fmt.Fprintf(r.e.stderr, "coldsig: skipped %s: %dx%d pixels is too large an image\n", termsafe.Path(path), cfg.Width, cfg.Height)
-		return nil
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
-	var imgs []image.Image
-	if format == "gif" {
-		g, err := gif.DecodeAll(f)
-		if err != nil {
-			r.skipped++
-			fmt.Fprintf(r.e.stderr, "coldsig: skipped %s: %s\n", termsafe.Path(path), termsafe.Line(err.Error()))
-			return nil
-		}
-		for _, im := range g.Image {
-			imgs = append(imgs, im)
-		}
-	} else {
-		img, _, err := image.Decode(f)
-		if err != nil {
-			r.skipped++
-			fmt.Fprintf(r.e.stderr, "coldsig: skipped %s: %s\n", termsafe.Path(path), termsafe.Line(err.Error()))
-			return nil
-		}
-		imgs = []image.Image{img}
-	}
-	for i, img := range imgs {
-		src := path
-		if len(imgs) > 1 {
-			src = fmt.Sprintf("%s frame %d", path, i+1)
-		}
-		text, err := qr.Scan(img)
-		if err != nil {
-			r.skipped++
-			fmt.Fprintf(r.e.stderr, "coldsig: skipped %s: %s\n", termsafe.Path(src), termsafe.Line(err.Error()))
-			continue
-		}
-		if err := r.add(src, text); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// lines feeds one frame per non-empty line.
-func (r *qrDecodeRun) lines(source string, in io.Reader) error {
-	br := bufio.NewReaderSize(in, 64<<10)
-	for n := 1; ; n++ {
-		line, err := qrReadLine(br)
-		if len(line) > 0 {
-			src := fmt.Sprintf("%s line %d", source, n)
-			if len(line) > qrMaxLine {
-				r.skipped++
-				fmt.Fprintf(r.e.stderr, "coldsig: skipped %s: line longer than %d bytes\n", termsafe.Path(src), qrMaxLine)
-			} else if s := strings.TrimSpace(string(line)); s != "" {
-				if aerr := r.add(src, s); aerr != nil {
-					return aerr
-				}
-			}
-		}
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", source, err)
-		}
-	}
-}
-
-// qrReadLine reads one line, keeping at most qrMaxLine+1 bytes of it so a
-// line without end cannot exhaust memory.
-func qrReadLine(br *bufio.Reader) ([]byte, error) {
-	var line []byte
-	for {
-		chunk, err := br.ReadSlice('\n')
-		if len(line) <= qrMaxLine {
-			line = append(line, chunk[:min(len(chunk), qrMaxLine+1-len(line))]...)
-		}
-		if err == bufio.ErrBufferFull {
-			continue
-		}
-		return bytes.TrimRight(line, "\r\n"), err
-	}
 }

@@ -13,6 +13,9 @@ import (
 var testMainHooks []func()
 
 func TestMain(m *testing.M) {
+	if os.Getenv(rssLauncherEnv) != "" {
+		os.Exit(rssLaunch())
+	}
 	os.Exit(testscript.RunMain(m, map[string]func() int{
 		"coldsig": func() int {
 			for _, h := range testMainHooks {

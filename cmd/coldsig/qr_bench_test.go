@@ -7,19 +7,19 @@ package main
 // of 30 KB, 134 KB (an ECDSA keygen round-1 broadcast) and 240 KB (a
 // reshare envelope), written as PNG images and as one GIF. The payloads are
 // random bytes (the frames do not depend on what the bytes mean) from fixed
-// seeds. Run with: make bench, or
+// seeds. Peak memory is measured as rss_test.go explains (an upper bound,
+// within the launcher's few MB). Run with: make bench, or
 //
 //	go test ./cmd/coldsig -run '^$' -bench BenchmarkQREncode -benchtime=1x
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -43,14 +43,11 @@ func BenchmarkQREncode(b *testing.B) {
 				var wall, cpu time.Duration
 				for i := 0; i < b.N; i++ {
 					out := filepath.Join(dir, fmt.Sprintf("out%d", i))
-					m, err := measureProcess(bin, "qr", "encode", payload, "-o", out, "--"+format)
-					if err != nil {
-						b.Fatal(err)
-					}
+					m, n := measureEncode(b, bin, "qr", "encode", payload, "-o", out, "--"+format)
 					rss = max(rss, m.maxRSS)
 					wall += m.wall
 					cpu += m.cpu
-					frames += m.frames
+					frames += n
 					os.RemoveAll(out)
 				}
 				b.ReportMetric(float64(rss)/(1<<20), "peak-RSS-MB")
@@ -62,38 +59,20 @@ func BenchmarkQREncode(b *testing.B) {
 	}
 }
 
-type processCost struct {
-	maxRSS    int64 // bytes
-	wall, cpu time.Duration
-	frames    int64
-}
-
 var framesWritten = regexp.MustCompile(`(?:wrote|GIF of) (\d+) (?:PNG )?frames`)
 
-// measureProcess runs the binary and reads its peak RSS from wait4's
-// rusage (Linux reports ru_maxrss in KiB).
-func measureProcess(bin string, args ...string) (processCost, error) {
-	cmd := exec.Command(bin, args...)
-	start := time.Now()
-	out, err := cmd.CombinedOutput()
-	wall := time.Since(start)
-	if err != nil {
-		return processCost{}, fmt.Errorf("%v: %v\n%s", args, err, out)
+// measureEncode runs the binary through the RSS launcher (rss_test.go) and
+// reads the frame count from its output.
+func measureEncode(b *testing.B, bin string, args ...string) (processCost, int64) {
+	var out bytes.Buffer
+	m := measureRSS(b, nil, &out, &out, bin, args...)
+	if m.code != 0 {
+		b.Fatalf("%v: exit %d\n%s", args, m.code, out.Bytes())
 	}
-	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	if !ok {
-		return processCost{}, fmt.Errorf("no rusage on this system")
+	s := framesWritten.FindSubmatch(out.Bytes())
+	if s == nil {
+		b.Fatalf("no frame count in %q", out.Bytes())
 	}
-	m := processCost{
-		maxRSS: ru.Maxrss << 10,
-		wall:   wall,
-		cpu:    cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(),
-	}
-	if s := framesWritten.FindSubmatch(out); s != nil {
-		m.frames, _ = strconv.ParseInt(string(s[1]), 10, 64)
-	}
-	if m.frames == 0 {
-		return m, fmt.Errorf("no frame count in %q", out)
-	}
-	return m, nil
+	n, _ := strconv.ParseInt(string(s[1]), 10, 64)
+	return m, n
 }
