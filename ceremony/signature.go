@@ -168,8 +168,16 @@ func (sf *SignatureFile) Verify(pub *keyshare.Public) error {
 		}
 	}
 	pk, err := hex.DecodeString(sf.PublicKey)
-	if err != nil {
-		return bad("public_key is not hex")
+	if err != nil || hex.EncodeToString(pk) != sf.PublicKey {
+		return bad("public_key is not lowercase hex")
+	}
+	// A small-order Ed25519 key "verifies" forged signatures; and key_id is
+	// recomputed, never taken from the file, since nothing in it is signed.
+	if err := keyshare.CheckPublicKey(sf.Curve, pk); err != nil {
+		return bad("public_key: %v", err)
+	}
+	if id := keyshare.KeyID(sf.Curve, pk); sf.KeyID != id {
+		return bad("key_id %s is not the key id of public_key (%s)", sf.KeyID, id)
 	}
 	if c, err := hex.DecodeString(sf.Committee); err != nil || len(c) != 32 {
 		return bad("committee must be 32 bytes of hex")
@@ -224,6 +232,9 @@ func (sf *SignatureFile) Verify(pub *keyshare.Public) error {
 		sig, err2 := hex.DecodeString(sf.Signature)
 		if err1 != nil || err2 != nil || len(sig) != ed25519.SignatureSize || len(pk) != ed25519.PublicKeySize {
 			return bad("message, signature or public key malformed")
+		}
+		if err := keyshare.CheckEd25519Signature(sig); err != nil {
+			return bad("signature: %v", err)
 		}
 		if !ed25519.Verify(ed25519.PublicKey(pk), msg, sig) {
 			return bad("Ed25519 verification failed")

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/internal/boundedio"
 	"github.com/coldsig/coldsig/internal/strictjson"
 )
@@ -123,11 +124,26 @@ func (p *Public) Validate() error {
 		return bad("unknown curve %q", p.Curve)
 	}
 	pk, err := hex.DecodeString(p.PublicKey)
-	if err != nil || len(pk) != keyLen {
-		return bad("public_key must be %d bytes of hex for %s", keyLen, p.Curve)
+	if err != nil || len(pk) != keyLen || hex.EncodeToString(pk) != p.PublicKey {
+		return bad("public_key must be %d bytes of lowercase hex for %s", keyLen, p.Curve)
 	}
-	if len(p.Parties) < 2 {
-		return bad("%d parties; a threshold key needs at least 2", len(p.Parties))
+	// Nothing in public.json is signed: every derived value is recomputed
+	// from the key, and a key that is not a proper point is refused.
+	if err := CheckPublicKey(p.Curve, pk); err != nil {
+		return bad("public_key: %v", err)
+	}
+	if id := KeyID(p.Curve, pk); p.KeyID != id {
+		return bad("key_id %s is not the key id of public_key (%s)", p.KeyID, id)
+	}
+	if p.Curve == CurveSecp256k1 && p.EthAddress != "" {
+		// Optional (coldsig always writes it); never trusted when present.
+		addr, err := EthAddress(pk)
+		if err != nil || p.EthAddress != addr {
+			return bad("eth_address %q is not the address of public_key (%s)", p.EthAddress, addr)
+		}
+	}
+	if len(p.Parties) < 2 || len(p.Parties) > MaxParties {
+		return bad("%d parties; a threshold key has 2 to %d", len(p.Parties), MaxParties)
 	}
 	if p.Threshold < 2 || p.Threshold > len(p.Parties) {
 		return bad("threshold %d is outside 2..%d", p.Threshold, len(p.Parties))
@@ -139,6 +155,9 @@ func (p *Public) Validate() error {
 		}
 		if c, err := hex.DecodeString(party.Card); err != nil || len(c) != 32 {
 			return bad("party %d: card must be a 32-byte hex fingerprint", i+1)
+		}
+		if err := identity.ValidName(party.Name); err != nil {
+			return bad("party %d: %v", i+1, err)
 		}
 		if seen[party.Card] {
 			return bad("party %d: card %s appears twice", i+1, party.Card)

@@ -77,6 +77,9 @@ func testPublic(t testing.TB, curve string, threshold int, holders ...int) *keys
 		Session:    hex.EncodeToString(sess[:]),
 		Transcript: hex.EncodeToString(tr[:]),
 	}
+	if curve == keyshare.CurveSecp256k1 {
+		p.EthAddress, _ = keyshare.EthAddress(pub)
+	}
 	for n, i := range holders {
 		c := testCard(t, i)
 		sk := fixed32("coldsig plan test share key " + c.Name)

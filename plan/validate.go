@@ -5,8 +5,6 @@ import (
 	"crypto/sha256"
 	"fmt"
 
-	"github.com/btcsuite/btcd/btcec/v2"
-
 	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/keyshare"
 )
@@ -222,10 +220,8 @@ func (p *Plan) checkKey() error {
 	if len(k.PublicKey) != want {
 		return ferr("key-public", 0, nil, "public key is %d bytes, want %d for %s", len(k.PublicKey), want, p.Curve)
 	}
-	if p.Curve == keyshare.CurveSecp256k1 {
-		if _, err := btcec.ParsePubKey(k.PublicKey); err != nil {
-			return ferr("key-public", 0, nil, "public key is not a secp256k1 point: %v", err)
-		}
+	if err := keyshare.CheckPublicKey(p.Curve, k.PublicKey); err != nil {
+		return ferr("key-public", 0, nil, "%v", err)
 	}
 	if KeyID(p.Curve, k.PublicKey) != k.ID {
 		return ferr("key-id", 0, nil, "key id %x does not match the public key (want %x)", k.ID, KeyID(p.Curve, k.PublicKey))

@@ -2,10 +2,13 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"strconv"
 
 	"github.com/spf13/cobra"
 
 	"github.com/coldsig/coldsig/ceremony"
+	"github.com/coldsig/coldsig/internal/termsafe"
 	"github.com/coldsig/coldsig/keyshare"
 )
 
@@ -25,6 +28,16 @@ func newVerifyCommand() *cobra.Command {
 Go's crypto/ecdsa plus Ethereum-style public key recovery (v, eth_signature,
 eth_address, der are all checked), Ed25519 with crypto/ed25519 (RFC 8032).
 
+Neither file is signed, so nothing in them is taken on trust: the key id and
+the address are recomputed from the public key; a key that is not a proper
+point is refused (secp256k1: a compressed point on the curve; Ed25519: a
+canonical encoding of a point of the prime-order subgroup, never the
+identity or a small-order point, which would "verify" forged signatures);
+an Ed25519 signature's R must be such a point and S below the group order;
+the signed bytes are recomputed from the payload text or digest. The OK
+lines print only what was verified: a file's name and size are not signed,
+only its SHA-256.
+
 EXAMPLES
   coldsig verify --key alice-kg/result/public.json --signature alice-sg/result/signature.json
 
@@ -39,15 +52,12 @@ EXIT STATUS
 			if err != nil {
 				return err
 			}
+			// Verify recomputes key id and address from the key, refuses
+			// weak keys, and recomputes the signed bytes from the payload.
 			if err := sig.Verify(pub); err != nil {
 				return fmt.Errorf("%s: %w", opts.signature, err)
 			}
-			out := getEnv(cmd).stdout
-			fmt.Fprintf(out, "OK: valid %s signature by key %s\n", sig.Curve, pub.KeyID)
-			if sig.EthAddress != "" {
-				fmt.Fprintf(out, "address   %s\n", sig.EthAddress)
-			}
-			fmt.Fprintf(out, "signed    %s\n", describeSigned(sig))
+			printVerified(getEnv(cmd).stdout, sig)
 			return nil
 		},
 	}
@@ -56,14 +66,27 @@ EXIT STATUS
 	return cmd
 }
 
-func describeSigned(s *ceremony.SignatureFile) string {
-	switch s.Payload.Kind {
-	case "eip191", "message":
-		return fmt.Sprintf("%s %q", s.Payload.Kind, s.Payload.Text)
-	case "file":
-		return fmt.Sprintf("file %s (sha256 %s)", s.Payload.File, s.Payload.FileSHA256)
+// printVerified prints only what Verify proved: the key (its id and
+// address recomputed from it), and the signed bytes as recomputed from the
+// payload description. A file payload's name and size are not covered by
+// the signature, only its SHA-256, and say so.
+func printVerified(out io.Writer, s *ceremony.SignatureFile) {
+	fmt.Fprintf(out, "OK: valid %s signature by key %s\n", s.Curve, s.KeyID)
+	fmt.Fprintf(out, "key       %s\n", s.PublicKey)
+	if s.EthAddress != "" {
+		fmt.Fprintf(out, "address   %s\n", s.EthAddress)
 	}
-	return "digest " + s.Digest
+	switch s.Payload.Kind {
+	case "eip191":
+		fmt.Fprintf(out, "signed    EIP-191 personal message %s (digest %s)\n", strconv.Quote(s.Payload.Text), s.Digest)
+	case "message":
+		fmt.Fprintf(out, "signed    message %s\n", strconv.Quote(s.Payload.Text))
+	case "file":
+		fmt.Fprintf(out, "signed    SHA-256 %s of a file\n", s.Payload.FileSHA256)
+		fmt.Fprintf(out, "          described as %s, %d bytes (name and size are not signed: hash the file and compare)\n", termsafe.String(s.Payload.File), s.Payload.FileSize)
+	default:
+		fmt.Fprintf(out, "signed    raw digest %s\n", s.Digest)
+	}
 }
 
 // loadPublicAndSignature reads a public.json and a signature.json; errors
