@@ -241,7 +241,7 @@ func runBackupSplit(cmd *cobra.Command, opts *backupSplitOptions, sharePath stri
 			var pass []byte
 			var err error
 			if file != "" {
-				pass, err = readPassphraseFile(cmd, file)
+				pass, err = readNewPassphraseFile(cmd, file)
 			} else {
 				pass, err = backupNewPassphrase(cmd, name)
 			}
@@ -594,16 +594,8 @@ func runBackupRestore(cmd *cobra.Command, opts *backupRestoreOptions, paths []st
 // It never falls back to $COLDSIG_PASSPHRASE_FILE: that names the owner's
 // identity passphrase, which must not become a custodian's.
 func backupNewPassphrase(cmd *cobra.Command, custodian string) ([]byte, error) {
-	a, err := promptPassphrase(cmd, fmt.Sprintf("New passphrase for custodian %s's shard: ", custodian))
-	if err != nil {
-		return nil, withHint(err, "use --custodian-passphrase-file NAME=FILE in scripts")
+	if _, tty := stdinTerminal(cmd); !tty {
+		return nil, withHint(errors.New("a passphrase is needed and stdin is not a terminal"), "use --custodian-passphrase-file NAME=FILE in scripts")
 	}
-	b, err := promptPassphrase(cmd, "Repeat the passphrase: ")
-	if err != nil {
-		return nil, err
-	}
-	if string(a) != string(b) {
-		return nil, errors.New("the passphrases do not match")
-	}
-	return a, nil
+	return promptNewPassphrase(cmd, fmt.Sprintf("New passphrase for custodian %s's shard: ", custodian))
 }

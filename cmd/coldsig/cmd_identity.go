@@ -39,6 +39,7 @@ the way is noticed.`,
 type identityNewOptions struct {
 	dir          string
 	noPassphrase bool
+	generate     bool
 	pass         passphraseFlags
 }
 
@@ -54,15 +55,23 @@ the other parties. Existing files are never overwritten.
 NAME is 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or
 digit.
 
-The passphrase is asked twice on the terminal. For unattended drills, give a
-file holding it with --passphrase-file FILE or COLDSIG_PASSPHRASE_FILE=FILE
-(a path, never the passphrase itself, so it does not show in the process
-environment). --no-passphrase writes the secret keys unencrypted: for drills
-and tests only.
+The passphrase is asked twice on the terminal (three tries). A passphrase
+an offline attacker could guess is refused: NAME.key can be copied and
+attacked for as long as a copy exists, so zxcvbn's estimate of the guesses
+needed must be at least 2^56 (docs/format.md, "Passphrase strength").
+--generate-passphrase makes one instead: 8 words drawn at random from the
+256 bytewords (64 bits), shown once on the terminal to be written down.
+
+For unattended drills, give a file holding the passphrase with
+--passphrase-file FILE or COLDSIG_PASSPHRASE_FILE=FILE (a path, never the
+passphrase itself, so it does not show in the process environment).
+--no-passphrase writes the secret keys unencrypted: for drills and tests
+only.
 
 EXAMPLES
   coldsig identity new alice
   coldsig identity new alice --dir /media/alice-key
+  coldsig identity new alice --generate-passphrase
   coldsig identity new drill-1 --passphrase-file /run/drill/pass
 
 EXIT STATUS
@@ -74,6 +83,7 @@ EXIT STATUS
 	}
 	cmd.Flags().StringVar(&opts.dir, "dir", ".", "write the files into `DIR` (created 0700 if missing)")
 	cmd.Flags().BoolVar(&opts.noPassphrase, "no-passphrase", false, "write the secret keys UNENCRYPTED (drills and tests only)")
+	cmd.Flags().BoolVar(&opts.generate, "generate-passphrase", false, "make a strong passphrase (8 random words) and show it once to write down")
 	opts.pass.addFlags(cmd.Flags())
 	return cmd
 }
@@ -83,8 +93,12 @@ func runIdentityNew(cmd *cobra.Command, opts *identityNewOptions, name string) e
 	if err := identity.ValidName(name); err != nil {
 		return usageErrorf("%v", err).withHint("use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
 	}
-	if opts.noPassphrase && opts.pass.file != "" {
-		return usageErrorf("--no-passphrase and --passphrase-file exclude each other")
+	if n := countTrue(opts.noPassphrase, opts.pass.file != "", opts.generate); n > 1 {
+		return usageErrorf("--no-passphrase, --passphrase-file and --generate-passphrase exclude each other")
+	}
+	if _, tty := stdinTerminal(cmd); opts.generate && !tty {
+		return usageErrorf("--generate-passphrase shows the passphrase on the terminal, and stdin is not a terminal").
+			withHint("run it on the officer's terminal, or give --passphrase-file FILE in scripts")
 	}
 	if err := prepareDir(opts.dir); err != nil {
 		return err
@@ -103,7 +117,12 @@ func runIdentityNew(cmd *cobra.Command, opts *identityNewOptions, name string) e
 		return err
 	}
 	var pass []byte
-	if !opts.noPassphrase {
+	switch {
+	case opts.generate:
+		if pass, err = showGeneratedPassphrase(cmd, keyPath); err != nil {
+			return err
+		}
+	case !opts.noPassphrase:
 		if pass, err = opts.pass.readNew(cmd, keyPath); err != nil {
 			return err
 		}
@@ -129,6 +148,35 @@ func runIdentityNew(cmd *cobra.Command, opts *identityNewOptions, name string) e
 	fmt.Fprintf(e.stdout, "created %s (secret, keep it offline)\ncreated %s (public, give it to the other parties)\n", keyPath, cardPath)
 	printCard(e.stdout, card)
 	return nil
+}
+
+// showGeneratedPassphrase makes a passphrase and shows it once on the
+// terminal; nothing is written unless the officer says it is written down.
+func showGeneratedPassphrase(cmd *cobra.Command, keyPath string) ([]byte, error) {
+	p, err := generatePassphrase()
+	if err != nil {
+		return nil, err
+	}
+	e := getEnv(cmd)
+	fmt.Fprintf(e.stderr, "The passphrase for %s (shown once; write it down now, on paper, word for word):\n\n    %s\n\n", keyPath, p)
+	ok, err := confirm(cmd, "Have you written it down?")
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, errors.New("nothing was written: the passphrase was not confirmed as written down")
+	}
+	return []byte(p), nil
+}
+
+func countTrue(bs ...bool) int {
+	n := 0
+	for _, b := range bs {
+		if b {
+			n++
+		}
+	}
+	return n
 }
 
 func createErr(path string, err error) error {

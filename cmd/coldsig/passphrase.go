@@ -56,24 +56,61 @@ func (p *passphraseFlags) read(cmd *cobra.Command, what string) ([]byte, error) 
 	return promptPassphrase(cmd, fmt.Sprintf("Passphrase for %s: ", what))
 }
 
-// readNew returns a passphrase for a new file; on a terminal it is asked
-// twice.
+// readNew returns a passphrase for a new file: from the passphrase file,
+// or asked on the terminal (see promptNewPassphrase). Either way it must
+// pass checkStrength.
 func (p *passphraseFlags) readNew(cmd *cobra.Command, what string) ([]byte, error) {
 	if f := p.source(); f != "" {
-		return readPassphraseFile(cmd, f)
+		return readNewPassphraseFile(cmd, f)
 	}
-	a, err := promptPassphrase(cmd, fmt.Sprintf("New passphrase for %s: ", what))
+	return promptNewPassphrase(cmd, fmt.Sprintf("New passphrase for %s: ", what))
+}
+
+// readNewPassphraseFile reads a passphrase that will protect a new file.
+func readNewPassphraseFile(cmd *cobra.Command, path string) ([]byte, error) {
+	pass, err := readPassphraseFile(cmd, path)
 	if err != nil {
 		return nil, err
 	}
-	b, err := promptPassphrase(cmd, "Repeat the passphrase: ")
-	if err != nil {
-		return nil, err
+	if err := checkStrength(pass); err != nil {
+		return nil, withHint(fmt.Errorf("%s: %w", path, err), strengthHint)
 	}
-	if !bytes.Equal(a, b) {
-		return nil, errors.New("the passphrases do not match")
+	return pass, nil
+}
+
+// newPassphraseTries is how often a new passphrase is asked before giving
+// up (a mismatch or a weak one costs a try).
+const newPassphraseTries = 3
+
+// promptNewPassphrase asks for a new passphrase on the terminal and for it
+// again; a weak one or a mismatch is asked again, up to three times. It is
+// the one place new passphrases are asked (identities, backup shards).
+func promptNewPassphrase(cmd *cobra.Command, prompt string) ([]byte, error) {
+	e := getEnv(cmd)
+	for try := 1; ; try++ {
+		a, err := promptPassphrase(cmd, prompt)
+		if err != nil {
+			return nil, err
+		}
+		err = checkStrength(a)
+		if err == nil {
+			var b []byte
+			if b, err = promptPassphrase(cmd, "Repeat the passphrase: "); err != nil {
+				return nil, err
+			}
+			if bytes.Equal(a, b) {
+				return a, nil
+			}
+			err = errors.New("the passphrases do not match")
+		}
+		if try == newPassphraseTries {
+			if errors.Is(err, errWeakPassphrase) {
+				return nil, withHint(err, strengthHint)
+			}
+			return nil, err
+		}
+		fmt.Fprintf(e.stderr, "coldsig: %v; try again (%d of %d)\n", err, try+1, newPassphraseTries)
 	}
-	return a, nil
 }
 
 // readPassphraseFile reads the passphrase from the file's first line. One
