@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"time"
 
+	ecdsakeygen "github.com/bnb-chain/tss-lib/v2/ecdsa/keygen"
 	"github.com/spf13/cobra"
 
 	"github.com/coldsig/coldsig/ceremony"
@@ -44,6 +46,12 @@ EXIT STATUS
 	return cmd
 }
 
+// testOnlyPreParams, when set, replaces the safe-prime search. Only test
+// files in this package set it (through testMainHooks, to hand out the
+// committed TEST-ONLY fixtures so that a simulated ceremony does not spend
+// minutes finding primes); the shipped binary always generates.
+var testOnlyPreParams func(context.Context, func(time.Duration)) (*ecdsakeygen.LocalPreParams, error)
+
 func runPreparams(cmd *cobra.Command, opts *preparamsOptions) error {
 	if opts.card == "" || opts.output == "" {
 		return usageErrorf("preparams needs --card and -o").withHint("coldsig preparams --card alice.card -o alice.pp")
@@ -57,7 +65,11 @@ func runPreparams(cmd *cobra.Command, opts *preparamsOptions) error {
 	}
 	e := getEnv(cmd)
 	fmt.Fprintf(e.stderr, "coldsig: generating pre-parameters for %s (safe primes; 20 s to a few minutes)\n", card.Name)
-	pp, err := ceremony.GeneratePreParams(cmd.Context(), func(d time.Duration) {
+	generate := ceremony.GeneratePreParams
+	if testOnlyPreParams != nil {
+		generate = testOnlyPreParams
+	}
+	pp, err := generate(cmd.Context(), func(d time.Duration) {
 		fmt.Fprintf(e.stderr, "\rcoldsig: searching for safe primes... %3ds", int(d.Seconds()))
 	})
 	fmt.Fprintln(e.stderr)
