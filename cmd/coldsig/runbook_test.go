@@ -84,8 +84,8 @@ type simulation struct {
 }
 
 func (s *simulation) laptop(name string) string { return filepath.Join(s.root, "laptops", name) }
-func (s *simulation) stick() string              { return filepath.Join(s.root, "stick") }
-func (s *simulation) passFile() string           { return filepath.Join(s.root, "secret", "passphrase") }
+func (s *simulation) stick() string             { return filepath.Join(s.root, "stick") }
+func (s *simulation) passFile() string          { return filepath.Join(s.root, "secret", "passphrase") }
 
 // newSimulation creates the tree, or copies it from a finished one.
 func newSimulation(root, from, coldsig string) (*simulation, error) {
