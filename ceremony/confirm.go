@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -357,7 +356,7 @@ func (s *session) sealedShare(share *keyshare.Share) ([]byte, error) {
 		return nil, err
 	}
 	defer clear(want)
-	if old, err := os.ReadFile(filepath.Join(s.dir, "result", "share.age")); err == nil {
+	if old, err := keyshare.ReadShareFile(filepath.Join(s.dir, "result", "share.age")); err == nil {
 		if inner, err := keyshare.OpenInner(old, s.id.X25519); err == nil {
 			same := bytes.Equal(inner, want)
 			clear(inner)

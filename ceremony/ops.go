@@ -20,6 +20,7 @@ import (
 	"github.com/coldsig/coldsig/ceremony/internal/statestore"
 	"github.com/coldsig/coldsig/envelope"
 	"github.com/coldsig/coldsig/internal/atomicfile"
+	"github.com/coldsig/coldsig/internal/boundedio"
 	"github.com/coldsig/coldsig/internal/termsafe"
 	"github.com/coldsig/coldsig/keyshare"
 	"github.com/coldsig/coldsig/plan"
@@ -300,7 +301,8 @@ func toStoreFiles(files []outFile) []statestore.File {
 }
 
 func writeIfAbsentOrSame(path string, data []byte) error {
-	old, err := os.ReadFile(path)
+	// A file larger than the plan differs from it; no need to read it all.
+	old, err := boundedio.ReadFile(path, int64(len(data))+1)
 	if err == nil {
 		if !bytes.Equal(old, data) {
 			return fmt.Errorf("%s: this work directory belongs to another plan; use a new directory", path)
@@ -655,7 +657,7 @@ func (s *session) report(store *statestore.Store, files []outFile, replayed bool
 // before anything is committed, so a damaged log stops the step cleanly.
 func (s *session) readLog() (*Log, error) {
 	path := filepath.Join(s.dir, logFile)
-	data, err := os.ReadFile(path)
+	data, err := boundedio.ReadFile(path, maxLogSize)
 	if errors.Is(err, os.ErrNotExist) {
 		return &Log{}, nil
 	}

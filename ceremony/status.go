@@ -8,11 +8,15 @@ import (
 
 	"github.com/coldsig/coldsig/ceremony/internal/statestore"
 	"github.com/coldsig/coldsig/internal/atomicfile"
+	"github.com/coldsig/coldsig/internal/boundedio"
 	"github.com/coldsig/coldsig/internal/textrec"
 	"github.com/coldsig/coldsig/plan"
 )
 
 const progressMagic = "coldsig/progress/v1"
+
+// maxProgressSize bounds progress.txt (two short fields).
+const maxProgressSize = 4 << 10
 
 // writeProgress records, in the clear, where the party stands, so that
 // status needs no passphrase. It holds nothing the plan does not already
@@ -111,7 +115,11 @@ func ReadStatus(dir string) (*Status, error) {
 		return nil, err
 	}
 	phase := 0
-	if data, err := os.ReadFile(filepath.Join(dir, progressFile)); err == nil {
+	data, err := boundedio.ReadFile(filepath.Join(dir, progressFile), maxProgressSize)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	if err == nil {
 		rec, err := textrec.Parse(data, progressMagic)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, progressFile), err)

@@ -197,7 +197,7 @@ func drillRoundTrip(inner []byte) (*keyshare.Share, error) {
 	if err := atomicfile.Create(path, sealed, 0o600); err != nil {
 		return nil, err
 	}
-	back, err := os.ReadFile(path)
+	back, err := keyshare.ReadShareFile(path)
 	if err != nil {
 		return nil, err
 	}

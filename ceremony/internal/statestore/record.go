@@ -18,9 +18,14 @@ import (
 const StateMagic = "coldsig/state/v1"
 
 // maxPlaintext bounds what a step file may decrypt to. The largest
-// snapshots are about 300 KB; the bound only stops a damaged or hostile
-// file from exhausting memory.
-const maxPlaintext = 64 << 20
+// snapshots are about 1.1 MB (ECDSA keygen), and a step file also holds
+// every envelope the party sent so far (an ECDSA reshare sends ~175 KB per
+// recipient); the bound only stops a damaged or hostile file from
+// exhausting memory (decoding holds a few copies of it).
+const maxPlaintext = 32 << 20
+
+// maxStepFile bounds a step file on disk: maxPlaintext plus age's framing.
+const maxStepFile = maxPlaintext + maxPlaintext/32 + 4096
 
 const (
 	maxParty    = 65535

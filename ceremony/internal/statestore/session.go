@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/coldsig/coldsig/internal/boundedio"
 	"github.com/coldsig/coldsig/internal/termsafe"
 	"github.com/coldsig/coldsig/internal/textrec"
 )
@@ -126,9 +127,13 @@ func (s *Status) encode() ([]byte, error) {
 	return w.Bytes()
 }
 
+// maxSessionRecord bounds session.txt: a reason and a culprit of at most
+// maxText bytes each and a few result names.
+const maxSessionRecord = 64 << 10
+
 func parseStatus(data []byte) (*Status, error) {
-	if len(data) > 1<<20 {
-		return nil, errors.New("session record larger than 1 MiB")
+	if len(data) > maxSessionRecord {
+		return nil, fmt.Errorf("session record larger than %d bytes", maxSessionRecord)
 	}
 	rec, err := textrec.Parse(data, SessionMagic)
 	if err != nil {
@@ -198,7 +203,7 @@ func optionalField(r *textrec.Reader, key string) (textrec.Field, bool) {
 
 func readSessionRecord(dir string) (*Status, error) {
 	path := filepath.Join(dir, sessionFile)
-	data, err := os.ReadFile(path)
+	data, err := boundedio.ReadFile(path, maxSessionRecord)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("%s: %w", dir, ErrNotJoined)

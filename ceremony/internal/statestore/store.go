@@ -15,6 +15,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/coldsig/coldsig/internal/atomicfile"
+	"github.com/coldsig/coldsig/internal/boundedio"
 
 	"github.com/coldsig/coldsig/internal/agebytes"
 )
@@ -324,6 +325,11 @@ func readStep(path string, k Keys, b Binding, step uint64) (*record, error) {
 		return nil, err
 	}
 	defer f.Close()
+	// The ciphertext is the plaintext plus age's framing (well under 1%);
+	// a larger file is refused before decryption starts.
+	if fi, err := f.Stat(); err == nil && fi.Size() > maxStepFile {
+		return nil, fmt.Errorf("%s: %w: %d bytes, limit %d", path, boundedio.ErrTooLarge, fi.Size(), maxStepFile)
+	}
 	r, err := age.Decrypt(f, k.identity)
 	if err != nil {
 		var nomatch *age.NoIdentityMatchError
@@ -490,12 +496,17 @@ func placeFiles(dir string, files []File, hookPrefix string) error {
 		path := filepath.Join(dir, f.Name)
 		err := atomicfile.Create(path, f.Data, 0o600)
 		if errors.Is(err, atomicfile.ErrExists) {
-			have, rerr := os.ReadFile(path)
-			if rerr != nil {
+			// Read one byte more than the file should hold: a larger one
+			// differs, and is not read whole.
+			have, rerr := boundedio.ReadFile(path, int64(len(f.Data))+1)
+			if rerr != nil && !errors.Is(rerr, boundedio.ErrTooLarge) {
 				return rerr
 			}
 			if !bytes.Equal(have, f.Data) {
-				return fmt.Errorf("%s: already exists with different content; move it away and run again", path)
+				// Never "move it away and run again": a different file under
+				// this name means two versions of one round's output, and
+				// sending the second one breaks the single-use rule.
+				return fmt.Errorf("%s: already exists with different content: two versions of one output (was the work directory's state rolled back or copied?); hand on neither, keep both as evidence, and abort the session ('coldsig abort') unless you can explain the other one", path)
 			}
 			err = nil
 		}
