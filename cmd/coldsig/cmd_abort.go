@@ -32,8 +32,8 @@ EXIT STATUS
   0 aborted; 1 an error (for example an already finished ceremony).`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if opts.workdir == "" {
-				return usageErrorf("abort needs --workdir")
+			if err := requireFlags(cmd, "workdir"); err != nil {
+				return err
 			}
 			st, err := ceremony.ReadStatus(opts.workdir)
 			if err != nil {

@@ -289,7 +289,7 @@ func runBackupSplit(cmd *cobra.Command, opts *backupSplitOptions, sharePath stri
 		f := backup.FilesOf(opts.out, i+1, name)
 		for _, p := range []string{f.Shard, f.Paper, f.QRDir} {
 			if _, err := os.Lstat(p); err == nil {
-				return withHint(fmt.Errorf("%s: already exists; not overwritten", p), "write the backup into a new -o DIR")
+				return existsError(p, "write the backup into a new -o DIR")
 			}
 		}
 	}
@@ -543,7 +543,7 @@ func runBackupRestore(cmd *cobra.Command, opts *backupRestoreOptions, paths []st
 		return usageErrorf("--to CARD is required").withHint("the restored share is only ever written encrypted: give the card of the identity that will hold it")
 	}
 	if _, err := os.Lstat(opts.out); err == nil {
-		return withHint(fmt.Errorf("%s: already exists; not overwritten", opts.out), "choose another -o SHARE")
+		return existsError(opts.out, "choose another -o SHARE")
 	}
 	to, err := identity.LoadCard(opts.to)
 	if err != nil {
@@ -582,7 +582,7 @@ func runBackupRestore(cmd *cobra.Command, opts *backupRestoreOptions, paths []st
 		return err
 	}
 	if err := atomicfile.Create(opts.out, sealed, 0o600); err != nil {
-		return createErr(opts.out, err)
+		return createError(opts.out, err, "choose another -o SHARE")
 	}
 	s := res.Share
 	fmt.Fprintf(e.stdout, "restored party %d (%s) of key %s from %s\n", s.Index, s.Name, s.KeyID, strings.Join(res.Used, ", "))

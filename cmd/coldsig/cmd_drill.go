@@ -109,7 +109,7 @@ func runDrillRestore(cmd *cobra.Command, opts *drillRestoreOptions) error {
 			continue
 		}
 		if _, err := os.Lstat(p); err == nil {
-			return withHint(fmt.Errorf("%s: already exists; not overwritten", p), "choose another file name")
+			return existsError(p, "choose another --record or --keep FILE")
 		}
 	}
 	var to *identity.Card
@@ -143,7 +143,7 @@ func runDrillRestore(cmd *cobra.Command, opts *drillRestoreOptions) error {
 			return err
 		}
 		if err := atomicfile.Create(opts.keep, sealed, 0o600); err != nil {
-			return createErr(opts.keep, err)
+			return createError(opts.keep, err, "choose another --keep FILE")
 		}
 		fmt.Fprintf(e.stdout, "kept the restored share in %s (encrypted to %s)\n", opts.keep, to.Name)
 	}
@@ -156,7 +156,7 @@ func runDrillRestore(cmd *cobra.Command, opts *drillRestoreOptions) error {
 		return err
 	}
 	if err := atomicfile.Create(opts.record, data, 0o644); err != nil {
-		return createErr(opts.record, err)
+		return createError(opts.record, err, "choose another --record FILE")
 	}
 	if rerr != nil {
 		fmt.Fprintf(e.stdout, "drill FAIL: key %s\nrecord: %s\n", pub.KeyID, opts.record)

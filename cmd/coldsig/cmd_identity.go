@@ -109,7 +109,7 @@ func runIdentityNew(cmd *cobra.Command, opts *identityNewOptions, name string) e
 	// nothing; Create re-checks atomically.
 	for _, p := range []string{keyPath, cardPath} {
 		if _, err := os.Lstat(p); err == nil {
-			return withHint(fmt.Errorf("%s: already exists; not overwritten", p), "choose another NAME or --dir; never delete a key that may hold a share")
+			return existsError(p, "choose another NAME or --dir; never delete a key that may hold a share")
 		}
 	}
 	id, err := identity.NewIdentity(name)
@@ -132,15 +132,15 @@ func runIdentityNew(cmd *cobra.Command, opts *identityNewOptions, name string) e
 		return err
 	}
 	if err := atomicfile.Create(keyPath, keyData, 0o600); err != nil {
-		return createErr(keyPath, err)
+		return createError(keyPath, err, "choose another NAME or --dir")
 	}
 	card := id.Card()
 	if err := atomicfile.Create(cardPath, card.Marshal(), 0o644); err != nil {
 		// A key without its card is a half-made identity: take it back.
 		if rmErr := atomicfile.Remove(keyPath); rmErr != nil {
-			return fmt.Errorf("%w (and removing %s failed: %v)", createErr(cardPath, err), keyPath, rmErr)
+			return fmt.Errorf("%w (and removing %s failed: %v)", createError(cardPath, err, "choose another NAME or --dir"), keyPath, rmErr)
 		}
-		return createErr(cardPath, err)
+		return createError(cardPath, err, "choose another NAME or --dir")
 	}
 	if opts.noPassphrase {
 		fmt.Fprintf(e.stderr, "coldsig: WARNING: %s is NOT encrypted: anyone who reads it can act as %s. Use it for drills and tests only.\n", keyPath, name)
@@ -177,13 +177,6 @@ func countTrue(bs ...bool) int {
 		}
 	}
 	return n
-}
-
-func createErr(path string, err error) error {
-	if errors.Is(err, atomicfile.ErrExists) {
-		return withHint(fmt.Errorf("%s: already exists; not overwritten", path), "choose another NAME or --dir")
-	}
-	return err
 }
 
 // prepareDir creates dir 0700 if it is missing, and refuses an existing

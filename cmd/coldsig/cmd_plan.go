@@ -85,7 +85,7 @@ func runPlanKeygen(cmd *cobra.Command, opts *planKeygenOptions) error {
 	if opts.curve != keyshare.CurveSecp256k1 && opts.curve != keyshare.CurveEd25519 {
 		return usageErrorf("unknown curve %q", opts.curve).withHint("use --curve secp256k1 or --curve ed25519")
 	}
-	if err := planOutputFree(opts.out); err != nil {
+	if err := checkAbsent(opts.out, planOutputHint); err != nil {
 		return err
 	}
 	cards, err := loadPlanCards("--party", opts.parties)
@@ -171,7 +171,7 @@ func runPlanSign(cmd *cobra.Command, opts *planSignOptions) error {
 		return usageErrorf("give exactly one of --digest, --message and --file (got %d)", n).
 			withHint("see 'coldsig plan sign --help'")
 	}
-	if err := planOutputFree(opts.out); err != nil {
+	if err := checkAbsent(opts.out, planOutputHint); err != nil {
 		return err
 	}
 	pub, err := loadPublic(opts.key)
@@ -270,7 +270,7 @@ func runPlanReshare(cmd *cobra.Command, opts *planReshareOptions) error {
 	if err := requireFlags(cmd, "key", "old", "new", "threshold", "output"); err != nil {
 		return err
 	}
-	if err := planOutputFree(opts.out); err != nil {
+	if err := checkAbsent(opts.out, planOutputHint); err != nil {
 		return err
 	}
 	pub, err := loadPublic(opts.key)
@@ -326,29 +326,6 @@ EXIT STATUS
 			return showPlan(getEnv(cmd).stdout, p, args[0], [32]byte{})
 		},
 	}
-}
-
-// requireFlags reports the first missing required flag with the usage hint.
-func requireFlags(cmd *cobra.Command, names ...string) error {
-	for _, n := range names {
-		if !cmd.Flags().Changed(n) {
-			flag := "--" + n
-			if n == "output" {
-				flag = "-o"
-			}
-			return usageErrorf("%s is required", flag).withHint(fmt.Sprintf("see 'coldsig %s --help'", commandPath(cmd)))
-		}
-	}
-	return nil
-}
-
-// planOutputFree fails early, before any card is read, if PLAN exists;
-// atomicfile.Create checks again when writing.
-func planOutputFree(path string) error {
-	if _, err := os.Lstat(path); err == nil {
-		return withHint(fmt.Errorf("%s: already exists; not overwritten", path), "choose another -o PLAN; a plan already handed out must not change")
-	}
-	return nil
 }
 
 // loadPlanCards loads the cards given with flag, refusing the same card
@@ -435,16 +412,17 @@ func showPlan(w io.Writer, p *plan.Plan, path string, me [32]byte) error {
 	return nil
 }
 
+// planOutputHint: a plan already handed out must never change, so PLAN is
+// checked before any card is read and again when it is written.
+const planOutputHint = "choose another -o PLAN; a plan already handed out must not change"
+
 func writePlan(cmd *cobra.Command, p *plan.Plan, path string) error {
 	data, err := p.Marshal()
 	if err != nil {
 		return err
 	}
 	if err := atomicfile.Create(path, data, 0o644); err != nil {
-		if errors.Is(err, atomicfile.ErrExists) {
-			return withHint(fmt.Errorf("%s: already exists; not overwritten", path), "choose another -o PLAN")
-		}
-		return err
+		return createError(path, err, planOutputHint)
 	}
 	e := getEnv(cmd)
 	fmt.Fprintf(e.stdout, "created %s; give it to every party and compare the fingerprint words aloud\n\n", path)

@@ -53,14 +53,14 @@ EXIT STATUS
 var testOnlyPreParams func(context.Context, func(time.Duration)) (*ecdsakeygen.LocalPreParams, error)
 
 func runPreparams(cmd *cobra.Command, opts *preparamsOptions) error {
-	if opts.card == "" || opts.output == "" {
-		return usageErrorf("preparams needs --card and -o").withHint("coldsig preparams --card alice.card -o alice.pp")
+	if err := requireFlags(cmd, "card", "output"); err != nil {
+		return err
 	}
 	card, err := identity.LoadCard(opts.card)
 	if err != nil {
 		return err
 	}
-	if err := checkAbsent(opts.output); err != nil {
+	if err := checkAbsent(opts.output, "choose another -o FILE"); err != nil {
 		return err
 	}
 	e := getEnv(cmd)
@@ -81,7 +81,7 @@ func runPreparams(cmd *cobra.Command, opts *preparamsOptions) error {
 		return err
 	}
 	if err := atomicfile.Create(opts.output, data, 0o600); err != nil {
-		return createError(opts.output, err)
+		return createError(opts.output, err, "choose another -o FILE")
 	}
 	fmt.Fprintf(e.stdout, "wrote %s (for %s, single use)\n", opts.output, card.Name)
 	return nil

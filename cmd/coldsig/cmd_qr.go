@@ -212,7 +212,7 @@ func qrCheckOutDir(dir string) error {
 
 func qrCreateErr(path string, err error) error {
 	if errors.Is(err, atomicfile.ErrExists) {
-		return withHint(fmt.Errorf("%s: already exists; not overwritten", path), "choose another output name")
+		return existsError(path, "choose another output name")
 	}
 	return err
 }
@@ -361,7 +361,7 @@ func runQRDecode(cmd *cobra.Command, opts *qrDecodeOptions, args []string) error
 	if opts.out == "" {
 		return usageErrorf("qr decode needs -o FILE").withHint("see 'coldsig qr decode --help'")
 	}
-	if err := checkAbsent(opts.out); err != nil {
+	if err := checkAbsent(opts.out, "choose another -o FILE"); err != nil {
 		return err
 	}
 	if len(args) == 0 {

@@ -94,7 +94,7 @@ func runReport(cmd *cobra.Command, opts *reportOptions) error {
 		return err
 	}
 	if opts.out != "" {
-		if err := checkAbsent(opts.out); err != nil {
+		if err := checkAbsent(opts.out, "choose another -o FILE"); err != nil {
 			return err
 		}
 	}
@@ -125,7 +125,7 @@ func runReport(cmd *cobra.Command, opts *reportOptions) error {
 		return err
 	}
 	if err := atomicfile.Create(opts.out, buf.Bytes(), 0o644); err != nil {
-		return createError(opts.out, err)
+		return createError(opts.out, err, "choose another -o FILE")
 	}
 	fmt.Fprintf(e.stdout, "wrote %s (%s)\n", opts.out, format)
 	if rep.Agreement.Compared && !rep.Agreement.Agree {

@@ -110,7 +110,7 @@ EXIT STATUS
 
 func runShareRetire(cmd *cobra.Command, opts *shareRetireOptions, path string) error {
 	if opts.identity == "" || opts.proof == "" || opts.signature == "" {
-		return usageErrorf("share retire needs --identity, --proof and --signature").withHint("see 'coldsig share retire --help'")
+		return requireFlags(cmd, "identity", "proof", "signature")
 	}
 	proof, err := ceremony.LoadReshareProof(opts.proof)
 	if err != nil {
@@ -187,7 +187,7 @@ EXIT STATUS
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.old == "" || opts.new == "" {
-				return usageErrorf("share statement needs --old and --new").withHint("see 'coldsig share statement --help'")
+				return requireFlags(cmd, "old", "new")
 			}
 			oldPub, err := keyshare.LoadPublic(opts.old)
 			if err != nil {

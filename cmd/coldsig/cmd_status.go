@@ -80,8 +80,8 @@ type signedJSON struct {
 }
 
 func runStatus(cmd *cobra.Command, opts *statusOptions) error {
-	if opts.workdir == "" {
-		return usageErrorf("status needs --workdir")
+	if err := requireFlags(cmd, "workdir"); err != nil {
+		return err
 	}
 	st, err := ceremony.ReadStatus(opts.workdir)
 	if err != nil {

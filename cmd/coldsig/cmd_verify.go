@@ -1,8 +1,11 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -10,6 +13,7 @@ import (
 	"github.com/coldsig/coldsig/ceremony"
 	"github.com/coldsig/coldsig/internal/termsafe"
 	"github.com/coldsig/coldsig/keyshare"
+	"github.com/coldsig/coldsig/plan"
 )
 
 func init() { register(newVerifyCommand) }
@@ -17,6 +21,8 @@ func init() { register(newVerifyCommand) }
 type verifyOptions struct {
 	key       string
 	signature string
+	file      string
+	message   string
 }
 
 func newVerifyCommand() *cobra.Command {
@@ -38,15 +44,25 @@ the signed bytes are recomputed from the payload text or digest. The OK
 lines print only what was verified: a file's name and size are not signed,
 only its SHA-256.
 
+--file F recomputes F's SHA-256 and requires it to be the signed file's;
+--message M requires M to be exactly the signed text (and, for an EIP-191
+message, recomputes its digest). Either way the payload itself is checked,
+not only the signature file's description of it.
+
 EXAMPLES
   coldsig verify --key alice-kg/result/public.json --signature alice-sg/result/signature.json
+  coldsig verify --key public.json --signature signature.json --file release.tar.gz
+  coldsig verify --key public.json --signature signature.json --message 'I control this address'
 
 EXIT STATUS
   0 the signature verifies; 1 it does not, or a file is invalid.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if opts.key == "" || opts.signature == "" {
-				return usageErrorf("verify needs --key and --signature")
+			if err := requireFlags(cmd, "key", "signature"); err != nil {
+				return err
+			}
+			if opts.file != "" && cmd.Flags().Changed("message") {
+				return usageErrorf("give --file or --message, not both")
 			}
 			pub, sig, err := loadPublicAndSignature(opts.key, opts.signature)
 			if err != nil {
@@ -57,13 +73,67 @@ EXIT STATUS
 			if err := sig.Verify(pub); err != nil {
 				return fmt.Errorf("%s: %w", opts.signature, err)
 			}
-			printVerified(getEnv(cmd).stdout, sig)
+			matched, err := checkPayload(cmd, opts, sig)
+			if err != nil {
+				return err
+			}
+			out := getEnv(cmd).stdout
+			printVerified(out, sig)
+			if matched != "" {
+				fmt.Fprintf(out, "matches   %s\n", matched)
+			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&opts.key, "key", "", "the key's `public.json`")
 	cmd.Flags().StringVar(&opts.signature, "signature", "", "the `signature.json` to check")
+	cmd.Flags().StringVar(&opts.file, "file", "", "also check that the signed file is `FILE` (its SHA-256)")
+	cmd.Flags().StringVar(&opts.message, "message", "", "also check that the signed text is exactly `TEXT`")
 	return cmd
+}
+
+// checkPayload recomputes what --file or --message give and compares it
+// with the signed payload (which Verify has tied to the signed bytes).
+func checkPayload(cmd *cobra.Command, opts *verifyOptions, sig *ceremony.SignatureFile) (string, error) {
+	pl := sig.Payload
+	switch {
+	case opts.file != "":
+		if pl.Kind != "file" {
+			return "", fmt.Errorf("--file: the signature is not over a file but a %s payload", pl.Kind)
+		}
+		f, err := os.Open(opts.file)
+		if err != nil {
+			return "", err
+		}
+		defer f.Close()
+		h := sha256.New()
+		if _, err := io.Copy(h, f); err != nil {
+			return "", fmt.Errorf("%s: %w", termsafe.Path(opts.file), err)
+		}
+		got := hex.EncodeToString(h.Sum(nil))
+		if got != pl.FileSHA256 {
+			return "", withHint(fmt.Errorf("%s: SHA-256 %s is not the signed file's %s: the signature does not cover this file", termsafe.Path(opts.file), got, pl.FileSHA256),
+				"check that this is the file that was planned, byte for byte")
+		}
+		return fmt.Sprintf("%s (SHA-256 %s recomputed from the file)", termsafe.Path(opts.file), got), nil
+	case cmd.Flags().Changed("message"):
+		if pl.Kind != "eip191" && pl.Kind != "message" {
+			return "", fmt.Errorf("--message: the signature is not over a message but a %s payload", pl.Kind)
+		}
+		if opts.message != pl.Text {
+			return "", withHint(fmt.Errorf("--message: the text differs from the signed text %s", strconv.Quote(pl.Text)),
+				"the signature covers exactly the signed text, byte for byte (spaces, case and line ends count)")
+		}
+		if pl.Kind == "eip191" {
+			d := plan.EIP191Digest([]byte(opts.message))
+			if hex.EncodeToString(d[:]) != sig.Digest {
+				return "", fmt.Errorf("--message: its EIP-191 digest %x is not the signed digest %s", d, sig.Digest)
+			}
+			return fmt.Sprintf("the given message (EIP-191 digest %x recomputed)", d), nil
+		}
+		return "the given message, byte for byte", nil
+	}
+	return "", nil
 }
 
 // printVerified prints only what Verify proved: the key (its id and

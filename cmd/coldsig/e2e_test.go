@@ -445,9 +445,19 @@ func TestE2EECDSA2of3(t *testing.T) {
 		t.Fatal(err)
 	}
 	verifyECDSA(t, pub, sig, eip191(msg))
-	out := c.ok("verify", "--key", "alice-kg/result/public.json", "--signature", "alice-sg/result/signature.json")
-	if !strings.Contains(out.stdout, "OK: valid secp256k1 signature") {
+	out := c.ok("verify", "--key", "alice-kg/result/public.json", "--signature", "alice-sg/result/signature.json", "--message", msg)
+	if !strings.Contains(out.stdout, "OK: valid secp256k1 signature") || !strings.Contains(out.stdout, "matches   the given message (EIP-191 digest ") {
 		t.Fatalf("verify: %s", out.stdout)
+	}
+	// issue 11 point 9: status shows the key's address after the keygen,
+	// and the Ethereum signature with the message after the signing.
+	st := c.ok("status", "--workdir", "bob-kg")
+	if !strings.Contains(st.stdout, "\naddress   "+pub.EthAddress+"\n") || !strings.Contains(st.stdout, "\nkey id    "+pub.KeyID+"\n") {
+		t.Fatalf("status after keygen does not show key id %s and address %s:\n%s", pub.KeyID, pub.EthAddress, st.stdout)
+	}
+	st = c.ok("status", "--workdir", "carol-sg")
+	if !strings.Contains(st.stdout, "\nsignature 0x"+sig.EthSignature+"\n") || !strings.Contains(st.stdout, "\n  "+msg+"\n") || !strings.Contains(st.stdout, "\naddress   "+pub.EthAddress+"\n") {
+		t.Fatalf("status after signing does not show the signature with the message:\n%s", st.stdout)
 	}
 }
 

@@ -155,7 +155,9 @@ func promptPassphrase(cmd *cobra.Command, prompt string) ([]byte, error) {
 			"use --passphrase-file FILE or set "+passphraseFileEnv+"=FILE")
 	}
 	fmt.Fprint(e.stderr, prompt)
+	saveTerminal(int(f.Fd()))
 	p, err := term.ReadPassword(int(f.Fd()))
+	forgetTerminal()
 	fmt.Fprintln(e.stderr)
 	if err != nil {
 		return nil, fmt.Errorf("reading passphrase: %w", err)

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/coldsig/coldsig/internal/termsafe"
 )
@@ -55,9 +56,26 @@ func newRootCommand() *cobra.Command {
 
 Each party holds one share of a key; any threshold of them can sign, and the
 whole key never exists anywhere. Round messages travel as signed, encrypted
-envelopes on removable media or as QR codes.`,
+envelopes on removable media or as QR codes.
+
+The commands are the scriptable layer: each does one thing, reads no
+prompt it cannot be spared (--yes, --passphrase-file), and ends with a
+documented exit status.
+
+EXIT STATUS
+  0 done; 1 failed, nothing changed; 2 bad usage; 3 waiting for inputs;
+  4 the ceremony is aborted.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+	}
+	var version bool
+	root.Flags().BoolVar(&version, "version", false, "print the version (as 'coldsig version')")
+	root.RunE = func(cmd *cobra.Command, args []string) error {
+		if version {
+			fmt.Fprint(getEnv(cmd).stdout, versionText())
+			return nil
+		}
+		return cmd.Help()
 	}
 	var cmds []*cobra.Command
 	for _, f := range commandFactories {
@@ -68,7 +86,80 @@ envelopes on removable media or as QR codes.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErrorf("%v", err).withHint(fmt.Sprintf("see 'coldsig %s --help'", commandPath(c)))
 	})
+	walk(root, func(c *cobra.Command) {
+		if c.HasSubCommands() {
+			c.Args = unknownSubcommand
+		}
+		c.Flags().VisitAll(singleUse)
+	})
 	return root
+}
+
+func walk(c *cobra.Command, f func(*cobra.Command)) {
+	f(c)
+	for _, sub := range c.Commands() {
+		walk(sub, f)
+	}
+}
+
+// unknownSubcommand makes an unknown command a usage error (exit status
+// 2) for the root and for every command group, with cobra's suggestions.
+func unknownSubcommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	hint := fmt.Sprintf("see 'coldsig %s--help'", strings.TrimPrefix(commandPath(cmd)+" ", " "))
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2
+	}
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		hint = fmt.Sprintf("did you mean '%s'? %s", strings.Join(s, "' or '"), hint)
+	}
+	what := "command"
+	if cmd.HasParent() {
+		what = "subcommand of '" + commandPath(cmd) + "'"
+	}
+	return usageErrorf("unknown %s %q", what, args[0]).withHint(hint)
+}
+
+// singleUse makes a flag that takes one value refuse a second one: pflag
+// silently keeps the last, so 'plan sign --message a --message b' would
+// sign b although the officer also typed a. Repeatable flags (arrays and
+// slices) are left alone.
+func singleUse(f *pflag.Flag) {
+	if strings.HasSuffix(f.Value.Type(), "Array") || strings.HasSuffix(f.Value.Type(), "Slice") {
+		return
+	}
+	f.Value = &onceValue{Value: f.Value, name: f.Name}
+}
+
+type onceValue struct {
+	pflag.Value
+	name string
+	set  bool
+}
+
+func (o *onceValue) Set(s string) error {
+	if o.set {
+		return fmt.Errorf("--%s given more than once; it takes one value", o.name)
+	}
+	o.set = true
+	return o.Value.Set(s)
+}
+
+// requireFlags reports the first missing required flag, alone, with the
+// usage hint.
+func requireFlags(cmd *cobra.Command, names ...string) error {
+	for _, n := range names {
+		if !cmd.Flags().Changed(n) {
+			flag := "--" + n
+			if f := cmd.Flags().Lookup(n); f != nil && f.Shorthand != "" && n == "output" {
+				flag = "-" + f.Shorthand
+			}
+			return usageErrorf("%s needs %s", commandPath(cmd), flag).withHint(fmt.Sprintf("see 'coldsig %s --help'", commandPath(cmd)))
+		}
+	}
+	return nil
 }
 
 func commandPath(c *cobra.Command) string {
@@ -91,7 +182,9 @@ func run(args []string, e *env) int {
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
 	ctx := context.WithValue(context.Background(), envKey{}, e)
+	stop := handleInterrupts(e.stderr, args)
 	err := root.ExecuteContext(ctx)
+	stop()
 	if err == nil {
 		return exitOK
 	}
