@@ -19,7 +19,7 @@ const ageMagic = "age-encryption.org/v1\n"
 // Unwrap returns the age file inside a shard file in either form: the
 // binary age file itself, or its paper form (which is parsed and checked).
 func Unwrap(data []byte) ([]byte, *Paper, error) {
-	if bytes.HasPrefix(data, []byte(PaperMagic+"\n")) || bytes.HasPrefix(data, []byte("coldsig/shard-paper/")) {
+	if bytes.HasPrefix(data, []byte("coldsig/shard-paper/")) {
 		p, err := ParsePaper(data)
 		if err != nil {
 			return nil, nil, err

@@ -1,7 +1,9 @@
 package backup
 
 import (
+	"bytes"
 	"crypto/sha256"
+	"encoding/base32"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -13,19 +15,35 @@ import (
 	"github.com/coldsig/coldsig/internal/textrec"
 )
 
-// PaperMagic is the first line of a shard's printable form.
-const PaperMagic = "coldsig/shard-paper/v1"
+// PaperMagic is the first line of a shard's printable form, as written
+// now; PaperMagicV1 is the first version's, still read.
+const (
+	PaperMagic   = "coldsig/shard-paper/v2"
+	PaperMagicV1 = "coldsig/shard-paper/v1"
+)
 
-// paperChunk is the number of file bytes per printed line (64 base64
-// characters).
-const paperChunk = 48
+// Version 2 writes each line in Crockford's base32: digits and capital
+// letters without I, L, O and U, read back case-insensitively with I and L
+// taken as 1 and O as 0, so the characters people confuse when they
+// retype a sheet mean the same; 30 bytes per line in twelve groups of four.
+// Version 1 wrote 48 bytes per line in base64.
+const (
+	paperChunk   = 30
+	paperChunkV1 = 48
+	paperGroup   = 4
+)
 
-const paperLineDomain = "coldsig/shard-paper/v1 line\x00"
+var crockford = base32.NewEncoding("0123456789ABCDEFGHJKMNPQRSTVWXYZ").WithPadding(base32.NoPadding)
+
+const (
+	paperLineDomain   = "coldsig/shard-paper/v2 line\x00"
+	paperLineDomainV1 = "coldsig/shard-paper/v1 line\x00"
+)
 
 // Paper is the printable form of a shard file: the age file in numbered
-// base64 lines, each with a short checksum so a person retyping it is told
-// which line is wrong, and a digest of the whole file. The header fields
-// are unauthenticated labels for the person holding the sheet; OpenShard
+// lines, each with a short checksum so a person retyping it is told which
+// line is wrong, and a digest of the whole file. The header fields are
+// unauthenticated labels for the person holding the sheet; OpenShard
 // compares them with the decrypted content.
 type Paper struct {
 	BackupID  [16]byte
@@ -35,11 +53,59 @@ type Paper struct {
 	File      []byte // the age-encrypted shard
 }
 
-// lineCheck is the per-line checksum: 2 bytes of a domain-separated hash
-// of the line number and the text, so a swapped or repeated line fails too.
-func lineCheck(n int, chunk string) string {
-	h := sha256.Sum256([]byte(paperLineDomain + strconv.Itoa(n) + " " + chunk))
+// lineCheck is the per-line checksum of version 2: 20 bits of a
+// domain-separated hash of the line number and the line's bytes, as four
+// base32 characters, so a swapped or repeated line fails too.
+func lineCheck(n int, chunk []byte) string {
+	h := sha256.Sum256(append([]byte(paperLineDomain+strconv.Itoa(n)+" "), chunk...))
+	return crockford.EncodeToString(h[:3])[:4]
+}
+
+// lineCheckV1 is version 1's: 2 bytes, hex, over the base64 text.
+func lineCheckV1(n int, text string) string {
+	h := sha256.Sum256([]byte(paperLineDomainV1 + strconv.Itoa(n) + " " + text))
 	return hex.EncodeToString(h[:2])
+}
+
+// groups writes s in groups of four separated by spaces.
+func groups(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i += paperGroup {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(s[i:min(i+paperGroup, len(s))])
+	}
+	return b.String()
+}
+
+// normalizeBase32 reads retyped Crockford base32: case, spaces and hyphens
+// do not matter, I and L are 1, O is 0.
+func normalizeBase32(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '-':
+			return -1
+		case 'i', 'I', 'l', 'L':
+			return '1'
+		case 'o', 'O':
+			return '0'
+		}
+		if 'a' <= r && r <= 'z' {
+			return r - 'a' + 'A'
+		}
+		return r
+	}, s)
+}
+
+// decodeBase32 decodes normalized text, accepting only the canonical
+// encoding of exactly n bytes.
+func decodeBase32(s string, n int) ([]byte, bool) {
+	b, err := crockford.DecodeString(s)
+	if err != nil || len(b) != n || crockford.EncodeToString(b) != s {
+		return nil, false
+	}
+	return b, true
 }
 
 // RenderPaper returns the printable form of the sealed shard file of s.
@@ -56,8 +122,8 @@ func RenderPaper(s *Shard, file []byte) ([]byte, error) {
 	w.Hex("sha256", d[:])
 	w.String("words", identity.DigestWords(d))
 	for i, n := 0, 1; i < len(file); i, n = i+paperChunk, n+1 {
-		chunk := base64.StdEncoding.EncodeToString(file[i:min(i+paperChunk, len(file))])
-		w.String("line", fmt.Sprintf("%d %s %s", n, chunk, lineCheck(n, chunk)))
+		chunk := file[i:min(i+paperChunk, len(file))]
+		w.String("line", fmt.Sprintf("%d %s %s", n, groups(crockford.EncodeToString(chunk)), lineCheck(n, chunk)))
 	}
 	return w.Bytes()
 }
@@ -65,7 +131,11 @@ func RenderPaper(s *Shard, file []byte) ([]byte, error) {
 // ParsePaper decodes a printable shard and checks every line's checksum
 // and the digest of the whole file.
 func ParsePaper(data []byte) (*Paper, error) {
-	rec, err := textrec.Parse(data, PaperMagic)
+	magic, chunkLen := PaperMagic, paperChunk
+	if bytes.HasPrefix(data, []byte(PaperMagicV1+"\n")) {
+		magic, chunkLen = PaperMagicV1, paperChunkV1
+	}
+	rec, err := textrec.Parse(data, magic)
 	if err != nil {
 		if errors.Is(err, textrec.ErrNotRecord) {
 			return nil, shardErr("not a printed backup shard (expected first line %q)", PaperMagic)
@@ -102,25 +172,22 @@ func ParsePaper(data []byte) (*Paper, error) {
 			r.Fail(wf, "words: do not match the sha256 line")
 		}
 	}
-	want := (size + paperChunk - 1) / paperChunk
+	want := (size + chunkLen - 1) / chunkLen
 	for n := 1; n <= want && r.Err() == nil; n++ {
 		f := r.Field("line")
 		if r.Err() != nil {
 			break
 		}
-		parts := strings.Split(f.Value, " ")
-		if len(parts) != 3 || parts[0] != strconv.Itoa(n) {
-			r.Fail(f, "line %d: want \"%d <text> <check>\"", n, n)
-			break
+		wantLen := min(chunkLen, size-(n-1)*chunkLen)
+		var chunk []byte
+		var msg string
+		if magic == PaperMagicV1 {
+			chunk, msg = paperLineV1(f.Value, n, wantLen)
+		} else {
+			chunk, msg = paperLine(f.Value, n, wantLen)
 		}
-		if lineCheck(n, parts[1]) != parts[2] {
-			r.Fail(f, "printed line %d: checksum mismatch; compare this line with the paper", n)
-			break
-		}
-		chunk, err := base64.StdEncoding.Strict().DecodeString(parts[1])
-		wantLen := min(paperChunk, size-(n-1)*paperChunk)
-		if err != nil || len(chunk) != wantLen {
-			r.Fail(f, "printed line %d: malformed text", n)
+		if msg != "" {
+			r.Fail(f, "%s", msg)
 			break
 		}
 		p.File = append(p.File, chunk...)
@@ -132,6 +199,44 @@ func ParsePaper(data []byte) (*Paper, error) {
 		return nil, shardErr("printed shard: the lines do not add up to the sha256 line")
 	}
 	return p, nil
+}
+
+// paperLine reads line n of version 2: "<n> <base32 in groups> <check>",
+// as printed or retyped.
+func paperLine(v string, n, wantLen int) ([]byte, string) {
+	fields := strings.Fields(v)
+	if len(fields) < 3 || fields[0] != strconv.Itoa(n) {
+		return nil, fmt.Sprintf("line %d: want \"%d <text> <check>\"", n, n)
+	}
+	text := normalizeBase32(strings.Join(fields[1:len(fields)-1], ""))
+	check := normalizeBase32(fields[len(fields)-1])
+	chunk, ok := decodeBase32(text, wantLen)
+	if !ok {
+		if bad := strings.Trim(text, "0123456789ABCDEFGHJKMNPQRSTVWXYZ"); bad != "" {
+			return nil, fmt.Sprintf("printed line %d: %q is not a character of the sheet; compare this line with the paper", n, bad[:1])
+		}
+		return nil, fmt.Sprintf("printed line %d: %d characters, want %d; compare this line with the paper", n, len(text), len(crockford.EncodeToString(make([]byte, wantLen))))
+	}
+	if lineCheck(n, chunk) != check {
+		return nil, fmt.Sprintf("printed line %d: checksum mismatch; compare this line with the paper", n)
+	}
+	return chunk, ""
+}
+
+// paperLineV1 reads line n of version 1: "<n> <base64> <check>".
+func paperLineV1(v string, n, wantLen int) ([]byte, string) {
+	parts := strings.Split(v, " ")
+	if len(parts) != 3 || parts[0] != strconv.Itoa(n) {
+		return nil, fmt.Sprintf("line %d: want \"%d <text> <check>\"", n, n)
+	}
+	if lineCheckV1(n, parts[1]) != parts[2] {
+		return nil, fmt.Sprintf("printed line %d: checksum mismatch; compare this line with the paper", n)
+	}
+	chunk, err := base64.StdEncoding.Strict().DecodeString(parts[1])
+	if err != nil || len(chunk) != wantLen {
+		return nil, fmt.Sprintf("printed line %d: malformed text", n)
+	}
+	return chunk, ""
 }
 
 func boundedSize(r *textrec.Reader) int {

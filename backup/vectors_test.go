@@ -2,6 +2,7 @@ package backup
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"flag"
@@ -14,6 +15,8 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/coldsig/coldsig/identity"
+	"github.com/coldsig/coldsig/internal/textrec"
 	"github.com/coldsig/coldsig/keyshare"
 	"github.com/coldsig/coldsig/keyshare/keysharetest"
 )
@@ -121,15 +124,22 @@ func TestUpdateVectors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	paperV1 := renderPaperV1(t, tb.shards[0], sealed)
 	paperVecs := []vector{
 		{"valid.paper", paper, ""},
-		{"line-typo.paper", edit(t, paper, `^line: 3 .`, "line: 3 +"), "printed line 3: checksum mismatch"},
+		{"retyped.paper", retype(t, paper), ""},
+		{"valid-v1.paper", paperV1, ""},
+		{"line-typo.paper", typo(t, paper, 3), "printed line 3: checksum mismatch"},
+		{"bad-char.paper", lineEdit(paper, 4, func(f []string) { f[1] = "U" + f[1][1:] }), `printed line 4: "U" is not a character of the sheet`},
+		{"short-line.paper", lineEdit(paper, 5, func(f []string) { f[1] = "" }), "printed line 5: 44 characters, want 48"},
 		{"line-missing.paper", edit(t, paper, `^line: 2 .*\n`, ""), "line 2: want"},
 		{"lines-swapped.paper", swapLines(t, paper, "line: 2 ", "line: 3 "), "line 2: want"},
 		{"words-mismatch.paper", edit(t, paper, `^words: [a-z]+`, "words: able"), "words: do not match"},
 		{"digest-mismatch.paper", relined(t, paper, 2), "do not add up to the sha256 line"},
-		{"size-mismatch.paper", edit(t, paper, `^size: .*$`, fmt.Sprintf("size: %d", len(sealed)+paperChunk)), "malformed text"},
+		{"size-mismatch.paper", edit(t, paper, `^size: .*$`, fmt.Sprintf("size: %d", len(sealed)+paperChunk)), "printed line"},
 		{"bad-shard-label.paper", edit(t, paper, `^shard: 1 of 3$`, "shard: 4 of 3"), `want "<index> of <shards>"`},
+		{"newer-version.paper", edit(t, paper, `^coldsig/shard-paper/v2$`, "coldsig/shard-paper/v3"), "unsupported format version"},
+		{"line-typo-v1.paper", edit(t, paperV1, `^line: 3 .`, "line: 3 +"), "printed line 3: checksum mismatch"},
 	}
 	write := func(kind string, vs []vector) {
 		dir := vectorsDir(kind)
@@ -156,23 +166,106 @@ func TestUpdateVectors(t *testing.T) {
 	}
 }
 
+// renderPaperV1 is version 1's writer (base64 lines), kept to make the
+// version 1 vectors that show old sheets are still read.
+func renderPaperV1(t *testing.T, s *Shard, file []byte) []byte {
+	d := sha256.Sum256(file)
+	w := textrec.NewWriter(PaperMagicV1)
+	w.Hex("backup-id", s.BackupID[:])
+	w.String("shard", fmt.Sprintf("%d of %d", s.Index, s.Shards()))
+	w.String("custodian", s.Custodian())
+	w.Uint("size", uint64(len(file)))
+	w.Hex("sha256", d[:])
+	w.String("words", identity.DigestWords(d))
+	for i, n := 0, 1; i < len(file); i, n = i+paperChunkV1, n+1 {
+		chunk := base64.StdEncoding.EncodeToString(file[i:min(i+paperChunkV1, len(file))])
+		w.String("line", fmt.Sprintf("%d %s %s", n, chunk, lineCheckV1(n, chunk)))
+	}
+	b, err := w.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// paperLines calls f on the value of every "line:" field.
+func paperLines(paper []byte, f func(n int, v string) string) []byte {
+	lines := strings.Split(string(paper), "\n")
+	n := 0
+	for i, l := range lines {
+		if v, ok := strings.CutPrefix(l, "line: "); ok {
+			n++
+			lines[i] = "line: " + f(n, v)
+		}
+	}
+	return []byte(strings.Join(lines, "\n"))
+}
+
+// retype writes every line as a person might type it back: lower case,
+// O for 0, l and I for 1, groups run together or split by hyphens.
+func retype(t *testing.T, paper []byte) []byte {
+	return paperLines(paper, func(n int, v string) string {
+		num, v, _ := strings.Cut(v, " ")
+		v = strings.ToLower(v)
+		v = strings.ReplaceAll(v, "0", "O")
+		if n%2 == 0 {
+			v = strings.ReplaceAll(v, "1", "l")
+		} else {
+			v = strings.ReplaceAll(v, "1", "I")
+		}
+		f := append([]string{num}, strings.Fields(v)...)
+		if n%3 == 0 {
+			return f[0] + " " + strings.Join(f[1:len(f)-1], "-") + " " + f[len(f)-1]
+		}
+		return f[0] + " " + strings.Join(f[1:len(f)-1], "") + " " + f[len(f)-1]
+	})
+}
+
+// lineEdit changes the fields of line n.
+func lineEdit(paper []byte, n int, edit func(f []string)) []byte {
+	return paperLines(paper, func(k int, v string) string {
+		if k != n {
+			return v
+		}
+		f := strings.Fields(v)
+		edit(f)
+		return strings.Join(strings.Fields(strings.Join(f, " ")), " ")
+	})
+}
+
+// typo changes one character of line n into another character of the
+// alphabet.
+func typo(t *testing.T, paper []byte, n int) []byte {
+	return paperLines(paper, func(k int, v string) string {
+		if k != n {
+			return v
+		}
+		b := []byte(v)
+		i := strings.IndexByte(v, ' ') + 2
+		if b[i] == 'X' {
+			b[i] = 'Y'
+		} else {
+			b[i] = 'X'
+		}
+		return string(b)
+	})
+}
+
 // relined alters printed line n and gives it a matching line checksum, so
 // only the whole-file digest can catch it.
 func relined(t *testing.T, paper []byte, n int) []byte {
-	lines := strings.Split(string(paper), "\n")
-	prefix := fmt.Sprintf("line: %d ", n)
-	for i, l := range lines {
-		if strings.HasPrefix(l, prefix) {
-			parts := strings.Split(l[len("line: "):], " ")
-			b, _ := base64.StdEncoding.DecodeString(parts[1])
-			b[0] ^= 1
-			chunk := base64.StdEncoding.EncodeToString(b)
-			lines[i] = fmt.Sprintf("line: %d %s %s", n, chunk, lineCheck(n, chunk))
-			return []byte(strings.Join(lines, "\n"))
+	return paperLines(paper, func(k int, v string) string {
+		if k != n {
+			return v
 		}
-	}
-	t.Fatalf("no printed line %d", n)
-	return nil
+		f := strings.Fields(v)
+		b, err := crockford.DecodeString(strings.Join(f[1:len(f)-1], ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b[0] ^= 1
+		return fmt.Sprintf("%d %s %s", n, groups(crockford.EncodeToString(b)), lineCheck(n, b))
+	})
 }
 
 func flipHex(s string) string {
