@@ -76,7 +76,7 @@ func TestEverySubset(t *testing.T) {
 			for _, i := range set {
 				files = append(files, tb.files[i])
 			}
-			res, err := Restore(files, tb.ids, nil)
+			res, err := Restore(files, &Keys{Identities: tb.ids}, nil)
 			if size < k {
 				var ne *NotEnoughError
 				if !errors.As(err, &ne) || ne.Have != size || ne.Threshold != k {
@@ -101,7 +101,7 @@ func TestEverySubset(t *testing.T) {
 }
 
 func TestNoValidShard(t *testing.T) {
-	_, err := Restore(nil, nil, nil)
+	_, err := Restore(nil, &Keys{}, nil)
 	var ne *NotEnoughError
 	if !errors.As(err, &ne) || !strings.Contains(err.Error(), "no valid shard") {
 		t.Fatal(err)
@@ -129,7 +129,7 @@ func TestCorruptEveryByte(t *testing.T) {
 			files := append([]File(nil), tb.files...)
 			files[si] = File{Label: files[si].Label, Data: bytes.Clone(files[si].Data)}
 			files[si].Data[pos] ^= 0x80
-			res, err := Restore(files, tb.ids, nil)
+			res, err := Restore(files, &Keys{Identities: tb.ids}, nil)
 			if err != nil {
 				t.Fatalf("shard %d byte %d: %v", si+1, pos, err)
 			}
@@ -193,7 +193,7 @@ func TestMixedBackups(t *testing.T) {
 	fa, fb := label(a.files, "a/"), label(b.files, "b/")
 
 	// Two of A and one of B: A is restored, B's shard named and set aside.
-	res, err := Restore([]File{fa[0], fb[1], fa[2]}, ids, nil)
+	res, err := Restore([]File{fa[0], fb[1], fa[2]}, &Keys{Identities: ids}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,13 +204,13 @@ func TestMixedBackups(t *testing.T) {
 		t.Fatalf("rejected: %v", res.Rejected)
 	}
 	// One of each: neither is enough, and they are not combined.
-	_, err = Restore([]File{fa[0], fb[1]}, ids, nil)
+	_, err = Restore([]File{fa[0], fb[1]}, &Keys{Identities: ids}, nil)
 	var ne *NotEnoughError
 	if !errors.As(err, &ne) || ne.Have != 1 {
 		t.Fatalf("one of each: %v", err)
 	}
 	// Two complete backups: refuse to choose.
-	_, err = Restore([]File{fa[0], fb[1], fa[1], fb[2]}, ids, nil)
+	_, err = Restore([]File{fa[0], fb[1], fa[1], fb[2]}, &Keys{Identities: ids}, nil)
 	if !errors.Is(err, ErrMixed) || !strings.Contains(err.Error(), "a/shard-1.age") || !strings.Contains(err.Error(), "b/shard-3.age") {
 		t.Fatalf("two backups: %v", err)
 	}
@@ -219,7 +219,7 @@ func TestMixedBackups(t *testing.T) {
 func TestDuplicateShard(t *testing.T) {
 	tb := makeBackup(t, keyshare.CurveEd25519, 2, 3)
 	copyOf := File{"copy.age", tb.files[0].Data}
-	_, err := Restore([]File{tb.files[0], copyOf}, tb.ids, nil)
+	_, err := Restore([]File{tb.files[0], copyOf}, &Keys{Identities: tb.ids}, nil)
 	var ne *NotEnoughError
 	if !errors.As(err, &ne) || ne.Have != 1 {
 		t.Fatalf("a shard and its copy restored: %v", err)
@@ -317,7 +317,7 @@ func TestPaperRoundTrip(t *testing.T) {
 // backup and proves it belongs to the key; against another key it fails.
 func TestDrillECDSA(t *testing.T) {
 	tb := makeBackup(t, keyshare.CurveSecp256k1, 3, 5)
-	res, err := Restore([]File{tb.files[4], tb.files[0], tb.files[2]}, tb.ids, &CombineOptions{Owner: tb.owner.Card()})
+	res, err := Restore([]File{tb.files[4], tb.files[0], tb.files[2]}, &Keys{Identities: tb.ids}, &CombineOptions{Owner: tb.owner.Card()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,7 +49,7 @@ func BenchmarkRestoreECDSA3of5(b *testing.B) {
 	}
 	b.SetBytes(int64(len(files[0].Data)))
 	for b.Loop() {
-		res, err := Restore(files, []age.Identity{id}, nil)
+		res, err := Restore(files, &Keys{Identities: []age.Identity{id}}, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -5,13 +5,27 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 
 	"filippo.io/age"
 )
 
 // ErrNoIdentity means none of the given identities (or passphrases) can
-// decrypt a shard: it belongs to another custodian.
+// decrypt a shard: it belongs to another custodian, or a passphrase was
+// mistyped.
 var ErrNoIdentity = errors.New("none of the given identities can decrypt this shard")
+
+// ErrIdentityMissing means a shard was given without any identity or
+// passphrase to decrypt it with: nothing is known about its content yet.
+var ErrIdentityMissing = errors.New("no identity given to decrypt this shard")
+
+// Locked reports whether err means a shard could not be unlocked (no
+// identity or passphrase given, or none that fits), as opposed to a shard
+// that was opened and found damaged or altered.
+func Locked(err error) bool {
+	return errors.Is(err, ErrNoIdentity) || errors.Is(err, ErrIdentityMissing)
+}
 
 // ageMagic starts every binary age file.
 const ageMagic = "age-encryption.org/v1\n"
@@ -50,12 +64,25 @@ func StanzaTypes(file []byte) []string {
 	return out
 }
 
+func describeStanzas(types []string) string {
+	switch {
+	case slices.Contains(types, "scrypt"):
+		return "a passphrase"
+	case len(types) == 1 && types[0] == "X25519":
+		return "a custodian's identity"
+	}
+	return fmt.Sprintf("recipients of type %s", strings.Join(types, ", "))
+}
+
 // OpenShard decrypts a shard file (either form) with the given identities,
 // parses it and verifies it on its own (Shard.Verify).
 func OpenShard(data []byte, ids ...age.Identity) (*Shard, error) {
 	file, paper, err := Unwrap(data)
 	if err != nil {
 		return nil, err
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("%w (it is encrypted to %s)", ErrIdentityMissing, describeStanzas(StanzaTypes(file)))
 	}
 	r, err := age.Decrypt(bytes.NewReader(file), ids...)
 	if err != nil {
@@ -88,6 +115,72 @@ func OpenShard(data []byte, ids ...age.Identity) (*Shard, error) {
 	return s, nil
 }
 
+// Keys are what opens shards: the custodians' identities and, for shards
+// encrypted to a passphrase, passphrases.
+type Keys struct {
+	Identities []age.Identity
+	// Passphrases are tried on every shard encrypted to a passphrase.
+	Passphrases [][]byte
+	// Passphrase, if set and Passphrases is empty, is asked for the
+	// passphrase of each shard encrypted to one (label names it). Its
+	// error stops the opening.
+	Passphrase func(label string) ([]byte, error)
+	// ScryptWorkFactor, if set, bounds the scrypt work accepted (tests).
+	ScryptWorkFactor int
+}
+
+// Open opens and verifies every file on its own. A file that cannot be
+// unlocked or does not verify is returned as rejected, named by its label,
+// so that a restore can go on without it; only a failing Passphrase stops
+// the opening.
+func (k *Keys) Open(files []File) ([]Candidate, []Rejected, error) {
+	var shardIDs []age.Identity
+	for _, p := range k.Passphrases {
+		id, err := k.scrypt(p)
+		if err != nil {
+			return nil, nil, err
+		}
+		shardIDs = append(shardIDs, id)
+	}
+	var cands []Candidate
+	var rejected []Rejected
+	for _, f := range files {
+		ids := k.Identities
+		if file, _, err := Unwrap(f.Data); err == nil && slices.Contains(StanzaTypes(file), "scrypt") {
+			ids = shardIDs
+			if len(ids) == 0 && k.Passphrase != nil {
+				pass, err := k.Passphrase(f.Label)
+				if err != nil {
+					return nil, nil, fmt.Errorf("%s: encrypted to a passphrase: %w", f.Label, err)
+				}
+				id, err := k.scrypt(pass)
+				if err != nil {
+					return nil, nil, err
+				}
+				ids = []age.Identity{id}
+			}
+		}
+		s, err := OpenShard(f.Data, ids...)
+		if err != nil {
+			rejected = append(rejected, Rejected{f.Label, err})
+			continue
+		}
+		cands = append(cands, Candidate{f.Label, s})
+	}
+	return cands, rejected, nil
+}
+
+func (k *Keys) scrypt(pass []byte) (age.Identity, error) {
+	id, err := age.NewScryptIdentity(string(pass))
+	if err != nil {
+		return nil, err
+	}
+	if k.ScryptWorkFactor > 0 {
+		id.SetMaxWorkFactor(k.ScryptWorkFactor)
+	}
+	return id, nil
+}
+
 // File is a shard file offered to Restore, labelled for messages.
 type File struct {
 	Label string
@@ -98,16 +191,10 @@ type File struct {
 // rejects and names the ones that cannot be opened or do not verify, and
 // combines the rest (see Combine). The result lists every rejected file,
 // also when an error is returned.
-func Restore(files []File, ids []age.Identity, opt *CombineOptions) (*Result, error) {
-	var cands []Candidate
-	var rejected []Rejected
-	for _, f := range files {
-		s, err := OpenShard(f.Data, ids...)
-		if err != nil {
-			rejected = append(rejected, Rejected{f.Label, err})
-			continue
-		}
-		cands = append(cands, Candidate{f.Label, s})
+func Restore(files []File, keys *Keys, opt *CombineOptions) (*Result, error) {
+	cands, rejected, err := keys.Open(files)
+	if err != nil {
+		return &Result{Rejected: rejected}, err
 	}
 	res, err := Combine(cands, opt)
 	res.Rejected = append(rejected, res.Rejected...)

@@ -108,8 +108,9 @@ func writeQR(ctx context.Context, b *atomicfile.Batch, dir string, s *Shard, sea
 // that a sheet found in a safe says what it is.
 func PageLabel(s *Shard, k, n int) []string {
 	return []string{
-		"coldsig backup " + s.BackupIDHex(),
-		fmt.Sprintf("custodian %s - shard %d of %d (any %d restore)", s.Custodian(), s.Index, s.Shards(), s.Threshold),
-		fmt.Sprintf("page %d of %d - any one page may be missing", k, n),
+		fmt.Sprintf("coldsig backup shard, page %d of %d", k, n),
+		"backup " + s.BackupIDHex(),
+		fmt.Sprintf("custodian %s - shard %d of %d (any %d)", s.Custodian(), s.Index, s.Shards(), s.Threshold),
+		fmt.Sprintf("any one page of the %d may be missing", n),
 	}
 }

@@ -59,12 +59,14 @@ func (f *backupKeyFlags) addFlags(cmd *cobra.Command) {
 	fl.StringArrayVar(&f.shardPasses, "shard-passphrase-file", nil, "passphrase `FILE` of a shard encrypted to a passphrase (repeatable; default: asked on the terminal per shard)")
 }
 
-// load returns the age identities of every --identity.
-func (f *backupKeyFlags) load(cmd *cobra.Command) ([]age.Identity, error) {
+// keys loads every --identity and the --shard-passphrase-file
+// passphrases, and asks on the terminal for the passphrase of a shard
+// encrypted to one when no file is given.
+func (f *backupKeyFlags) keys(cmd *cobra.Command) (*backup.Keys, error) {
 	if len(f.passFiles) > 1 && len(f.passFiles) != len(f.identities) {
 		return nil, usageErrorf("%d --passphrase-file for %d --identity; give one for all or one per identity", len(f.passFiles), len(f.identities))
 	}
-	var ids []age.Identity
+	k := &backup.Keys{}
 	for i, path := range f.identities {
 		var pass passphraseFlags
 		switch len(f.passFiles) {
@@ -77,64 +79,57 @@ func (f *backupKeyFlags) load(cmd *cobra.Command) ([]age.Identity, error) {
 		if err != nil {
 			return nil, err
 		}
-		ids = append(ids, id.X25519)
+		k.Identities = append(k.Identities, id.X25519)
 	}
-	return ids, nil
-}
-
-// openShards reads and opens every shard file. A file that cannot be read
-// is an error; a shard that cannot be opened or does not verify is
-// returned as rejected, named, so that the restore can go on without it.
-func (f *backupKeyFlags) openShards(cmd *cobra.Command, paths []string, ids []age.Identity) ([]backup.Candidate, []backup.Rejected, error) {
-	var shardPass []age.Identity
 	for _, p := range f.shardPasses {
 		pass, err := readPassphraseFile(cmd, p)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		sid, err := age.NewScryptIdentity(string(pass))
-		if err != nil {
-			return nil, nil, err
-		}
-		shardPass = append(shardPass, sid)
+		k.Passphrases = append(k.Passphrases, pass)
 	}
-	var cands []backup.Candidate
-	var rejected []backup.Rejected
+	k.Passphrase = func(label string) ([]byte, error) {
+		return promptPassphrase(cmd, fmt.Sprintf("Passphrase for shard %s: ", label))
+	}
+	return k, nil
+}
+
+// readShards reads each shard file once, labelled for printing (a file
+// name on a stick is anyone's choice).
+func readShards(paths []string) ([]backup.File, error) {
+	var files []backup.File
 	seen := map[string]bool{}
 	for _, path := range paths {
 		if seen[path] {
-			return nil, nil, usageErrorf("%s: given twice", path)
+			return nil, usageErrorf("%s: given twice", termsafe.Path(path))
 		}
 		seen[path] = true
 		data, err := readShardFile(path)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		fileIDs := ids
-		if file, _, err := backup.Unwrap(data); err == nil && slices.Contains(backup.StanzaTypes(file), "scrypt") {
-			if len(shardPass) > 0 {
-				fileIDs = shardPass
-			} else {
-				pass, err := promptPassphrase(cmd, fmt.Sprintf("Passphrase for shard %s: ", path))
-				if err != nil {
-					return nil, nil, fmt.Errorf("%s: encrypted to a passphrase: %w", path, err)
-				}
-				sid, err := age.NewScryptIdentity(string(pass))
-				if err != nil {
-					return nil, nil, err
-				}
-				fileIDs = []age.Identity{sid}
-			}
-		}
-		s, err := backup.OpenShard(data, fileIDs...)
-		if err != nil {
-			rejected = append(rejected, backup.Rejected{Label: termsafe.Path(path), Err: err})
-			continue
-		}
-		// Labels are printed: a file name on a stick is anyone's choice.
-		cands = append(cands, backup.Candidate{Label: termsafe.Path(path), Shard: s})
+		files = append(files, backup.File{Label: termsafe.Path(path), Data: data})
 	}
-	return cands, rejected, nil
+	return files, nil
+}
+
+// lockedHint says what is missing when a shard could not be unlocked.
+func lockedHint(err error) string {
+	if errors.Is(err, backup.ErrIdentityMissing) {
+		return "give the custodian's identity with --identity KEY (a shard encrypted to a passphrase asks for it, or takes --shard-passphrase-file)"
+	}
+	return "give the custodian's identity with --identity KEY"
+}
+
+// firstLocked returns the first error of a shard that could not be
+// unlocked, or nil.
+func firstLocked(rs []backup.Rejected) error {
+	for _, r := range rs {
+		if backup.Locked(r.Err) {
+			return r.Err
+		}
+	}
+	return nil
 }
 
 // maxShardFileSize bounds what is read from a shard file (a shard of an
@@ -395,18 +390,22 @@ func runBackupVerify(cmd *cobra.Command, opts *backupVerifyOptions, paths []stri
 			return err
 		}
 	}
-	ids, err := opts.keys.load(cmd)
+	keys, err := opts.keys.keys(cmd)
 	if err != nil {
 		return err
 	}
-	cands, rejected, err := opts.keys.openShards(cmd, paths, ids)
+	files, err := readShards(paths)
+	if err != nil {
+		return err
+	}
+	cands, rejected, err := keys.Open(files)
 	if err != nil {
 		return err
 	}
 	for _, c := range cands {
 		s := c.Shard
 		if pub != nil {
-			if err := checkShardPublic(s, pub); err != nil {
+			if err := s.CheckPublic(pub); err != nil {
 				rejected = append(rejected, backup.Rejected{Label: c.Label, Err: err})
 				continue
 			}
@@ -423,24 +422,10 @@ func runBackupVerify(cmd *cobra.Command, opts *backupVerifyOptions, paths []stri
 		}
 		last := rejected[len(rejected)-1]
 		err := fmt.Errorf("%s: %w", last.Label, last.Err)
-		if errors.Is(last.Err, backup.ErrNoIdentity) {
-			return withHint(err, "give the custodian's identity with --identity KEY")
+		if backup.Locked(last.Err) {
+			return withHint(err, lockedHint(last.Err))
 		}
 		return err
-	}
-	return nil
-}
-
-// checkShardPublic checks a shard's metadata against public.json.
-func checkShardPublic(s *backup.Shard, pub *keyshare.Public) error {
-	if s.KeyID != pub.KeyID {
-		return fmt.Errorf("the shard backs up key %s, the public key file is key %s", s.KeyID, pub.KeyID)
-	}
-	if s.Party > len(pub.Parties) {
-		return fmt.Errorf("the shard backs up party %d, the key has %d parties", s.Party, len(pub.Parties))
-	}
-	if p := pub.Parties[s.Party-1]; p.Card != s.Owner.FingerprintHex() {
-		return fmt.Errorf("the shard is signed by card %s, but party %d of the key is %s (card %s)", s.Owner.FingerprintHex(), s.Party, p.Name, p.Card)
 	}
 	return nil
 }
@@ -511,22 +496,24 @@ EXIT STATUS
 // rejected shard as a warning.
 func restoreShards(cmd *cobra.Command, keys *backupKeyFlags, paths []string, opt *backup.CombineOptions) (*backup.Result, error) {
 	e := getEnv(cmd)
-	ids, err := keys.load(cmd)
+	k, err := keys.keys(cmd)
 	if err != nil {
 		return nil, err
 	}
-	cands, rejected, err := keys.openShards(cmd, paths, ids)
+	files, err := readShards(paths)
 	if err != nil {
 		return nil, err
 	}
-	res, err := backup.Combine(cands, opt)
-	res.Rejected = append(rejected, res.Rejected...)
+	res, err := backup.Restore(files, k, opt)
 	for _, r := range res.Rejected {
 		fmt.Fprintf(e.stderr, "coldsig: warning: %s: set aside: %s\n", r.Label, termsafe.Line(r.Err.Error()))
 	}
 	if err != nil {
 		var ne *backup.NotEnoughError
 		if errors.As(err, &ne) {
+			if lerr := firstLocked(res.Rejected); lerr != nil {
+				return res, withHint(err, lockedHint(lerr))
+			}
 			return res, withHint(err, "bring more custodians (each with their shard and --identity) and run the restore again")
 		}
 		return res, err

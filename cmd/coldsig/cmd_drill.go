@@ -4,16 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
-	"filippo.io/age"
 	"github.com/spf13/cobra"
 
 	"github.com/coldsig/coldsig/backup"
 	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/internal/atomicfile"
+	"github.com/coldsig/coldsig/internal/termsafe"
 	"github.com/coldsig/coldsig/keyshare"
 )
 
@@ -67,10 +66,15 @@ EXAMPLES
   coldsig drill restore --backup backup/shard-1-carol.age --backup backup/shard-3-erin.age \
       --identity carol.key --public public.json --record drills/2025-q1.txt
 
+A drill that cannot take place records nothing and is an error, not a
+FAIL: a shard that cannot be unlocked (an identity or passphrase missing or
+mistyped), too few shards, or shards of different backups.
+
 EXIT STATUS
   0  PASS: the backup restores a share of this key
-  1  FAIL: the backup does not restore, or restores a share of another key
-     or party (the record says why), or a file could not be written
+  1  FAIL: the backup does not restore (damaged or altered shards) or
+     restores a share of another key or party (the record says why); or no
+     drill took place (nothing recorded), or a file could not be written
   2  bad flags or arguments`,
 		Args: exactArgs(0, "no arguments (shards are given with --backup)"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runDrillRestore(cmd, &opts) },
@@ -118,26 +122,27 @@ func runDrillRestore(cmd *cobra.Command, opts *drillRestoreOptions) error {
 			return err
 		}
 	}
-	rec := &backup.DrillRecord{Time: now, KeyID: pub.KeyID, PublicKey: pub.PublicKey}
-	res, rerr := restoreShards(cmd, &opts.keys, opts.shards, nil)
-	if res != nil {
-		rec.Used, rec.Rejected = res.Used, res.Rejected
+	keys, err := opts.keys.keys(cmd)
+	if err != nil {
+		return err
 	}
-	var cliErr *cliError
-	if rerr != nil && errors.As(rerr, &cliErr) && cliErr.code == exitUsage {
-		return rerr
+	files, err := readShards(opts.shards)
+	if err != nil {
+		return err
 	}
-	var share *keyshare.Share
-	if rerr == nil {
-		b := res.Backup
-		rec.BackupID, rec.Party, rec.PartyName, rec.Threshold, rec.Shards = b.BackupIDHex(), b.Party, res.Share.Name, b.Threshold, b.Shards()
-		share, rerr = drillRoundTrip(res.Inner)
-		clear(res.Inner)
+	rec, share, err := backup.Drill(files, keys, pub, now)
+	for _, r := range rec.Rejected {
+		fmt.Fprintf(e.stderr, "coldsig: warning: %s: set aside: %s\n", r.Label, termsafe.Line(r.Err.Error()))
 	}
-	if rerr == nil {
-		rerr = share.Check(pub)
+	if err != nil {
+		// Not a drill result: nothing is recorded.
+		hint := "bring more custodians (each with their shard and --identity) and run the drill again; nothing was recorded"
+		if lerr := firstLocked(rec.Rejected); lerr != nil {
+			hint = lockedHint(lerr) + "; a mistyped passphrase is not a drill result: nothing was recorded, run the drill again"
+		}
+		return withHint(err, hint)
 	}
-	if rerr == nil && opts.keep != "" {
+	if rec.Pass && opts.keep != "" {
 		sealed, err := keyshare.SealShare(share, to.Recipient)
 		if err != nil {
 			return err
@@ -147,10 +152,6 @@ func runDrillRestore(cmd *cobra.Command, opts *drillRestoreOptions) error {
 		}
 		fmt.Fprintf(e.stdout, "kept the restored share in %s (encrypted to %s)\n", opts.keep, to.Name)
 	}
-	rec.Pass = rerr == nil
-	if rerr != nil {
-		rec.Reason = rerr.Error()
-	}
 	data, err := rec.Marshal()
 	if err != nil {
 		return err
@@ -158,51 +159,15 @@ func runDrillRestore(cmd *cobra.Command, opts *drillRestoreOptions) error {
 	if err := atomicfile.Create(opts.record, data, 0o644); err != nil {
 		return createError(opts.record, err, "choose another --record FILE")
 	}
-	if rerr != nil {
+	if !rec.Pass {
 		fmt.Fprintf(e.stdout, "drill FAIL: key %s\nrecord: %s\n", pub.KeyID, opts.record)
-		var hint string
-		if errors.Is(rerr, keyshare.ErrWrongKey) {
-			hint = "this backup is not of this key (or of another party or committee): check --public and the shards"
+		err := fmt.Errorf("drill FAILED: %w", rec.Failure)
+		if errors.Is(rec.Failure, keyshare.ErrWrongKey) {
+			return withHint(err, "this backup is not of this key (or of another party or committee): check --public and the shards")
 		}
-		err := fmt.Errorf("drill FAILED: %w", rerr)
-		if hint != "" {
-			return withHint(err, hint)
-		}
-		return err
+		return withHint(err, "the backup does not restore: make a new backup of this share while it is still held")
 	}
-	fmt.Fprintf(e.stdout, "drill PASS: party %d (%s) of key %s restored from %s\n", share.Index, share.Name, share.KeyID, strings.Join(res.Used, ", "))
+	fmt.Fprintf(e.stdout, "drill PASS: party %d (%s) of key %s restored from %s\n", share.Index, share.Name, share.KeyID, strings.Join(rec.Used, ", "))
 	fmt.Fprintf(e.stdout, "record: %s\n", opts.record)
 	return nil
-}
-
-// drillRoundTrip writes the restored share the way a real restore would,
-// encrypted to a one-time key that lives only in this process, into a
-// private temporary directory, reads it back and removes it. The file is
-// unreadable once the process ends, even if the removal fails.
-func drillRoundTrip(inner []byte) (*keyshare.Share, error) {
-	eph, err := age.GenerateX25519Identity()
-	if err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp("", "coldsig-drill-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, "share.age")
-	sealed, err := keyshare.SealInner(inner, eph.Recipient())
-	if err != nil {
-		return nil, err
-	}
-	if err := atomicfile.Create(path, sealed, 0o600); err != nil {
-		return nil, err
-	}
-	back, err := keyshare.ReadShareFile(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := atomicfile.Remove(path); err != nil {
-		return nil, err
-	}
-	return keyshare.OpenShare(back, eph)
 }
