@@ -16,8 +16,9 @@ func FuzzParseCard(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if !bytes.Equal(c.Marshal(), data) {
-			t.Fatalf("accepted a non-canonical card:\n%q\nre-encodes as\n%q", data, c.Marshal())
+		out, err := c.Marshal()
+		if err != nil || !bytes.Equal(out, data) {
+			t.Fatalf("accepted a non-canonical card:\n%q\nre-encodes as\n%q (%v)", data, out, err)
 		}
 	})
 }

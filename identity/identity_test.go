@@ -69,14 +69,32 @@ func TestCardRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := id.Card()
-	b := c.Marshal()
+	b, err := c.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
 	c2, err := ParseCard(b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(c2.Marshal(), b) || c2.Fingerprint() != c.Fingerprint() {
+	if b2, err := c2.Marshal(); err != nil || !bytes.Equal(b2, b) || c2.Fingerprint() != c.Fingerprint() {
 		t.Fatal("card changed in round trip")
 	}
+	// A card built by hand and invalid is an error, not a panic, and its
+	// fingerprint matches no valid card.
+	bad := *c
+	bad.Name = "bad\nname"
+	if _, err := bad.Marshal(); err == nil {
+		t.Fatal("invalid card marshaled")
+	}
+	if bad.Fingerprint() == c.Fingerprint() || bad.Equal(c) {
+		t.Fatal("invalid card has the fingerprint of a valid one")
+	}
+	none := &Card{Name: "x"}
+	if _, err := none.Marshal(); err == nil {
+		t.Fatal("card without keys marshaled")
+	}
+	_ = none.Fingerprint()
 	if w := strings.Fields(c.FingerprintWords()); len(w) != 8 {
 		t.Fatalf("FingerprintWords = %q, want 8 words", c.FingerprintWords())
 	}

@@ -61,6 +61,14 @@ type Party struct {
 	ShareKey string `json:"share_key"`
 }
 
+// Fingerprint is the party's card fingerprint (Validate has checked that
+// Card is 32 bytes of lowercase hex).
+func (p Party) Fingerprint() [32]byte {
+	var fp [32]byte
+	hex.Decode(fp[:], []byte(p.Card))
+	return fp
+}
+
 // ErrPublic wraps every validation error of a public.json.
 var ErrPublic = errors.New("invalid public key file")
 
@@ -153,8 +161,10 @@ func (p *Public) Validate() error {
 		if party.Index != i+1 {
 			return bad("party %d has index %d", i+1, party.Index)
 		}
-		if c, err := hex.DecodeString(party.Card); err != nil || len(c) != 32 {
-			return bad("party %d: card must be a 32-byte hex fingerprint", i+1)
+		// Lowercase only: a fingerprint has one spelling, so every
+		// comparison (and the duplicate check below) is exact.
+		if c, err := hex.DecodeString(party.Card); err != nil || len(c) != 32 || hex.EncodeToString(c) != party.Card {
+			return bad("party %d: card must be a 32-byte fingerprint in lowercase hex", i+1)
 		}
 		if err := identity.ValidName(party.Name); err != nil {
 			return bad("party %d: %v", i+1, err)

@@ -148,4 +148,9 @@ func writePublicVectors(t *testing.T) {
 	m = asMap(ed)
 	m["public_key"] = strings.ToUpper(m["public_key"].(string))
 	vec("invalid-uppercase-key.json", "lowercase hex", enc(m))
+	// A card fingerprint has one spelling, so holders compare exactly.
+	m = asMap(ed)
+	p2 := m["parties"].([]any)[1].(map[string]any)
+	p2["card"] = strings.ToUpper(p2["card"].(string))
+	vec("invalid-uppercase-card.json", "party 2: card must be a 32-byte fingerprint in lowercase hex", enc(m))
 }

@@ -135,7 +135,11 @@ func runIdentityNew(cmd *cobra.Command, opts *identityNewOptions, name string) e
 		return createError(keyPath, err, "choose another NAME or --dir")
 	}
 	card := id.Card()
-	if err := atomicfile.Create(cardPath, card.Marshal(), 0o644); err != nil {
+	cardData, err := card.Marshal()
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.Create(cardPath, cardData, 0o644); err != nil {
 		// A key without its card is a half-made identity: take it back.
 		if rmErr := atomicfile.Remove(keyPath); rmErr != nil {
 			return fmt.Errorf("%w (and removing %s failed: %v)", createError(cardPath, err, "choose another NAME or --dir"), keyPath, rmErr)

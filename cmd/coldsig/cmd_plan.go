@@ -356,10 +356,10 @@ func checkHolders(pub *keyshare.Public, keyPath string, paths []string, cards []
 		holders = append(holders, p.Name)
 	}
 	for i, c := range cards {
-		fp := c.FingerprintHex()
+		fp := c.Fingerprint()
 		found := false
 		for _, p := range pub.Parties {
-			found = found || strings.EqualFold(p.Card, fp)
+			found = found || p.Fingerprint() == fp
 		}
 		if !found {
 			return withHint(fmt.Errorf("%s: card %q (%s) is not a holder of key %s (%s)", paths[i], c.Name, c.FingerprintWords(), pub.KeyID, keyPath),

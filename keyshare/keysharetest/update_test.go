@@ -34,7 +34,11 @@ func TestUpdateFixtures(t *testing.T) {
 		if err := os.WriteFile(IdentityPath(name), plain, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(CardPath(name), id.Card().Marshal(), 0o644); err != nil {
+		card, err := id.Card().Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(CardPath(name), card, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, id)
