@@ -7,7 +7,7 @@ export CGO_ENABLED ?= 0
 # spurious "context deadline exceeded" failure when it expires mid-run.
 FUZZTIME  ?= 2000x
 
-.PHONY: all build test unit lint fuzz fuzz-short race bench demo clean release release-check
+.PHONY: all build test unit lint fuzz fuzz-short race bench demo clean vectors release release-check
 
 all: build
 
@@ -42,6 +42,10 @@ bench:
 
 demo: build
 	scripts/demo.sh
+
+# Regenerate every test vector set (docs/format.md, "Test vectors").
+vectors:
+	scripts/vectors.sh
 
 # Reproducible release binaries for linux/amd64, linux/arm64, darwin/arm64
 # and windows/amd64, with SHA256SUMS, built from the committed HEAD.

@@ -19,7 +19,7 @@ import (
 	"github.com/coldsig/coldsig/keyshare/keysharetest"
 )
 
-var updatePublicVectors = flag.Bool("update-public-vectors", false, "rewrite testdata/vectors/public")
+var updatePublicVectors = flag.Bool("update-vectors", false, "rewrite testdata/vectors/public")
 
 func publicVectorDir() string { return filepath.Join(keysharetest.Root(), "vectors", "public") }
 

@@ -18,7 +18,7 @@ import (
 // go test ./plan -run TestVectors -update rewrites testdata/vectors/plan
 // from the definitions below; the expectations of invalid vectors are
 // written here by hand, never captured from the code under test.
-var update = flag.Bool("update", false, "regenerate testdata/vectors/plan")
+var update = flag.Bool("update-vectors", false, "regenerate testdata/vectors/plan")
 
 const vectorDir = "../testdata/vectors/plan"
 

@@ -215,13 +215,34 @@ func (c *cli) finished(workdir string) bool {
 	return st.State == string(ceremony.StateFinished)
 }
 
+// readDirT lists dir; a missing dir is empty, any other error fails the
+// test (an unreadable dir must not make a check pass vacuously).
+func readDirT(t testing.TB, dir string) []os.DirEntry {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.Fatal(err)
+	}
+	return entries
+}
+
+// readFileT reads a file the test needs, failing the test if it cannot.
+func readFileT(t testing.TB, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
 // move copies every envelope of a party's outbox onto the stick.
 func (c *cli) move(workdir, stick string) {
 	c.t.Helper()
 	if err := os.MkdirAll(c.path(stick), 0o700); err != nil {
 		c.t.Fatal(err)
 	}
-	entries, _ := os.ReadDir(c.path(workdir, "outbox"))
+	entries := readDirT(c.t, c.path(workdir, "outbox"))
 	for _, e := range entries {
 		data, err := os.ReadFile(c.path(workdir, "outbox", e.Name()))
 		if err != nil {
@@ -420,14 +441,14 @@ func TestE2EECDSA2of3(t *testing.T) {
 		if _, err := os.Stat(c.path(p.workdir, "result", "share.age")); err != nil {
 			t.Fatal(err)
 		}
-		if data, _ := os.ReadFile(c.path(p.workdir, "result", "share.age")); !bytes.HasPrefix(data, []byte("age-encryption.org/v1\n")) {
+		if data := readFileT(t, c.path(p.workdir, "result", "share.age")); !bytes.HasPrefix(data, []byte("age-encryption.org/v1\n")) {
 			t.Fatal("share.age is not an age file")
 		}
 		// Pre-params are single use: join deleted them.
 		if ents, _ := filepath.Glob(c.path(p.name + "-*.pp")); len(ents) != 0 {
 			t.Fatalf("used pre-parameters left on disk: %v", ents)
 		}
-		if ents, _ := os.ReadDir(c.path(p.workdir, "state")); len(ents) != 0 {
+		if ents := readDirT(t, c.path(p.workdir, "state")); len(ents) != 0 {
 			t.Fatalf("%s: state not destroyed after finish: %v", p.workdir, ents)
 		}
 	}
@@ -607,9 +628,9 @@ func TestE2EFailurePaths(t *testing.T) {
 	t.Run("tampered envelope", func(t *testing.T) {
 		c.move(carol.workdir, "stick")
 		os.MkdirAll(c.path("bad"), 0o700)
-		entries, _ := os.ReadDir(c.path("stick"))
+		entries := readDirT(t, c.path("stick"))
 		for _, e := range entries {
-			data, _ := os.ReadFile(c.path("stick", e.Name()))
+			data := readFileT(t, c.path("stick", e.Name()))
 			if strings.Contains(e.Name(), "-p3-") {
 				data[len(data)-10] ^= 1
 			}
@@ -653,14 +674,14 @@ func TestE2EEquivocation(t *testing.T) {
 	// message with different content.
 	var forged []byte
 	for _, f := range globT(t, c.path(other[1].workdir, "outbox", "*-to-all.age")) {
-		data, _ := os.ReadFile(f)
+		data := readFileT(t, f)
 		env, err := envelope.Open(data, carolID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var real *envelope.Envelope
 		for _, g := range globT(t, c.path(bob.workdir, "outbox", "*-to-all.age")) {
-			d, _ := os.ReadFile(g)
+			d := readFileT(t, g)
 			if real, err = envelope.Open(d, carolID); err != nil {
 				t.Fatal(err)
 			}
@@ -674,7 +695,7 @@ func TestE2EEquivocation(t *testing.T) {
 	// carol's stick has the forged broadcast instead of the real one.
 	os.MkdirAll(c.path("carol-stick"), 0o700)
 	for _, f := range globT(t, c.path("stick", "*")) {
-		data, _ := os.ReadFile(f)
+		data := readFileT(t, f)
 		name := filepath.Base(f)
 		if strings.Contains(name, "-p2-to-all") {
 			data = forged
@@ -712,12 +733,12 @@ func TestE2EEquivocation(t *testing.T) {
 // moveNew copies outbox files the stick does not have yet (carol's stick
 // keeps the forged broadcast in place of bob's real one).
 func (c *cli) moveNew(workdir, stick string) {
-	entries, _ := os.ReadDir(c.path(workdir, "outbox"))
+	entries := readDirT(c.t, c.path(workdir, "outbox"))
 	for _, e := range entries {
 		if _, err := os.Stat(c.path(stick, e.Name())); err == nil {
 			continue
 		}
-		data, _ := os.ReadFile(c.path(workdir, "outbox", e.Name()))
+		data := readFileT(c.t, c.path(workdir, "outbox", e.Name()))
 		os.WriteFile(c.path(stick, e.Name()), data, 0o600)
 	}
 }
@@ -758,7 +779,7 @@ func TestE2ECraftedMessageAbortsNamingSender(t *testing.T) {
 	aliceID := loadTestIdentity(t, c.path("ids", "alice.key"))
 	bobID := loadTestIdentity(t, c.path("ids", "bob.key"))
 	f := globT(t, c.path("stick", "*-r02-p2-to-all.age"))[0]
-	data, _ := os.ReadFile(f)
+	data := readFileT(t, f)
 	env, err := envelope.Open(data, aliceID)
 	if err != nil {
 		t.Fatal(err)
@@ -796,7 +817,7 @@ func TestE2ECraftedMessageAbortsNamingSender(t *testing.T) {
 	if !strings.Contains(st.stdout, "state     aborted") || !strings.Contains(st.stdout, "culprit   bob (party 2)") {
 		t.Fatalf("status after abort:\n%s", st.stdout)
 	}
-	if ents, _ := os.ReadDir(c.path(alice.workdir, "state")); len(ents) != 0 {
+	if ents := readDirT(t, c.path(alice.workdir, "state")); len(ents) != 0 {
 		t.Fatalf("state not destroyed after abort: %v", ents)
 	}
 	// The aborted session cannot be continued.
@@ -1038,8 +1059,8 @@ func TestE2ERefreshEd25519(t *testing.T) {
 		t.Fatal("refresh changed the key")
 	}
 	for _, n := range []string{"alice", "bob", "carol"} {
-		old, _ := os.ReadFile(c.path(n+"-kg", "result", "share.age"))
-		nw, _ := os.ReadFile(c.path(n+"-rf-new", "result", "share.age"))
+		old := readFileT(t, c.path(n+"-kg", "result", "share.age"))
+		nw := readFileT(t, c.path(n+"-rf-new", "result", "share.age"))
 		if len(nw) == 0 || bytes.Equal(old, nw) {
 			t.Fatalf("%s: no fresh share", n)
 		}
@@ -1072,12 +1093,12 @@ func TestE2EConsumedEnvelopeReplaced(t *testing.T) {
 	aliceID := loadTestIdentity(t, c.path("ids", "alice.key"))
 	bobID := loadTestIdentity(t, c.path("ids", "bob.key"))
 	realPath := globT(t, c.path("stick", "*-r01-p2-to-all.age"))[0]
-	data, _ := os.ReadFile(realPath)
+	data := readFileT(t, realPath)
 	real, err := envelope.Open(data, aliceID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	od, _ := os.ReadFile(globT(t, c.path(other[1].workdir, "outbox", "*-r01-p2-to-all.age"))[0])
+	od := readFileT(t, globT(t, c.path(other[1].workdir, "outbox", "*-r01-p2-to-all.age"))[0])
 	oe, err := envelope.Open(od, aliceID)
 	if err != nil {
 		t.Fatal(err)
@@ -1113,7 +1134,7 @@ func TestE2ETamperedInputs(t *testing.T) {
 		kg = append(kg, party{name: n, workdir: n + "-kg"})
 	}
 	c.ceremonyRun("keygen.plan", "stick-kg", kg)
-	pubData, _ := os.ReadFile(c.path("alice-kg", "result", "public.json"))
+	pubData := readFileT(t, c.path("alice-kg", "result", "public.json"))
 
 	t.Run("plan understates the threshold", func(t *testing.T) {
 		// A 3-of-4 key described as 2-of-4: two old members would deal
@@ -1157,11 +1178,11 @@ func TestE2ETamperedInputs(t *testing.T) {
 
 	t.Run("replaced plan.txt", func(t *testing.T) {
 		planPath := c.path("alice-sg", "plan.txt")
-		orig, _ := os.ReadFile(planPath)
+		orig := readFileT(t, planPath)
 		// Same session and slot for alice, but other signers: a plan made
 		// with alice, carol and dave, moved onto the original session id.
 		c.ok("plan", "sign", "--key", "alice-kg/result/public.json", "--signer", "ids/alice.card", "--signer", "ids/carol.card", "--signer", "ids/dave.card", "--message", "m", "-o", "other-signers.plan")
-		other, _ := os.ReadFile(c.path("other-signers.plan"))
+		other := readFileT(t, c.path("other-signers.plan"))
 		session := func(b []byte) string {
 			for _, l := range strings.Split(string(b), "\n") {
 				if strings.HasPrefix(l, "session: ") {
@@ -1192,7 +1213,7 @@ func TestE2ETamperedInputs(t *testing.T) {
 		aliceID := loadTestIdentity(t, c.path("ids", "alice.key"))
 		bobID := loadTestIdentity(t, c.path("ids", "bob.key"))
 		f := globT(t, c.path("stick-sg", "*-r01-p2-to-all.age"))[0]
-		data, _ := os.ReadFile(f)
+		data := readFileT(t, f)
 		env, err := envelope.Open(data, aliceID)
 		if err != nil {
 			t.Fatal(err)
@@ -1216,7 +1237,7 @@ func TestE2ETamperedInputs(t *testing.T) {
 		}
 		os.MkdirAll(c.path("dup-stick"), 0o700)
 		for _, g := range globT(t, c.path("stick-sg", "*")) {
-			d, _ := os.ReadFile(g)
+			d := readFileT(t, g)
 			if g == f {
 				d = forged
 			}
@@ -1268,7 +1289,7 @@ func TestE2EDamagedLog(t *testing.T) {
 		c.move(p.workdir, "stick")
 	}
 	logPath := c.path(ps[0].workdir, "log.txt")
-	data, _ := os.ReadFile(logPath)
+	data := readFileT(t, logPath)
 	os.WriteFile(logPath, []byte(strings.Replace(string(data), "joined", "Joined", 1)), 0o600)
 	before := treeDigest(t, c.path(ps[0].workdir))
 	r := c.step(ps[0], "stick")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -16,14 +17,33 @@ func TestMain(m *testing.M) {
 	if os.Getenv(rssLauncherEnv) != "" {
 		os.Exit(rssLaunch())
 	}
-	os.Exit(testscript.RunMain(m, map[string]func() int{
+	os.Exit(testscript.RunMain(cleanupM{m}, map[string]func() int{
 		"coldsig": func() int {
 			for _, h := range testMainHooks {
 				h()
 			}
 			return Main()
 		},
+		"coldsig-testonly": func() int {
+			for _, h := range testMainHooks {
+				h()
+			}
+			return testOnlyMain()
+		},
 	}))
+}
+
+// cleanupM runs the tests, then removes the shipped binary the e2e tests
+// built into a temporary dir (testscript.RunMain ends with os.Exit, so
+// this cannot follow it).
+type cleanupM struct{ m *testing.M }
+
+func (c cleanupM) Run() int {
+	code := c.m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	return code
 }
 
 // TestScripts runs the txtar scripts in testdata/script against the real

@@ -32,7 +32,7 @@ var commandFactories []func() *cobra.Command
 
 func register(f func() *cobra.Command) { commandFactories = append(commandFactories, f) }
 
-// env carries the process's I/O so tests and the TUI can substitute them.
+// env carries the process's I/O so tests can substitute them.
 type env struct {
 	stdin  io.Reader
 	stdout io.Writer
