@@ -162,7 +162,7 @@ func (s *simulation) exec(rbName string, st runbook.Step, who string) error {
 	cmd := exec.CommandContext(ctx, "bash", "-o", "pipefail", "-c", st.Command)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(),
-		"ME="+who, "STICK="+s.stick(), "HOME="+dir,
+		"ME="+who, "STICK="+s.stick(), "HOME="+dir, "MEDIA="+filepath.Join(s.root, "laptops"),
 		passphraseFileEnv+"="+s.passFile(),
 		preparamsPoolEnv+"="+filepath.Join(s.root, "pool"))
 	var out bytes.Buffer
@@ -302,71 +302,56 @@ func craftExtraCommitments(data []byte, reader, sender *identity.Identity, rcpts
 }
 
 // TestRunbooks runs every runbook's commands as a simulated ceremony, each
-// after the runbook it names in after= (whose end state it copies).
+// after the runbook it names in after= (whose end state it copies; a
+// runbook filtered out by -run still runs when another one needs it).
 func TestRunbooks(t *testing.T) {
 	coldsig := coldsigOnPath(t)
 	rbs := loadRunbooks(t)
 	root := t.TempDir()
 	done := map[string]string{} // runbook -> its final simulation root
-	var order []string
-	var visit func(name string, path []string)
-	seen := map[string]bool{}
-	visit = func(name string, path []string) {
-		if seen[name] {
-			return
+	running := map[string]bool{}
+	var ensure func(t *testing.T, name string) string
+	ensure = func(t *testing.T, name string) string {
+		t.Helper()
+		if d, ok := done[name]; ok {
+			return d
 		}
-		for _, p := range path {
-			if p == name {
-				t.Fatalf("runbooks depend on each other in a cycle: %v", append(path, name))
-			}
+		if running[name] {
+			t.Fatalf("runbooks depend on each other in a cycle through %s", name)
 		}
 		rb, ok := rbs[name]
 		if !ok {
 			t.Fatalf("after=%s: no such runbook", name)
 		}
-		for _, s := range rb.Sims {
-			if s.After != "" {
-				visit(s.After, append(path, name))
+		running[name] = true
+		var last string
+		for i, sim := range rb.Sims {
+			from := ""
+			if sim.After != "" {
+				from = ensure(t, sim.After)
 			}
+			dir := filepath.Join(root, fmt.Sprintf("%s-%d", strings.TrimSuffix(name, ".md"), i+1))
+			s, err := newSimulation(dir, from, coldsig)
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			if err := s.run(name, sim, runbookInjections); err != nil {
+				t.Fatalf("%v\n\nthe simulation so far:\n%s", err, s.log)
+			}
+			t.Logf("%s:%d: %d steps in %v", name, sim.Line, len(sim.Steps), time.Since(start).Round(time.Millisecond))
+			last = dir
 		}
-		seen[name] = true
-		order = append(order, name)
+		done[name] = last
+		return last
 	}
 	names := make([]string, 0, len(rbs))
 	for n := range rbs {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	for _, n := range names {
-		visit(n, nil)
-	}
-	for _, name := range order {
-		rb := rbs[name]
-		ok := t.Run(name, func(t *testing.T) {
-			var last string
-			for i, sim := range rb.Sims {
-				from := ""
-				if sim.After != "" {
-					from = done[sim.After]
-					if from == "" {
-						t.Fatalf("%s:%d: after=%s did not finish", name, sim.Line, sim.After)
-					}
-				}
-				dir := filepath.Join(root, fmt.Sprintf("%s-%d", strings.TrimSuffix(name, ".md"), i+1))
-				s, err := newSimulation(dir, from, coldsig)
-				if err != nil {
-					t.Fatal(err)
-				}
-				start := time.Now()
-				if err := s.run(name, sim, runbookInjections); err != nil {
-					t.Fatalf("%v\n\nthe simulation so far:\n%s", err, s.log)
-				}
-				t.Logf("%s:%d: %d steps in %v", name, sim.Line, len(sim.Steps), time.Since(start).Round(time.Millisecond))
-				last = dir
-			}
-			done[name] = last
-		})
-		if !ok {
+	for _, name := range names {
+		if !t.Run(name, func(t *testing.T) { ensure(t, name) }) {
 			return
 		}
 	}
