@@ -188,3 +188,36 @@ func CheckEd25519Signature(sig []byte) error {
 	}
 	return nil
 }
+
+// KeygenChainCode is the BIP32 chain code a secp256k1 keygen fixes for its
+// key: SHA-256("coldsig/chain-code/v1" || 0x00 || for each party in
+// tss-lib order: its party key (32 bytes) || its public share X_j = x_j·G,
+// compressed). Every party holds the same X_j after keygen (the share
+// check verifies them), so all derive the same value; each X_j is a point
+// of the sum of every party's secret polynomial, which each party committed
+// to in round 1 before seeing anyone else's, so no party can choose it or
+// grind it; and the X_j never leave the committee (they are not in
+// public.json, signatures or the public key), so the chain code is not
+// derivable from anything public, unlike a hash of the public key, which
+// would make every signature's recoverable key as good as the xpub. A
+// reshare keeps the chain code (it travels in the plan and the shares).
+// docs/format.md gives the full rationale.
+func KeygenChainCode(d *ecdsakeygen.LocalPartySaveData) ([]byte, error) {
+	if d == nil || len(d.Ks) == 0 || len(d.Ks) != len(d.BigXj) {
+		return nil, errors.New("key data without public shares")
+	}
+	h := sha256.New()
+	h.Write([]byte("coldsig/chain-code/v1\x00"))
+	for j, k := range d.Ks {
+		if k == nil || k.Sign() <= 0 || k.BitLen() > 256 {
+			return nil, fmt.Errorf("party key %d out of range", j+1)
+		}
+		h.Write(k.FillBytes(make([]byte, 32)))
+		pt, err := PublicKeyBytes(CurveSecp256k1, d.BigXj[j])
+		if err != nil {
+			return nil, fmt.Errorf("public share %d: %w", j+1, err)
+		}
+		h.Write(pt)
+	}
+	return h.Sum(nil), nil
+}

@@ -4,18 +4,26 @@
 package keyshare
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 
+	"github.com/coldsig/coldsig/hd"
 	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/internal/boundedio"
 	"github.com/coldsig/coldsig/internal/strictjson"
 )
 
 // PublicFormat is the magic value of public.json's "format" member.
-const PublicFormat = "coldsig/public/v1"
+// PublicFormatV2 adds the HD members (xpub, xpub_fingerprint, descriptor)
+// of a key with a chain code; a key without one is written as v1, byte for
+// byte as before.
+const (
+	PublicFormat   = "coldsig/public/v1"
+	PublicFormatV2 = "coldsig/public/v2"
+)
 
 // Curve names as they appear in files and on the command line.
 const (
@@ -38,6 +46,15 @@ type Public struct {
 	PublicKey string `json:"public_key"`
 	// EthAddress is the EIP-55 address (secp256k1 only).
 	EthAddress string `json:"eth_address,omitempty"`
+	// XPub is the account extended public key (BIP32, mainnet "xpub",
+	// depth 0): the public key with the key's chain code (v2 only).
+	XPub string `json:"xpub,omitempty"`
+	// XPubFingerprint is HASH160(public key)[:4], hex: the key origin
+	// fingerprint wallets show (v2 only).
+	XPubFingerprint string `json:"xpub_fingerprint,omitempty"`
+	// Descriptor is the watch-only output descriptor of the receive
+	// addresses m/0/i: wpkh([fingerprint]xpub/0/*)#checksum (v2 only).
+	Descriptor string `json:"descriptor,omitempty"`
 	// KeyID is the first 16 bytes of SHA-256("coldsig key id v1\x00" ||
 	// curve || 0x00 || public key bytes), hex.
 	KeyID string `json:"key_id"`
@@ -113,11 +130,11 @@ func (p *Public) Validate() error {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", ErrPublic, fmt.Sprintf(format, args...))
 	}
-	if p.Format != PublicFormat {
+	if p.Format != PublicFormat && p.Format != PublicFormatV2 {
 		if p.Format == "" {
 			return bad("no \"format\" member; not a coldsig public key file")
 		}
-		return bad("format %q is not supported (this coldsig reads %q)", p.Format, PublicFormat)
+		return bad("format %q is not supported (this coldsig reads %q and %q)", p.Format, PublicFormat, PublicFormatV2)
 	}
 	var keyLen int
 	switch p.Curve {
@@ -152,6 +169,9 @@ func (p *Public) Validate() error {
 	}
 	if len(p.Parties) < 2 || len(p.Parties) > MaxParties {
 		return bad("%d parties; a threshold key has 2 to %d", len(p.Parties), MaxParties)
+	}
+	if err := p.validateHD(pk); err != nil {
+		return bad("%v", err)
 	}
 	if p.Threshold < 2 || p.Threshold > len(p.Parties) {
 		return bad("threshold %d is outside 2..%d", p.Threshold, len(p.Parties))
@@ -197,4 +217,85 @@ func (p *Public) Marshal() ([]byte, error) {
 		return nil, err
 	}
 	return append(b, '\n'), nil
+}
+
+// validateHD checks the v2 members: present exactly in v2, for secp256k1,
+// and all three derived from the public key and one chain code.
+func (p *Public) validateHD(pub []byte) error {
+	if p.Format == PublicFormat {
+		if p.XPub != "" || p.XPubFingerprint != "" || p.Descriptor != "" {
+			return errors.New("xpub, xpub_fingerprint and descriptor need format " + PublicFormatV2)
+		}
+		return nil
+	}
+	if p.Curve != CurveSecp256k1 {
+		return fmt.Errorf("an xpub is defined for secp256k1 keys only, not %s (%s is for HD keys)", p.Curve, PublicFormatV2)
+	}
+	k, err := hd.ParseXPub(p.XPub)
+	if err != nil {
+		return fmt.Errorf("xpub: %w", err)
+	}
+	if k.Depth != 0 || k.ChildIndex != 0 || k.ParentFP != ([4]byte{}) || !bytes.Equal(k.PublicKey, pub) {
+		return errors.New("xpub is not the account key of public_key (depth 0, same key)")
+	}
+	if k.ChainCode == ([32]byte{}) {
+		return errors.New("xpub has an all-zero chain code")
+	}
+	fp := k.Fingerprint()
+	if p.XPubFingerprint != hex.EncodeToString(fp[:]) {
+		return fmt.Errorf("xpub_fingerprint %q is not %x", p.XPubFingerprint, fp)
+	}
+	if want := k.ReceiveDescriptor(); p.Descriptor != want {
+		return fmt.Errorf("descriptor %q is not %q", p.Descriptor, want)
+	}
+	return nil
+}
+
+// ChainCode returns the key's BIP32 chain code, if it has one (v2).
+func (p *Public) ChainCode() ([32]byte, bool) {
+	if p.XPub == "" {
+		return [32]byte{}, false
+	}
+	k, err := hd.ParseXPub(p.XPub)
+	if err != nil {
+		return [32]byte{}, false
+	}
+	return k.ChainCode, true
+}
+
+// Account returns the key's extended public key (nil without a chain code).
+func (p *Public) Account() *hd.Key {
+	if p.XPub == "" {
+		return nil
+	}
+	k, err := hd.ParseXPub(p.XPub)
+	if err != nil {
+		return nil
+	}
+	return k
+}
+
+// SetChainCode makes p an HD key file (v2) with the given chain code;
+// nil leaves it without (v1). PublicKey must be set.
+func (p *Public) SetChainCode(cc []byte) error {
+	if cc == nil {
+		p.Format, p.XPub, p.XPubFingerprint, p.Descriptor = PublicFormat, "", "", ""
+		return nil
+	}
+	pub, err := hex.DecodeString(p.PublicKey)
+	if err != nil {
+		return err
+	}
+	var c [32]byte
+	if len(cc) != 32 {
+		return errors.New("chain code must be 32 bytes")
+	}
+	copy(c[:], cc)
+	k, err := hd.Master(pub, c)
+	if err != nil {
+		return err
+	}
+	fp := k.Fingerprint()
+	p.Format, p.XPub, p.XPubFingerprint, p.Descriptor = PublicFormatV2, k.XPub(), hex.EncodeToString(fp[:]), k.ReceiveDescriptor()
+	return nil
 }

@@ -24,8 +24,13 @@ import (
 )
 
 // ShareMagic is the first line of a share's inner record (the plaintext
-// inside share.age).
-const ShareMagic = "coldsig/share/v1"
+// inside share.age). A share of an HD key (one with a chain code) is
+// written as ShareMagicV2, which adds the chain-code field; every other
+// share keeps the v1 layout, byte for byte.
+const (
+	ShareMagic   = "coldsig/share/v1"
+	ShareMagicV2 = "coldsig/share/v2"
+)
 
 // MaxParties bounds the committee size a share may describe. It keeps a
 // hostile file from making the parser allocate or compute without limit.
@@ -54,6 +59,11 @@ type Share struct {
 	PublicKey string // hex, as public.json
 	Threshold int    // signers needed (user's number)
 	Parties   int    // committee size
+	// ChainCode is the BIP32 chain code of an HD key (secp256k1 keys made
+	// by a keygen that fixed one, and every reshare of them); nil for keys
+	// without one. It is as secret as the xpub: together with the public
+	// key it links every child address to the key.
+	ChainCode []byte
 
 	// Exactly one of these is set, matching Curve.
 	ECDSA *ecdsakeygen.LocalPartySaveData
@@ -75,7 +85,11 @@ func MarshalShare(s *Share) ([]byte, error) {
 	if err := s.validate(); err != nil {
 		return nil, err
 	}
-	w := textrec.NewWriter(ShareMagic)
+	magic := ShareMagic
+	if s.ChainCode != nil {
+		magic = ShareMagicV2
+	}
+	w := textrec.NewWriter(magic)
 	w.String("key-id", s.KeyID)
 	w.String("curve", s.Curve)
 	w.String("session", s.Session)
@@ -83,6 +97,9 @@ func MarshalShare(s *Share) ([]byte, error) {
 	w.String("name", s.Name)
 	w.String("card", s.Card)
 	w.String("public-key", s.PublicKey)
+	if s.ChainCode != nil {
+		w.Hex("chain-code", s.ChainCode)
+	}
 	w.Uint("threshold", uint64(s.Threshold))
 	w.Uint("parties", uint64(s.Parties))
 	w.Base64("save-data", sd)
@@ -103,7 +120,12 @@ func (s *Share) saveDataJSON() ([]byte, error) {
 // structure and the consistency of the metadata with the save data; Check
 // does the curve arithmetic that proves the share belongs to a key.
 func ParseShare(inner []byte) (s *Share, err error) {
-	rec, err := textrec.Parse(inner, ShareMagic)
+	v2 := bytes.HasPrefix(inner, []byte(ShareMagicV2+"\n"))
+	magic := ShareMagic
+	if v2 {
+		magic = ShareMagicV2
+	}
+	rec, err := textrec.Parse(inner, magic)
 	if err != nil {
 		if errors.Is(err, textrec.ErrNotRecord) {
 			return nil, shareErr("not a coldsig key share (expected first line %q)", ShareMagic)
@@ -119,6 +141,9 @@ func ParseShare(inner []byte) (s *Share, err error) {
 	s.Name = r.String("name")
 	s.Card = hex.EncodeToString(r.Hex("card", 32))
 	pkField := r.Field("public-key")
+	if v2 {
+		s.ChainCode = r.Hex("chain-code", 32)
+	}
 	s.Threshold = int(r.Uint("threshold"))
 	s.Parties = int(r.Uint("parties"))
 	sdField := r.Field("save-data")
@@ -214,6 +239,14 @@ func (s *Share) validate() error {
 	}
 	if err := textrec.ValidValue(s.Name); err != nil {
 		return shareErr("name: %v", err)
+	}
+	if s.ChainCode != nil {
+		if s.Curve != CurveSecp256k1 {
+			return shareErr("a chain code is defined for secp256k1 keys only (BIP32), not %s", s.Curve)
+		}
+		if len(s.ChainCode) != 32 || bytes.Equal(s.ChainCode, make([]byte, 32)) {
+			return shareErr("chain-code must be 32 bytes, not all zero")
+		}
 	}
 	curveName, n := tssCurve(s.Curve)
 	if n == nil {
@@ -331,6 +364,9 @@ func (s *Share) Check(pub *Public) error {
 	}
 	if s.Threshold != pub.Threshold || s.Parties != len(pub.Parties) {
 		return wrong("the share is %d-of-%d, the public key file %d-of-%d", s.Threshold, s.Parties, pub.Threshold, len(pub.Parties))
+	}
+	if cc, ok := pub.ChainCode(); ok != (s.ChainCode != nil) || (ok && !bytes.Equal(cc[:], s.ChainCode)) {
+		return wrong("the share's chain code differs from the public key file's xpub (or only one of them has one)")
 	}
 	p := pub.Parties[s.Index-1]
 	if p.Card != s.Card || p.Name != s.Name {

@@ -43,6 +43,11 @@ func Dir(curve string) string {
 	return filepath.Join(KeysDir(), "eddsa-2of3")
 }
 
+// HDDir is the fixture directory of the HD form of the secp256k1 key: the
+// same key and shares as Dir(secp256k1), with the chain code a coldsig
+// keygen fixes (keyshare.KeygenChainCode), as public.json v2 and share v2.
+func HDDir() string { return filepath.Join(KeysDir(), "ecdsa-2of3-hd") }
+
 // IdentityPath is the unencrypted test identity of a party.
 func IdentityPath(name string) string {
 	return filepath.Join(KeysDir(), "test-only-"+name+".key")
@@ -76,11 +81,16 @@ func Identity(t testing.TB, name string) *identity.Identity {
 }
 
 // Load reads and decrypts a curve's fixture.
-func Load(t testing.TB, curve string) *Fixture {
+func Load(t testing.TB, curve string) *Fixture { return loadDir(t, Dir(curve)) }
+
+// LoadHD reads and decrypts the HD secp256k1 fixture (HDDir).
+func LoadHD(t testing.TB) *Fixture { return loadDir(t, HDDir()) }
+
+func loadDir(t testing.TB, dir string) *Fixture {
 	t.Helper()
 	fx := &Fixture{}
 	var err error
-	if fx.PublicJSON, err = os.ReadFile(filepath.Join(Dir(curve), "public.json")); err != nil {
+	if fx.PublicJSON, err = os.ReadFile(filepath.Join(dir, "public.json")); err != nil {
 		t.Fatal(err)
 	}
 	if fx.Public, err = keyshare.ParsePublic(fx.PublicJSON); err != nil {
@@ -88,7 +98,7 @@ func Load(t testing.TB, curve string) *Fixture {
 	}
 	for i, name := range Names {
 		id := Identity(t, name)
-		sealed, err := os.ReadFile(filepath.Join(Dir(curve), fmt.Sprintf("share-%d.age", i+1)))
+		sealed, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("share-%d.age", i+1)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -256,6 +266,26 @@ func Keygen(t testing.TB, curve string, threshold int, cards []*identity.Card) (
 			t.Fatal(err)
 		}
 		pub.EthAddress = addr
+		MakeHD(t, shares, pub)
 	}
 	return shares, pub
+}
+
+// MakeHD gives a secp256k1 key the chain code a coldsig keygen fixes for
+// it, in public.json and every share.
+func MakeHD(t testing.TB, shares []*keyshare.Share, pub *keyshare.Public) {
+	t.Helper()
+	cc, err := keyshare.KeygenChainCode(shares[0].ECDSA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pub.SetChainCode(cc); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range shares {
+		s.ChainCode = append([]byte(nil), cc...)
+		if err := s.Check(pub); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

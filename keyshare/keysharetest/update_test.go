@@ -16,6 +16,42 @@ import (
 // normal runs read the committed files instead.
 var updateFixtures = flag.Bool("update-fixtures", false, "regenerate testdata/keys (slow)")
 
+// -update-hd-fixture rewrites testdata/keys/ecdsa-2of3-hd from the
+// committed ecdsa-2of3 key (no keygen runs).
+var updateHD = flag.Bool("update-hd-fixture", false, "regenerate testdata/keys/ecdsa-2of3-hd from ecdsa-2of3")
+
+func TestUpdateHDFixture(t *testing.T) {
+	if !*updateHD && !*updateFixtures {
+		t.Skip("run with -update-hd-fixture to regenerate testdata/keys/ecdsa-2of3-hd")
+	}
+	fx := Load(t, keyshare.CurveSecp256k1)
+	MakeHD(t, fx.Shares, fx.Public)
+	writeFixture(t, HDDir(), fx.Public, fx.Shares, fx.IDs)
+}
+
+func writeFixture(t *testing.T, dir string, pub *keyshare.Public, shares []*keyshare.Share, ids []*identity.Identity) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	pj, err := pub.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "public.json"), pj, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range shares {
+		sealed, err := keyshare.SealShare(s, ids[i].X25519.Recipient())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("share-%d.age", i+1)), sealed, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func TestUpdateFixtures(t *testing.T) {
 	if !*updateFixtures {
 		t.Skip("run with -update-fixtures to regenerate testdata/keys")
@@ -46,35 +82,35 @@ func TestUpdateFixtures(t *testing.T) {
 	}
 	for _, curve := range []string{keyshare.CurveSecp256k1, keyshare.CurveEd25519} {
 		shares, pub := Keygen(t, curve, 2, cards)
-		dir := Dir(curve)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		pj, err := pub.Marshal()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "public.json"), pj, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		for i, s := range shares {
-			sealed, err := keyshare.SealShare(s, ids[i].X25519.Recipient())
-			if err != nil {
-				t.Fatal(err)
+		if curve == keyshare.CurveSecp256k1 {
+			// ecdsa-2of3 stays a key made before HD keys (no chain
+			// code); TestUpdateHDFixture makes its HD form.
+			for _, s := range shares {
+				s.ChainCode = nil
 			}
-			if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("share-%d.age", i+1)), sealed, 0o644); err != nil {
+			if err := pub.SetChainCode(nil); err != nil {
 				t.Fatal(err)
 			}
 		}
+		writeFixture(t, Dir(curve), pub, shares, ids)
 	}
 }
 
 func TestLoad(t *testing.T) {
-	for _, curve := range []string{keyshare.CurveSecp256k1, keyshare.CurveEd25519} {
-		fx := Load(t, curve)
+	hdfx := LoadHD(t)
+	if _, ok := hdfx.Public.ChainCode(); !ok || hdfx.Public.Format != keyshare.PublicFormatV2 {
+		t.Fatal("the HD fixture has no chain code")
+	}
+	if _, ok := Load(t, keyshare.CurveSecp256k1).Public.ChainCode(); ok {
+		t.Fatal("the pre-HD fixture has a chain code")
+	}
+	for _, fx := range []*Fixture{Load(t, keyshare.CurveSecp256k1), Load(t, keyshare.CurveEd25519), hdfx} {
 		for i, s := range fx.Shares {
 			if s.Index != i+1 || s.Card != fx.IDs[i].Card().FingerprintHex() {
-				t.Errorf("%s share-%d.age: party %d card %s", curve, i+1, s.Index, s.Card)
+				t.Errorf("%s share-%d.age: party %d card %s", s.Curve, i+1, s.Index, s.Card)
+			}
+			if err := s.Check(fx.Public); err != nil {
+				t.Errorf("%s share-%d.age: %v", s.Curve, i+1, err)
 			}
 		}
 	}
