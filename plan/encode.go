@@ -1,14 +1,17 @@
 package plan
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"filippo.io/age"
 
+	"github.com/coldsig/coldsig/hd"
 	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/internal/textrec"
 )
@@ -18,7 +21,12 @@ func (p *Plan) Marshal() ([]byte, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	w := textrec.NewWriter(Magic)
+	magic := Magic
+	v2 := p.needsV2()
+	if v2 {
+		magic = MagicV2
+	}
+	w := textrec.NewWriter(magic)
 	w.String("protocol", string(p.Protocol))
 	w.Hex("session", p.Session[:])
 	w.String("curve", p.Curve)
@@ -29,8 +37,27 @@ func (p *Plan) Marshal() ([]byte, error) {
 	case Sign:
 		writeKey(w, p.Key)
 		writeCards(w, "signer", p.Signers)
-		pl := p.Payload
-		w.String("payload", string(pl.Kind))
+		for i, it := range p.Items {
+			if v2 {
+				w.Uint("item", uint64(i+1))
+			}
+			if it.Path != nil {
+				w.String("path", it.Path.String())
+			}
+			writePayload(w, it.Payload)
+		}
+	case Reshare:
+		writeKey(w, p.Key)
+		writeCards(w, "old", p.Old)
+		w.Uint("threshold", uint64(p.Threshold))
+		writeCards(w, "new", p.New)
+	}
+	return w.Bytes()
+}
+
+func writePayload(w *textrec.Writer, pl *Payload) {
+	w.String("payload", string(pl.Kind))
+	{
 		switch pl.Kind {
 		case PayloadDigest:
 			w.Hex("digest", pl.Digest[:])
@@ -44,13 +71,7 @@ func (p *Plan) Marshal() ([]byte, error) {
 			w.Uint("file-size", pl.FileSize)
 			w.Hex("digest", pl.Digest[:])
 		}
-	case Reshare:
-		writeKey(w, p.Key)
-		writeCards(w, "old", p.Old)
-		w.Uint("threshold", uint64(p.Threshold))
-		writeCards(w, "new", p.New)
 	}
-	return w.Bytes()
 }
 
 func writeCards(w *textrec.Writer, key string, cards []*identity.Card) {
@@ -62,6 +83,9 @@ func writeCards(w *textrec.Writer, key string, cards []*identity.Card) {
 func writeKey(w *textrec.Writer, k *Key) {
 	w.Hex("key-id", k.ID[:])
 	w.Hex("key-public", k.PublicKey)
+	if k.ChainCode != nil {
+		w.Hex("key-chain-code", k.ChainCode)
+	}
 	w.Hex("key-session", k.Session[:])
 	w.Uint("key-threshold", uint64(k.Threshold))
 	for _, kp := range k.Parties {
@@ -72,7 +96,12 @@ func writeKey(w *textrec.Writer, k *Key) {
 // Parse decodes and validates a plan. Only the canonical encoding is
 // accepted, so Marshal of the result returns data unchanged.
 func Parse(data []byte) (*Plan, error) {
-	rec, err := textrec.Parse(data, Magic)
+	magic := Magic
+	v2 := bytes.HasPrefix(data, []byte(MagicV2+"\n"))
+	if v2 {
+		magic = MagicV2
+	}
+	rec, err := textrec.Parse(data, magic)
 	if err != nil {
 		if errors.Is(err, textrec.ErrNotRecord) {
 			return nil, fmt.Errorf("%w (the first line is not %q)", ErrNotPlan, Magic)
@@ -96,12 +125,43 @@ func Parse(data []byte) (*Plan, error) {
 		p.Threshold = r.IntIn("threshold", 0, 1<<20)
 		p.Parties = readCards(r, "party")
 	case Sign:
-		p.Key = readKey(r)
+		p.Key = readKey(r, v2)
 		p.Threshold = p.Key.Threshold
 		p.Signers = readCards(r, "signer")
-		p.Payload = readPayload(r)
+		if !v2 {
+			p.Items = []*Item{{Payload: readPayload(r)}}
+			break
+		}
+		for r.Peek() == "item" && r.Err() == nil {
+			f := r.Field("item")
+			if f.Value != strconv.Itoa(len(p.Items)+1) {
+				r.Fail(f, "item: %q out of sequence (want %d)", f.Value, len(p.Items)+1)
+				break
+			}
+			if len(p.Items) == MaxItems {
+				r.Fail(f, "item: more than %d items", MaxItems)
+				break
+			}
+			it := &Item{}
+			if r.Peek() == "path" {
+				pf := r.Field("path")
+				path, err := hd.ParsePath(pf.Value)
+				switch {
+				case err != nil:
+					r.Fail(pf, "path: %v", err)
+				case len(path) == 0:
+					r.Fail(pf, "path: the key itself is written by leaving the path out")
+				}
+				it.Path = path
+			}
+			it.Payload = readPayload(r)
+			p.Items = append(p.Items, it)
+		}
+		if len(p.Items) == 0 && r.Err() == nil {
+			r.Field("item") // reports the missing field
+		}
 	case Reshare:
-		p.Key = readKey(r)
+		p.Key = readKey(r, v2)
 		p.Old = readCards(r, "old")
 		p.Threshold = r.IntIn("threshold", 0, 1<<20)
 		p.New = readCards(r, "new")
@@ -115,6 +175,10 @@ func Parse(data []byte) (*Plan, error) {
 			return nil, &textrec.LineError{Line: lineOf(rec, fe.key, fe.n), Msg: fe.Error()}
 		}
 		return nil, err
+	}
+	if v2 && !p.needsV2() {
+		// One plan has one encoding: what v1 can say is written as v1.
+		return nil, &textrec.LineError{Line: 1, Msg: fmt.Sprintf("a plan with one item, no derivation path and a key without a chain code is written as %s", Magic)}
 	}
 	return p, nil
 }
@@ -182,10 +246,13 @@ func parseCardLine(v string) (*identity.Card, error) {
 	return &identity.Card{Name: parts[0], Recipient: rcpt, SigningKey: ed25519.PublicKey(sk)}, nil
 }
 
-func readKey(r *textrec.Reader) *Key {
+func readKey(r *textrec.Reader, v2 bool) *Key {
 	k := &Key{}
 	copy(k.ID[:], r.Hex("key-id", 16))
 	k.PublicKey = r.Hex("key-public", -1)
+	if v2 && r.Peek() == "key-chain-code" {
+		k.ChainCode = r.Hex("key-chain-code", 32)
+	}
 	copy(k.Session[:], r.Hex("key-session", 32))
 	k.Threshold = r.IntIn("key-threshold", 0, 1<<20)
 	for r.Peek() == "key-party" {

@@ -21,16 +21,25 @@ func NewKeygen(curve string, threshold int, parties []*identity.Card) (*Plan, er
 // threshold of them. Signers are put in key party order, so the same set of
 // signers gives the same plan content whatever order they are named in.
 func NewSign(key *keyshare.Public, signers []*identity.Card, payload *Payload) (*Plan, error) {
+	if payload == nil {
+		return nil, invalid(ErrPayload, "nothing to sign")
+	}
+	return NewSignItems(key, signers, []*Item{NewItem(payload, nil)})
+}
+
+// NewSignItems plans a signing of several items (a batch) in the same
+// rounds: one signature per item, in order.
+func NewSignItems(key *keyshare.Public, signers []*identity.Card, items []*Item) (*Plan, error) {
 	k, err := keyFromPublic(key)
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Protocol: Sign, Curve: key.Curve, Threshold: k.Threshold, Key: k, Payload: payload}
+	p := &Plan{Protocol: Sign, Curve: key.Curve, Threshold: k.Threshold, Key: k, Items: items}
 	if err := p.givenHolders("signer", signers); err != nil {
 		return nil, err
 	}
 	p.Signers = p.inKeyOrder(signers)
-	if payload == nil {
+	if len(items) == 0 {
 		return nil, invalid(ErrPayload, "nothing to sign")
 	}
 	return finish(p)

@@ -20,14 +20,22 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"os"
 
+	"github.com/coldsig/coldsig/hd"
 	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/keyshare"
 )
 
-// Magic is the first line of every plan file.
-const Magic = "coldsig/plan/v1"
+// Magic is the first line of a plan file. MagicV2 starts a plan that uses
+// what v1 cannot say: several items to sign (a batch), a derivation path,
+// or a key with a chain code. A plan without any of them is written as v1,
+// byte for byte as before, so older binaries still read it.
+const (
+	Magic   = "coldsig/plan/v1"
+	MagicV2 = "coldsig/plan/v2"
+)
 
 // Bounds. They are part of the format: a plan outside them is refused.
 const (
@@ -41,9 +49,15 @@ const (
 	MaxMessage = 4096
 	// MaxFileName bounds the recorded file name of a "file" payload.
 	MaxFileName = 255
+	// MaxItems bounds the payloads of one signing (a batch). Each item
+	// adds its tss-lib messages to every envelope of the round: ECDSA
+	// signing round 2 sends ~6.9 KB per item and recipient, so 64 items
+	// stay below the envelope payload bound (512 KiB).
+	MaxItems = 64
 	// maxPlanSize bounds what Load reads. A maximal reshare plan (16 key
-	// parties, 16 old, 16 new) is ~12 KB; a maximal sign plan ~15 KB.
-	maxPlanSize = 64 << 10
+	// parties, 16 old, 16 new) is ~12 KB; a sign plan with MaxItems
+	// messages of MaxMessage bytes is ~360 KB.
+	maxPlanSize = 512 << 10
 )
 
 // Protocol is the ceremony a plan is for.
@@ -69,6 +83,9 @@ var (
 	ErrTooMany   = errors.New("too many parties")
 	ErrPayload   = errors.New("invalid payload")
 	ErrTooLarge  = errors.New("file too large for a plan")
+	// ErrPath: a derivation path the key cannot use (an Ed25519 key, a
+	// key without a chain code, a hardened index).
+	ErrPath = errors.New("derivation path refused")
 )
 
 // Plan is a parsed or newly built ceremony plan. Build one with NewKeygen,
@@ -92,8 +109,10 @@ type Plan struct {
 	Key *Key
 	// Signers are the signing parties in ascending key index order (sign).
 	Signers []*identity.Card
-	// Payload is what will be signed (sign only).
-	Payload *Payload
+	// Items are what will be signed, one signature each, in order (sign
+	// only; 1 to MaxItems). They are signed in the same rounds: a batch
+	// costs the officers no more trips than one signature.
+	Items []*Item
 
 	// Old is the current committee taking part, in ascending key index
 	// order; New is the new committee in its new index order (reshare).
@@ -108,7 +127,11 @@ type Key struct {
 	PublicKey []byte
 	// Session is the session of the ceremony that produced this
 	// committee's shares; it tells apart committees of the same key.
-	Session   [32]byte
+	Session [32]byte
+	// ChainCode is the key's BIP32 chain code (32 bytes; nil for a key
+	// without one), from public.json's xpub. A reshare hands it to the new
+	// committee; a signing derives child keys with it.
+	ChainCode []byte
 	Threshold int
 	Parties   []KeyParty
 }
@@ -204,16 +227,53 @@ func (p *Plan) KeyParty(fp [32]byte) (KeyParty, bool) {
 	return KeyParty{}, false
 }
 
-// SignedBytes is exactly what the threshold signature covers (sign plans):
+// SignedBytes is exactly what item i's signature covers (sign plans):
 // for secp256k1 the 32-byte digest given to ECDSA; for ed25519 the message
 // given to Ed25519 (the text, or the file's SHA-256 digest). The ceremony
 // must hand tss-lib its full length (EdDSA fullBytesLen), since a message
 // with leading zero bytes is otherwise shortened by big.Int.
-func (p *Plan) SignedBytes() []byte {
-	if p.Payload == nil {
+func (p *Plan) SignedBytes(i int) []byte {
+	if i < 0 || i >= len(p.Items) || p.Items[i].Payload == nil {
 		return nil
 	}
-	return p.Payload.signedBytes(p.Curve)
+	return p.Items[i].Payload.signedBytes(p.Curve)
+}
+
+// Account is the key's extended public key (nil for a key without a chain
+// code).
+func (k *Key) Account() *hd.Key {
+	if k == nil || k.ChainCode == nil {
+		return nil
+	}
+	var cc [32]byte
+	copy(cc[:], k.ChainCode)
+	m, err := hd.Master(k.PublicKey, cc)
+	if err != nil {
+		return nil
+	}
+	return m
+}
+
+// SigningKey is the public key item i is signed with: the key itself, or
+// its child at the item's path; delta is the tweak a signer adds to its
+// share (zero without a path).
+func (p *Plan) SigningKey(i int) (pub []byte, delta *big.Int, err error) {
+	if i < 0 || i >= len(p.Items) || p.Key == nil {
+		return nil, nil, fmt.Errorf("no item %d", i+1)
+	}
+	it := p.Items[i]
+	if it.Path == nil {
+		return append([]byte(nil), p.Key.PublicKey...), new(big.Int), nil
+	}
+	m := p.Key.Account()
+	if m == nil {
+		return nil, nil, errNoChainCode(p.Key)
+	}
+	child, delta, err := m.Derive(it.Path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return child.PublicKey, delta, nil
 }
 
 // Load reads and parses a plan file. Errors name the file.
@@ -246,6 +306,9 @@ func keyFromPublic(pub *keyshare.Public) (*Key, error) {
 		return nil, err
 	}
 	k := &Key{Threshold: pub.Threshold}
+	if cc, ok := pub.ChainCode(); ok {
+		k.ChainCode = cc[:]
+	}
 	id, _ := hex.DecodeString(pub.KeyID)
 	copy(k.ID[:], id)
 	k.PublicKey, _ = hex.DecodeString(pub.PublicKey)

@@ -121,7 +121,7 @@ func TestSignCanonicalSignerOrder(t *testing.T) {
 	if s, _ := a.Slot(testCard(t, 2).Fingerprint()); s != 2 {
 		t.Fatalf("carol's signing slot = %d, want 2", s)
 	}
-	if !bytes.Equal(a.SignedBytes(), d[:]) {
+	if !bytes.Equal(a.SignedBytes(0), d[:]) {
 		t.Fatal("SignedBytes of a digest plan is not the digest")
 	}
 }
@@ -172,16 +172,16 @@ func TestPayloads(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := sha256.Sum256([]byte("abc"))
-	if !bytes.Equal(p.SignedBytes(), want[:]) || f.FileSize != 3 {
-		t.Fatalf("ed25519 file payload signs %x, want the SHA-256 %x", p.SignedBytes(), want)
+	if !bytes.Equal(p.SignedBytes(0), want[:]) || f.FileSize != 3 {
+		t.Fatalf("ed25519 file payload signs %x, want the SHA-256 %x", p.SignedBytes(0), want)
 	}
 	m, _ := NewTextPayload(keyshare.CurveEd25519, "hi\tthere\nsecond line")
 	p, err = NewSign(ed, testCards(t, 0, 1), m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(p.SignedBytes()) != "hi\tthere\nsecond line" {
-		t.Fatalf("ed25519 message payload signs %q", p.SignedBytes())
+	if string(p.SignedBytes(0)) != "hi\tthere\nsecond line" {
+		t.Fatalf("ed25519 message payload signs %q", p.SignedBytes(0))
 	}
 	for _, bad := range []string{"", "a\rb", "\u202eevil", "nul\x00", strings.Repeat("a", MaxMessage+1), "\xff"} {
 		m, _ := NewTextPayload(keyshare.CurveEd25519, bad)

@@ -79,7 +79,7 @@ func (p *Plan) Validate() error {
 	switch p.Protocol {
 	case Keygen:
 		if err := firstErr(unused(p.Key == nil, "key"), unused(len(p.Signers) == 0, "signers"),
-			unused(p.Payload == nil, "payload"), unused(len(p.Old)+len(p.New) == 0, "old or new committee")); err != nil {
+			unused(len(p.Items) == 0, "payload"), unused(len(p.Old)+len(p.New) == 0, "old or new committee")); err != nil {
 			return err
 		}
 		if err := checkCommittee("party", "party", p.Parties); err != nil {
@@ -100,16 +100,10 @@ func (p *Plan) Validate() error {
 		if err := p.checkHolders("signer", "signer", p.Signers); err != nil {
 			return err
 		}
-		if p.Payload == nil {
-			return ferr("payload", 0, ErrPayload, "a sign plan needs a payload")
-		}
-		if err := p.Payload.validate(p.Curve); err != nil {
-			return &fieldErr{"payload", 0, err}
-		}
-		return nil
+		return p.checkItems()
 	default: // Reshare
 		if err := firstErr(unused(len(p.Parties) == 0, "keygen parties"), unused(len(p.Signers) == 0, "signers"),
-			unused(p.Payload == nil, "payload")); err != nil {
+			unused(len(p.Items) == 0, "payload")); err != nil {
 			return err
 		}
 		if err := p.checkKey(); err != nil {
@@ -222,6 +216,14 @@ func (p *Plan) checkKey() error {
 	}
 	if err := keyshare.CheckPublicKey(p.Curve, k.PublicKey); err != nil {
 		return ferr("key-public", 0, nil, "%v", err)
+	}
+	if k.ChainCode != nil && p.Protocol == Reshare {
+		if p.Curve != keyshare.CurveSecp256k1 {
+			return ferr("key-chain-code", 0, ErrPath, "a chain code is defined for secp256k1 keys only, not %s", p.Curve)
+		}
+		if len(k.ChainCode) != 32 || bytes.Equal(k.ChainCode, make([]byte, 32)) {
+			return ferr("key-chain-code", 0, nil, "chain code must be 32 bytes, not all zero")
+		}
 	}
 	if KeyID(p.Curve, k.PublicKey) != k.ID {
 		return ferr("key-id", 0, nil, "key id %x does not match the public key (want %x)", k.ID, KeyID(p.Curve, k.PublicKey))

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/coldsig/coldsig/hd"
 	"github.com/coldsig/coldsig/keyshare"
 )
 
@@ -46,7 +47,24 @@ func validVectors(t *testing.T) map[string]*Plan {
 	if err != nil {
 		t.Fatal(err)
 	}
+	hdpub := testPublic(t, keyshare.CurveSecp256k1, 2, 0, 1, 2)
+	if err := hdpub.SetChainCode(func() []byte { c := fixed32("coldsig plan vector chain code"); return c[:] }()); err != nil {
+		t.Fatal(err)
+	}
+	d2 := fixed32("coldsig plan vector digest 2")
+	text3, _ := NewTextPayload(keyshare.CurveEd25519, "second message")
 	return map[string]*Plan{
+		"sign-secp256k1-batch-hd": withSession(must(NewSignItems(hdpub, testCards(t, 0, 2), []*Item{
+			NewItem(NewDigestPayload(digest), hd.Path{0, 7}),
+			NewItem(NewDigestPayload(d2), nil),
+			NewItem(text1, hd.Path{1, 0}),
+			NewItem(file1, hd.Path{0, 7}),
+		})), "10"),
+		"sign-secp256k1-hd-one": withSession(must(NewSign(hdpub, testCards(t, 0, 1), NewDigestPayload(digest))), "11"),
+		"sign-ed25519-batch": withSession(must(NewSignItems(ed, testCards(t, 1, 2), []*Item{
+			NewItem(text2, nil), NewItem(text3, nil), NewItem(file1, nil),
+		})), "12"),
+		"reshare-secp256k1-hd": withSession(must(NewReshare(hdpub, testCards(t, 0, 1), testCards(t, 0, 1, 2), 2)), "13"),
 		"keygen-secp256k1-2of3":   withSession(must(NewKeygen(keyshare.CurveSecp256k1, 2, testCards(t, 0, 1, 2))), "1"),
 		"keygen-ed25519-3of5":     withSession(must(NewKeygen(keyshare.CurveEd25519, 3, testCards(t, 4, 3, 2, 1, 0))), "2"),
 		"sign-secp256k1-digest":   withSession(must(NewSign(secp, testCards(t, 2, 0), NewDigestPayload(digest))), "3"),
@@ -95,7 +113,20 @@ func invalidVectors(t *testing.T) map[string]invalidVector {
 		return strings.Replace(s, carol, carol+extra.String(), 1)
 	}
 	return map[string]invalidVector{
-		"bad-version":         {"keygen-secp256k1-2of3", replaceOnce("coldsig/plan/v1", "coldsig/plan/v2"), "unsupported format version"},
+		"bad-version":         {"keygen-secp256k1-2of3", replaceOnce("coldsig/plan/v1", "coldsig/plan/v3"), "unsupported format version"},
+		"v2-not-needed":       {"sign-secp256k1-digest", replaceOnce("coldsig/plan/v1\n", "coldsig/plan/v2\n"), `expected "item", found "payload"`},
+		"v2-not-needed-item":  {"sign-secp256k1-digest", func(t *testing.T, s string) string { return strings.Replace(strings.Replace(s, "coldsig/plan/v1\n", "coldsig/plan/v2\n", 1), "payload: ", "item: 1\npayload: ", 1) }, "is written as coldsig/plan/v1"},
+		"path-on-ed25519":     {"sign-ed25519-batch", replaceOnce("item: 2\n", "item: 2\npath: m/0/1\n"), "ed25519 keys have no derivation paths"},
+		"path-no-chain-code":  {"sign-secp256k1-hd-one", func(t *testing.T, s string) string { return strings.Replace(s, "key-chain-code: "+fieldValue(t, s, "key-chain-code")+"\n", "", 1) }, "written as coldsig/plan/v1"},
+		"path-without-chain":  {"sign-secp256k1-batch-hd", func(t *testing.T, s string) string { return strings.Replace(s, "key-chain-code: "+fieldValue(t, s, "key-chain-code")+"\n", "", 1) }, "has no chain code"},
+		"path-hardened":       {"sign-secp256k1-batch-hd", replaceOnce("path: m/0/7\n", "path: m/0/7'\n"), "hardened index"},
+		"path-m":              {"sign-secp256k1-batch-hd", replaceOnce("path: m/0/7\n", "path: m\n"), "leaving the path out"},
+		"path-noncanonical":   {"sign-secp256k1-batch-hd", replaceOnce("path: m/0/7\n", "path: m/0/07\n"), "not a canonical decimal index"},
+		"item-out-of-order":   {"sign-secp256k1-batch-hd", replaceOnce("item: 2\n", "item: 3\n"), `item: "3" out of sequence`},
+		"item-missing-payload": {"sign-secp256k1-batch-hd", replaceOnce("item: 3\npath: m/1/0\n", "item: 3\npath: m/1/0\nitem: 4\n"), `expected "payload", found "item"`},
+		"item-repeats":        {"sign-ed25519-batch", func(t *testing.T, s string) string { return setFieldN(t, s, "message", 1, fieldValue(t, s, "message")) }, "item 2 signs the same bytes with the same key as item 1"},
+		"chain-code-zero":     {"sign-secp256k1-batch-hd", func(t *testing.T, s string) string { return setField(t, s, "key-chain-code", strings.Repeat("0", 64)) }, "chain code must be 32 bytes, not all zero"},
+		"chain-code-ed25519":  {"sign-ed25519-batch", replaceOnce("key-session: ", "key-chain-code: "+strings.Repeat("11", 32)+"\nkey-session: "), "secp256k1 keys only"},
 		"bad-magic":           {"keygen-secp256k1-2of3", replaceOnce("coldsig/plan/v1", "coldsig/card/v1"), "not a coldsig plan"},
 		"bad-protocol":        {"keygen-secp256k1-2of3", replaceOnce("protocol: keygen", "protocol: dkg"), `line 2: protocol: unknown protocol "dkg"`},
 		"bad-curve":           {"keygen-secp256k1-2of3", replaceOnce("curve: secp256k1", "curve: p256"), `line 4: unknown curve "p256"`},
@@ -169,6 +200,23 @@ func fieldValue(t *testing.T, s, key string) string {
 func setField(t *testing.T, s, key, value string) string {
 	t.Helper()
 	return strings.Replace(s, key+": "+fieldValue(t, s, key)+"\n", key+": "+value+"\n", 1)
+}
+
+// setFieldN sets the n-th (0-based) occurrence of key.
+func setFieldN(t *testing.T, s, key string, n int, value string) string {
+	t.Helper()
+	ls := lines(s)
+	for i, l := range ls {
+		if strings.HasPrefix(l, key+": ") {
+			if n == 0 {
+				ls[i] = key + ": " + value + "\n"
+				return strings.Join(ls, "")
+			}
+			n--
+		}
+	}
+	t.Fatalf("vector mutation: no field %q", key)
+	return ""
 }
 
 func upperField(t *testing.T, s, key string) string {
