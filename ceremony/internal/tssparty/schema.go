@@ -108,6 +108,7 @@ func roundTypes() ([]reflect.Type, error) {
 func buildSchemas() (*snapshot.Schema, *snapshot.Schema, error) {
 	s := snapshot.New()
 	s.AddRoot(&Party{})
+	s.AddRoot(&Batch{})
 	for _, p := range []any{
 		&ecdsakeygen.LocalParty{}, &ecdsasigning.LocalParty{}, &ecdsaresharing.LocalParty{},
 		&eddsakeygen.LocalParty{}, &eddsasigning.LocalParty{}, &eddsaresharing.LocalParty{},

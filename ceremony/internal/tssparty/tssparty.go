@@ -17,6 +17,7 @@ package tssparty
 
 import (
 	"bytes"
+	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"errors"
@@ -26,6 +27,7 @@ import (
 	"unsafe"
 
 	"github.com/bnb-chain/tss-lib/v2/common"
+	"github.com/bnb-chain/tss-lib/v2/crypto"
 	ecdsakeygen "github.com/bnb-chain/tss-lib/v2/ecdsa/keygen"
 	ecdsaresharing "github.com/bnb-chain/tss-lib/v2/ecdsa/resharing"
 	ecdsasigning "github.com/bnb-chain/tss-lib/v2/ecdsa/signing"
@@ -262,6 +264,21 @@ func checkSign(params *tss.Parameters, ecdsa bool, msg *big.Int, fullBytesLen in
 // length in bytes, so that leading zero bytes are kept. The key is deep
 // copied: the party never shares memory with the caller's key.
 func NewECDSASign(msg *big.Int, params *tss.Parameters, key ecdsakeygen.LocalPartySaveData, fullBytesLen int) (*Party, error) {
+	return NewECDSASignDerived(msg, params, key, fullBytesLen, nil, nil)
+}
+
+// NewECDSASignDerived builds an ECDSA signing party that signs with a
+// BIP32 non-hardened child of the key: the child's private key is the
+// key's plus delta, so the child's Shamir shares are x_j + delta and its
+// public shares X_j + delta·G. The copy of the key gets the child public
+// key and the shifted public shares (tss-lib's
+// UpdatePublicKeyAndAdjustBigXj), and tss-lib adds delta to x_i when the
+// party starts (signing.NewLocalPartyWithKDD). child must be the key plus
+// delta·G; it is checked, and so is this party's own shifted share
+// ((x_i + delta)·G = X_i + delta·G), so a wrong tweak fails here and not
+// as a signature that does not verify, blaming a peer. With delta nil or
+// zero it is NewECDSASign.
+func NewECDSASignDerived(msg *big.Int, params *tss.Parameters, key ecdsakeygen.LocalPartySaveData, fullBytesLen int, delta *big.Int, child *ecdsa.PublicKey) (*Party, error) {
 	if err := checkSign(params, true, msg, fullBytesLen, key.Ks, key.ShareID); err != nil {
 		return nil, err
 	}
@@ -269,10 +286,70 @@ func NewECDSASign(msg *big.Int, params *tss.Parameters, key ecdsakeygen.LocalPar
 	if err != nil {
 		return nil, err
 	}
+	if delta != nil && delta.Sign() == 0 {
+		delta = nil
+	}
+	if delta != nil {
+		if err := deriveKey(&key, delta, child); err != nil {
+			return nil, err
+		}
+		delta = new(big.Int).Set(delta)
+	} else if child != nil {
+		return nil, paramErr("a child public key without a derivation tweak")
+	}
 	m := new(big.Int).Set(msg)
 	p := newParty(ECDSASign, params, len(params.Parties().IDs()))
-	p.P, err = build(func() tss.Party { return ecdsasigning.NewLocalParty(m, params, key, p.Out, p.Sig, fullBytesLen) })
+	p.P, err = build(func() tss.Party {
+		return ecdsasigning.NewLocalPartyWithKDD(m, params, key, delta, p.Out, p.Sig, fullBytesLen)
+	})
 	return p, err
+}
+
+// deriveKey shifts a (copied) key to its child by delta, after checking
+// delta and child against the key.
+func deriveKey(key *ecdsakeygen.LocalPartySaveData, delta *big.Int, child *ecdsa.PublicKey) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = paramErr("key derivation failed: %v", r)
+		}
+	}()
+	ec := tss.S256()
+	n := ec.Params().N
+	if delta.Sign() < 0 || delta.Cmp(n) >= 0 {
+		return paramErr("derivation tweak out of range")
+	}
+	if child == nil || key.ECDSAPub == nil || key.Xi == nil {
+		return paramErr("derivation needs the key, its share and the child public key")
+	}
+	dG := crypto.ScalarBaseMult(ec, delta)
+	want, err := key.ECDSAPub.Add(dG)
+	if err != nil {
+		return paramErr("derivation: %v", err)
+	}
+	if want.X().Cmp(child.X) != 0 || want.Y().Cmp(child.Y) != 0 {
+		return paramErr("the child public key is not the key plus the derivation tweak")
+	}
+	keys := []ecdsakeygen.LocalPartySaveData{*key}
+	if err := ecdsasigning.UpdatePublicKeyAndAdjustBigXj(delta, keys, child, ec); err != nil {
+		return paramErr("derivation: %v", err)
+	}
+	*key = keys[0]
+	own := -1
+	for j, k := range key.Ks {
+		if k != nil && key.ShareID != nil && k.Cmp(key.ShareID) == 0 {
+			own = j
+		}
+	}
+	if own < 0 || own >= len(key.BigXj) {
+		return paramErr("derivation: the key lists no public share of its own")
+	}
+	xi := new(big.Int).Add(key.Xi, delta)
+	xi.Mod(xi, n)
+	got := crypto.ScalarBaseMult(ec, xi)
+	if !got.Equals(key.BigXj[own]) {
+		return paramErr("derivation: the shifted share does not match the shifted public share")
+	}
+	return nil
 }
 
 // NewEdDSASign is NewECDSASign for EdDSA; msg is the message itself.
@@ -495,6 +572,65 @@ func (p *Party) Snapshot() ([]byte, error) {
 	return s.Encode(p)
 }
 
+// Batch is the parties of one state: one per item of a signing (a batch
+// of N signatures is N tss-lib parties stepped together), one for every
+// other flow. It is what the engine snapshots.
+type Batch struct {
+	Parties []*Party
+}
+
+// SnapshotBatch serialises parties (all of one flow) as one snapshot:
+// shared types, curves and the random source are written once.
+func SnapshotBatch(parties []*Party) ([]byte, error) {
+	s, err := partySchema()
+	if err != nil {
+		return nil, err
+	}
+	b := &Batch{Parties: parties}
+	if err := b.check(); err != nil {
+		return nil, err
+	}
+	return s.Encode(b)
+}
+
+// RestoreBatch rebuilds the parties of a SnapshotBatch.
+func RestoreBatch(data []byte) ([]*Party, error) {
+	s, err := partySchema()
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.Decode(data)
+	if err != nil {
+		return nil, err
+	}
+	b, ok := v.(*Batch)
+	if !ok {
+		return nil, fmt.Errorf("%w: snapshot holds %T, not a batch of parties", snapshot.ErrCorrupt, v)
+	}
+	if err := b.check(); err != nil {
+		return nil, fmt.Errorf("%w: restored batch is inconsistent: %v", snapshot.ErrCorrupt, err)
+	}
+	return b.Parties, nil
+}
+
+func (b *Batch) check() error {
+	if len(b.Parties) == 0 {
+		return errors.New("a batch holds at least one party")
+	}
+	for i, p := range b.Parties {
+		if p == nil {
+			return fmt.Errorf("party %d is missing", i+1)
+		}
+		if err := p.check(); err != nil {
+			return fmt.Errorf("party %d: %w", i+1, err)
+		}
+		if p.Flow != b.Parties[0].Flow {
+			return fmt.Errorf("party %d runs %v, party 1 %v", i+1, p.Flow, b.Parties[0].Flow)
+		}
+	}
+	return nil
+}
+
 // Restore rebuilds a party from Snapshot bytes. A snapshot written by a
 // build with different type layouts fails with an error matching
 // snapshot.ErrSchemaMismatch.
@@ -507,7 +643,10 @@ func Restore(data []byte) (*Party, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := v.(*Party)
+	p, ok := v.(*Party)
+	if !ok {
+		return nil, fmt.Errorf("%w: snapshot holds %T, not one party", snapshot.ErrCorrupt, v)
+	}
 	if err := p.check(); err != nil {
 		return nil, fmt.Errorf("%w: restored party is inconsistent: %v", snapshot.ErrCorrupt, err)
 	}
