@@ -70,7 +70,7 @@ func TestUpdateVectors(t *testing.T) {
 	shareVecs := []vector{
 		{"valid-ed25519.share", share, ""},
 		{"bad-magic.share", edit(t, share, `^coldsig/share/v1$`, "coldsig/shares/v1"), "not a coldsig key share"},
-		{"newer-version.share", edit(t, share, `^coldsig/share/v1$`, "coldsig/share/v2"), "unsupported format version"},
+		{"newer-version.share", edit(t, share, `^coldsig/share/v1$`, "coldsig/share/v3"), "unsupported format version"},
 		{"key-id-mismatch.share", edit(t, share, `^key-id: .`, "key-id: f"), "does not match the public key"},
 		{"uppercase-card.share", edit(t, share, `^card: .`, "card: A"), "card: not lowercase hex"},
 		{"threshold-too-big.share", edit(t, share, `^threshold: 2$`, "threshold: 4"), "threshold 4 is outside 2..3"},

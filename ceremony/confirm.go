@@ -33,33 +33,44 @@ const confirmMagic = "coldsig/confirm/v1"
 func (s *session) pending(st *partyState, res *tssResult) error {
 	var err error
 	switch {
-	case res.sig != nil:
-		// tss-lib gives R and S as minimal big-endian integers (EdDSA R and
-		// S lose leading zero bytes, about one signature in 128).
-		r, sv := pad32(res.sig.R), pad32(res.sig.S)
-		if r == nil || sv == nil {
-			return errors.New("tss-lib returned a malformed signature")
+	case res.sigs != nil:
+		// One R||S per item, in item order; the confirmed digest covers
+		// all of them, so one differing signature stops the whole batch.
+		if len(res.sigs) != len(s.plan.Items) {
+			return fmt.Errorf("tss-lib returned %d signatures for %d items", len(res.sigs), len(s.plan.Items))
 		}
-		st.Result = append(r, sv...)
-		// Build (and independently verify) the signature now, so that a bad
-		// signature is caught before anyone confirms.
-		if _, err := buildSignature(s.plan, r, sv, s.plan.Session, [32]byte{}); err != nil {
-			return err
+		st.Result = nil
+		for i, sig := range res.sigs {
+			// tss-lib gives R and S as minimal big-endian integers (EdDSA
+			// R and S lose leading zero bytes, about one in 128).
+			r, sv := pad32(sig.R), pad32(sig.S)
+			if r == nil || sv == nil {
+				return fmt.Errorf("tss-lib returned a malformed signature for item %d", i+1)
+			}
+			// Build (and independently verify) every signature now, so a
+			// bad one is caught before anyone confirms.
+			if _, err := buildSignature(s.plan, i, r, sv, s.plan.Session, [32]byte{}); err != nil {
+				return fmt.Errorf("item %d: %w", i+1, err)
+			}
+			st.Result = append(append(st.Result, r...), sv...)
 		}
 		st.ResultDigest = sha256.Sum256(st.Result)
 		return nil
 	case res.ecdsaKey != nil:
-		var pub []byte
+		var pub, cc []byte
 		if s.role != RoleOld {
 			reduceShare(res.ecdsaKey.Xi, tss.S256())
 			if pub, err = keyshare.PublicFromECDSA(res.ecdsaKey); err != nil {
+				return err
+			}
+			if cc, err = s.chainCode(res.ecdsaKey); err != nil {
 				return err
 			}
 			if st.Result, err = json.Marshal(res.ecdsaKey); err != nil {
 				return err
 			}
 		}
-		return s.setKeyDigest(st, pub)
+		return s.setKeyDigest(st, pub, cc)
 	case res.eddsaKey != nil:
 		var pub []byte
 		if s.role != RoleOld {
@@ -71,7 +82,7 @@ func (s *session) pending(st *partyState, res *tssResult) error {
 				return err
 			}
 		}
-		return s.setKeyDigest(st, pub)
+		return s.setKeyDigest(st, pub, nil)
 	}
 	return errors.New("tss-lib finished without a result")
 }
@@ -94,18 +105,35 @@ func reduceShare(x *big.Int, curve elliptic.Curve) {
 	}
 }
 
-// setKeyDigest records the public key every party must confirm. Old
-// members of a reshare hold no new share; they confirm the key they
-// started from, and a new committee reporting another key is caught.
-func (s *session) setKeyDigest(st *partyState, pub []byte) error {
+// chainCode is the BIP32 chain code of a secp256k1 key this ceremony
+// releases: a keygen fixes it from the committee's public shares
+// (keyshare.KeygenChainCode), a reshare keeps the key's (nil for a key
+// without one).
+func (s *session) chainCode(d *ecdsakeygen.LocalPartySaveData) ([]byte, error) {
+	if s.plan.Protocol == plan.Reshare {
+		if s.plan.Key.ChainCode == nil {
+			return nil, nil
+		}
+		return append([]byte(nil), s.plan.Key.ChainCode...), nil
+	}
+	return keyshare.KeygenChainCode(d)
+}
+
+// setKeyDigest records the public key (and chain code) every party must
+// confirm. Old members of a reshare hold no new share; they confirm the
+// key they started from, and a new committee reporting another key is
+// caught. With a chain code the digest covers it too, so all parties
+// release the same xpub.
+func (s *session) setKeyDigest(st *partyState, pub, cc []byte) error {
 	if s.plan.Protocol == plan.Reshare {
 		if s.role == RoleOld {
 			pub = s.plan.Key.PublicKey
+			cc = s.plan.Key.ChainCode
 		} else if !bytes.Equal(pub, s.plan.Key.PublicKey) {
 			return fmt.Errorf("resharing produced public key %x, not the key's %x", pub, s.plan.Key.PublicKey)
 		}
 	}
-	st.ResultDigest = sha256.Sum256(pub)
+	st.ResultDigest = sha256.Sum256(append(append([]byte(nil), pub...), cc...))
 	return nil
 }
 
@@ -265,15 +293,25 @@ func (s *session) results(st *partyState, transcript, logHead [32]byte) ([]state
 	files = append(files, statestore.File{Name: "transcript.txt", Data: rb})
 
 	if p.Protocol == plan.Sign {
-		sf, err := buildSignature(p, st.Result[:32], st.Result[32:], p.Session, transcript)
-		if err != nil {
-			return nil, err
+		// Every item's signature is released in the same Finish, or none.
+		n := len(p.Items)
+		if len(st.Result) != 64*n {
+			return nil, fmt.Errorf("the pending result holds %d bytes, want %d for %d signatures", len(st.Result), 64*n, n)
 		}
-		b, err := sf.Marshal()
-		if err != nil {
-			return nil, err
+		for i := 0; i < n; i++ {
+			r := st.Result[64*i : 64*i+32]
+			sv := st.Result[64*i+32 : 64*i+64]
+			sf, err := buildSignature(p, i, r, sv, p.Session, transcript)
+			if err != nil {
+				return nil, fmt.Errorf("item %d: %w", i+1, err)
+			}
+			b, err := sf.Marshal()
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, statestore.File{Name: SignatureName(i, n), Data: b})
 		}
-		return append(files, statestore.File{Name: "signature.json", Data: b}), nil
+		return files, nil
 	}
 
 	// keygen or reshare: public.json for the (new) committee.
@@ -286,6 +324,10 @@ func (s *session) results(st *partyState, transcript, logHead [32]byte) ([]state
 		pubKey = p.Key.PublicKey
 	}
 	var share *keyshare.Share
+	var chainCode []byte
+	if p.Protocol == plan.Reshare && p.Key.ChainCode != nil {
+		chainCode = append([]byte(nil), p.Key.ChainCode...)
+	}
 	if len(st.Result) > 0 && p.Protocol != plan.Sign {
 		share = &keyshare.Share{
 			Curve: p.Curve, Session: hex.EncodeToString(p.Session[:]),
@@ -299,6 +341,10 @@ func (s *session) results(st *partyState, transcript, logHead [32]byte) ([]state
 				return nil, err
 			}
 			share.ECDSA = &d
+			if chainCode, err = s.chainCode(&d); err != nil {
+				return nil, err
+			}
+			share.ChainCode = chainCode
 			pubKey, err = keyshare.PublicFromECDSA(&d)
 		default:
 			var d eddsakeygen.LocalPartySaveData
@@ -319,6 +365,9 @@ func (s *session) results(st *partyState, transcript, logHead [32]byte) ([]state
 	}
 	if p.Curve == keyshare.CurveSecp256k1 {
 		if pub.EthAddress, err = keyshare.EthAddress(pubKey); err != nil {
+			return nil, err
+		}
+		if err := pub.SetChainCode(chainCode); err != nil {
 			return nil, err
 		}
 	}

@@ -173,14 +173,108 @@ type outFile struct {
 	Data []byte
 }
 
-// seal wraps every tss-lib message emitted by a round into envelopes.
-// In keygen and signing, a broadcast becomes one envelope encrypted to all
-// its recipients and a p2p message one envelope. A reshare sends every
-// message per recipient (a member of both committees has one identity but
-// two slots, and a round can carry different broadcasts for the two
-// committees); messages of one round for one recipient share an envelope
-// as a bundle.
-func (s *session) seal(st *partyState, msgs []tss.Message) ([]outFile, error) {
+// seal wraps the tss-lib messages a round emitted, per item, into
+// envelopes. One item (keygen, resharing, a single signing) is sealed
+// message by message; a batch signing puts the messages of every item for
+// one (round, recipient) into one envelope, so a batch costs the same
+// envelopes and trips as one signature.
+func (s *session) seal(st *partyState, items [][]tss.Message) ([]outFile, error) {
+	if len(items) == 1 {
+		return s.sealMessages(st, items[0])
+	}
+	return s.sealItems(st, items)
+}
+
+// sealItems seals a batch: for each (round, recipient) the messages of
+// items 1..N, in item order, as one items payload (coldsig/items/v1). A
+// broadcast's view entry is the digest of that whole payload, so the echo,
+// the confirmation and the transcript cover every item's broadcast.
+func (s *session) sealItems(st *partyState, items [][]tss.Message) ([]outFile, error) {
+	type key struct{ round, to int }
+	type group struct {
+		typ       string
+		broadcast bool
+		wires     [][]byte
+	}
+	var order []key
+	groups := map[key]*group{}
+	for i, msgs := range items {
+		for _, m := range msgs {
+			wire, routing, err := m.WireBytes()
+			if err != nil {
+				return nil, fmt.Errorf("encode tss-lib message: %w", err)
+			}
+			round, _, err := messageKey(m.Type())
+			if err != nil {
+				return nil, err
+			}
+			to := envelope.ToAll
+			if !routing.IsBroadcast {
+				slots, err := s.roster.recipients(s.me, m)
+				if err != nil {
+					return nil, err
+				}
+				if len(slots) != 1 {
+					return nil, fmt.Errorf("internal: a p2p message to %d parties", len(slots))
+				}
+				to = slots[0]
+			}
+			k := key{round, to}
+			g := groups[k]
+			if g == nil {
+				if i != 0 {
+					return nil, fmt.Errorf("internal: item %d sends %s, item 1 does not", i+1, m.Type())
+				}
+				g = &group{typ: m.Type(), broadcast: routing.IsBroadcast}
+				groups[k] = g
+				order = append(order, k)
+			}
+			if g.typ != m.Type() || g.broadcast != routing.IsBroadcast || len(g.wires) != i {
+				return nil, fmt.Errorf("internal: item %d sends %s where item 1 sends %s", i+1, m.Type(), g.typ)
+			}
+			g.wires = append(g.wires, wire)
+		}
+	}
+	var out []outFile
+	for _, k := range order {
+		g := groups[k]
+		if len(g.wires) != len(items) {
+			return nil, fmt.Errorf("internal: %d of %d items send %s", len(g.wires), len(items), g.typ)
+		}
+		payload, err := itemsPayload(g.wires)
+		if err != nil {
+			return nil, err
+		}
+		if g.broadcast {
+			_, mk, _ := messageKey(g.typ)
+			if err := st.View.add(Broadcast{Round: mk, From: s.me, Digest: sha256.Sum256(payload)}); err != nil {
+				return nil, err
+			}
+		}
+		var rcpts []age.Recipient
+		if k.to == envelope.ToAll {
+			for _, slot := range s.roster.committee(FromAll, s.me) {
+				rcpts = append(rcpts, s.roster.cards[slot-1].Recipient)
+			}
+		} else {
+			rcpts = []age.Recipient{s.roster.cards[k.to-1].Recipient}
+		}
+		f, err := s.sealOne(st, k.round, k.to, s.echoFor(st, k.round), payload, rcpts)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// sealMessages seals one item's messages. In keygen and signing, a
+// broadcast becomes one envelope encrypted to all its recipients and a p2p
+// message one envelope. A reshare sends every message per recipient (a
+// member of both committees has one identity but two slots, and a round
+// can carry different broadcasts for the two committees); messages of one
+// round for one recipient share an envelope as a bundle.
+func (s *session) sealMessages(st *partyState, msgs []tss.Message) ([]outFile, error) {
 	type key struct{ round, to int }
 	var order []key
 	groups := map[key][][]byte{}
@@ -309,13 +403,19 @@ func (s *session) feed(ctx context.Context, lp *liveParty, st *partyState, ph Ph
 			return &culpritError{slot: from, reason: fmt.Sprintf("sent a round-%d message but is not expected to send in this round", ph.Round)}
 		}
 		sender := s.roster.ids[from-1]
-		wires, err := unbundle(e.Payload)
-		if err != nil {
-			return &culpritError{slot: from, reason: err.Error()}
-		}
-		for _, wire := range wires {
-			if err := s.feedMessage(lp, st, ph, e, sender, wire, tr, seen); err != nil {
+		if n := len(s.plan.Items); n > 1 {
+			if err := s.feedItems(lp, st, ph, e, sender, tr, seen, n); err != nil {
 				return err
+			}
+		} else {
+			wires, err := unbundle(e.Payload)
+			if err != nil {
+				return &culpritError{slot: from, reason: err.Error()}
+			}
+			for _, wire := range wires {
+				if err := s.feedMessage(lp, st, ph, e, sender, wire, tr, seen); err != nil {
+					return err
+				}
 			}
 		}
 		s.obs.emit(Event{Kind: EventAccepted, Round: e.Header.Round, Slot: from, Detail: fmt.Sprintf("round %d %s from %s", e.Header.Round, kind(e.Header.To == envelope.ToAll), s.party(from))})
@@ -369,19 +469,98 @@ func (s *session) blame(err error) error {
 	return fmt.Errorf("tss-lib: %w", pe.Err.Cause())
 }
 
+// feedItems checks the items payload of a batch envelope, every item's
+// message in full, and only then delivers them, one to each item's party.
+// One bad item aborts the whole batch, naming the sender and the item.
+func (s *session) feedItems(lp *liveParty, st *partyState, ph Phase, e *envelope.Envelope, sender *tss.PartyID, tr *admission.Tracker, seen map[string]bool, n int) error {
+	from := e.Header.From
+	wires, err := unitems(e.Payload, n)
+	if err != nil {
+		return &culpritError{slot: from, reason: fmt.Sprintf("sent a malformed round-%d batch envelope: %v", ph.Round, err)}
+	}
+	var first checked
+	for i, wire := range wires {
+		c, err := s.checkMessage(st, ph, e, sender, wire, tr, seen, i)
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			first = c
+		} else if c.typ != first.typ {
+			return &culpritError{slot: from, reason: fmt.Sprintf("item %d: sent %s where item 1 carries %s", i+1, c.typ, first.typ)}
+		}
+	}
+	if first.broadcast {
+		if err := st.View.add(Broadcast{Round: first.key, From: from, Digest: sha256.Sum256(e.Payload)}); err != nil {
+			return &culpritError{slot: from, reason: err.Error()}
+		}
+	}
+	for i, wire := range wires {
+		if err := lp.feedOne(i, sender, wire, first.broadcast); err != nil {
+			return s.blameItem(err, i, n)
+		}
+	}
+	return nil
+}
+
+// blameItem is blame with the item named, in a batch.
+func (s *session) blameItem(err error, i, n int) error {
+	err = s.blame(err)
+	var ce *culpritError
+	if n > 1 && errors.As(err, &ce) {
+		return &culpritError{slot: ce.slot, reason: fmt.Sprintf("item %d: %s", i+1, ce.reason)}
+	}
+	if n > 1 {
+		return fmt.Errorf("item %d: %w", i+1, err)
+	}
+	return err
+}
+
+// checked is what checkMessage learned of a message.
+type checked struct {
+	typ       string
+	key       int
+	broadcast bool
+}
+
 // feedMessage checks one tss-lib message of envelope e and delivers it.
 func (s *session) feedMessage(lp *liveParty, st *partyState, ph Phase, e *envelope.Envelope, sender *tss.PartyID, wire []byte, tr *admission.Tracker, seen map[string]bool) error {
+	c, err := s.checkMessage(st, ph, e, sender, wire, tr, seen, 0)
+	if err != nil {
+		return err
+	}
+	if c.broadcast {
+		if err := st.View.add(Broadcast{Round: c.key, From: e.Header.From, Digest: sha256.Sum256(wire)}); err != nil {
+			return &culpritError{slot: e.Header.From, reason: err.Error()}
+		}
+	}
+	if err := lp.feedOne(0, sender, wire, c.broadcast); err != nil {
+		return s.blame(err)
+	}
+	return nil
+}
+
+// checkMessage runs every check on one tss-lib message (of item i of a
+// batch) before tss-lib sees it. Any failure names the sender.
+func (s *session) checkMessage(st *partyState, ph Phase, e *envelope.Envelope, sender *tss.PartyID, wire []byte, tr *admission.Tracker, seen map[string]bool, item int) (checked, error) {
 	from := e.Header.From
+	prefix := ""
+	if len(s.plan.Items) > 1 {
+		prefix = fmt.Sprintf("item %d: ", item+1)
+	}
+	culprit := func(format string, args ...any) (checked, error) {
+		return checked{}, &culpritError{slot: from, reason: prefix + fmt.Sprintf(format, args...)}
+	}
 	msg, err := tss.ParseWireMessage(wire, sender, e.Header.To == envelope.ToAll)
 	if err != nil {
-		return &culpritError{slot: from, reason: fmt.Sprintf("round-%d payload is not a tss-lib message: %v", ph.Round, err)}
+		return culprit("round-%d payload is not a tss-lib message: %v", ph.Round, err)
 	}
 	r, key, err := messageKey(msg.Type())
 	if err != nil || r != e.Header.Round {
-		return &culpritError{slot: from, reason: fmt.Sprintf("envelope says round %d but carries %s", e.Header.Round, msg.Type())}
+		return culprit("envelope says round %d but carries %s", e.Header.Round, msg.Type())
 	}
-	if k := fmt.Sprintf("%s/%d", msg.Type(), from); seen[k] {
-		return &culpritError{slot: from, reason: fmt.Sprintf("sent %s twice in round %d", msg.Type(), r)}
+	if k := fmt.Sprintf("%s/%d/%d", msg.Type(), from, item); seen[k] {
+		return culprit("sent %s twice in round %d", msg.Type(), r)
 	} else {
 		seen[k] = true
 	}
@@ -390,34 +569,26 @@ func (s *session) feedMessage(lp *liveParty, st *partyState, ph Phase, e *envelo
 	// reshares address every message to one recipient.
 	isBroadcast, known := admission.IsBroadcast(s.flowAdmission(), msg.Content())
 	if !known {
-		return &culpritError{slot: from, reason: fmt.Sprintf("sent %s, which is not a message of %s", msg.Type(), s.flow)}
+		return culprit("sent %s, which is not a message of %s", msg.Type(), s.flow)
 	}
 	if s.plan.Protocol != plan.Reshare && isBroadcast != (e.Header.To == envelope.ToAll) {
-		return &culpritError{slot: from, reason: fmt.Sprintf("sent a %s %s, but it is a %s message", msg.Type(), map[bool]string{true: "to everyone", false: "to one party"}[e.Header.To == envelope.ToAll], kind(isBroadcast))}
+		return culprit("sent a %s %s, but it is a %s message", msg.Type(), map[bool]string{true: "to everyone", false: "to one party"}[e.Header.To == envelope.ToAll], kind(isBroadcast))
 	}
 	if s.plan.Protocol == plan.Reshare && e.Header.To == envelope.ToAll {
-		return &culpritError{slot: from, reason: "sent a reshare message to everyone; reshare messages are addressed per recipient"}
+		return culprit("sent a reshare message to everyone; reshare messages are addressed per recipient")
 	}
 	if echo := s.echoFor(st, r); echo != e.Header.Echo {
 		// The echo says only that the two views differ, not whose
 		// broadcast was forked; the views exchanged at confirmation would
 		// say, but a forked transcript must not go on.
-		return &equivocationAbort{round: r - 1, witness: from}
+		return checked{}, &equivocationAbort{round: r - 1, witness: from}
 	}
 	if err := admission.Check(s.admissionParams(st, tr), wire, sender, isBroadcast); err != nil {
 		var rej *admission.RejectedError
 		if !errors.As(err, &rej) {
-			return err
+			return checked{}, err
 		}
-		return &culpritError{slot: from, reason: err.Error()}
+		return culprit("%v", err)
 	}
-	if isBroadcast {
-		if err := st.View.add(Broadcast{Round: key, From: from, Digest: sha256.Sum256(wire)}); err != nil {
-			return &culpritError{slot: from, reason: err.Error()}
-		}
-	}
-	if err := lp.feedOne(sender, wire, isBroadcast); err != nil {
-		return s.blame(err)
-	}
-	return nil
+	return checked{typ: msg.Type(), key: key, broadcast: isBroadcast}, nil
 }

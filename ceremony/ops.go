@@ -203,6 +203,15 @@ func (s *session) rejoin(keys statestore.Keys) (*Report, error) {
 	return s.report(store, out, true), nil
 }
 
+// items is the number of tss-lib parties this party runs: one per item of
+// a signing, one otherwise.
+func (s *session) items() int {
+	if s.plan.Protocol == plan.Sign {
+		return len(s.plan.Items)
+	}
+	return 1
+}
+
 func (s *session) flowAdmission() admission.Flow {
 	ecdsa := s.plan.Curve == keyshare.CurveSecp256k1
 	switch {
@@ -259,6 +268,18 @@ func (s *session) checkInputs(pp *ecdsakeygen.LocalPreParams, sh *keyshare.Share
 			// A plan that understates the threshold would make old members
 			// deal sub-shares a smaller coalition can recombine.
 			return fmt.Errorf("%w: the share is %d-of-%d, the plan describes the key as %d-of-%d", ErrWrongShare, sh.Threshold, sh.Parties, p.Key.Threshold, len(p.Key.Parties))
+		}
+		// The plan's chain code fixes every child key of a signing and the
+		// xpub a reshare hands on: it must be this key's, never taken on
+		// the plan's word (a chosen tweak would sign under a related key).
+		switch {
+		case bytes.Equal(sh.ChainCode, p.Key.ChainCode):
+		case p.Key.ChainCode == nil:
+			return fmt.Errorf("%w: your share has a chain code (an HD key), the plan's key has none; make the plan again from the key's current public.json", ErrWrongShare)
+		case sh.ChainCode == nil:
+			return fmt.Errorf("%w: the plan gives key %x a chain code, your share has none (the key was made before coldsig supported HD keys); the plan does not describe your key", ErrWrongShare, p.Key.ID)
+		default:
+			return fmt.Errorf("%w: the plan's chain code differs from your share's: the plan does not describe this key's xpub (refusing to sign under keys derived from it)", ErrWrongShare)
 		}
 		ks := shareKeys(sh)
 		if len(ks) != len(p.Key.Parties) {
@@ -406,11 +427,11 @@ func Step(ctx context.Context, o StepOptions) (*Report, error) {
 	if len(missing) > 0 {
 		return nil, s.waiting(store, st, ph.Round, missing)
 	}
-	lp, err := restoreParty(st.Snapshot)
+	lp, err := restoreParty(st.Snapshot, s.items())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", o.WorkDir, err)
 	}
-	before, err := tssRound(lp.tp.P)
+	before, err := lp.round()
 	if err != nil {
 		return nil, err
 	}
@@ -426,7 +447,7 @@ func Step(ctx context.Context, o StepOptions) (*Report, error) {
 	if err != nil {
 		return nil, s.abortOn(store, err)
 	}
-	after, err := tssRound(lp.tp.P)
+	after, err := lp.round()
 	if err != nil && res == nil {
 		return nil, err
 	}
@@ -434,7 +455,7 @@ func Step(ctx context.Context, o StepOptions) (*Report, error) {
 		// Every sender's envelope was there, yet tss-lib waits: a sender
 		// sent too few messages for this round.
 		var who []int
-		for _, id := range lp.tp.P.WaitingFor() {
+		for _, id := range lp.waitingFor() {
 			if slot, ok := s.roster.slotOf(id); ok {
 				who = append(who, slot)
 			}

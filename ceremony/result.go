@@ -20,10 +20,14 @@ type Result struct {
 	// Public is the committee's public.json (keygen and reshare): public
 	// key, key id, Ethereum address, threshold and holders.
 	Public *keyshare.Public
-	// Signature is signature.json (signing), and Signed what the plan said
-	// would be signed, described as plan show described it.
-	Signature *SignatureFile
-	Signed    []plan.SignedItem
+	// Signatures are the signing's signature files, one per item in item
+	// order (signature.json, or signature-01.json ... for a batch), and
+	// Signed what the plan said each would sign, described as plan show
+	// described it. Signature is the first (the only one of a plain
+	// signing).
+	Signature  *SignatureFile
+	Signatures []*SignatureFile
+	Signed     []plan.SignedItem
 }
 
 // maxResultFile bounds what is read of a result file; public.json and
@@ -41,7 +45,13 @@ func ReadResult(dir string, p *plan.Plan) (*Result, error) {
 		return boundedio.ReadFile(filepath.Join(dir, "result", name), maxResultFile)
 	}
 	files := map[string][]byte{}
-	for _, n := range []string{"transcript.txt", "public.json", "signature.json"} {
+	names := []string{"transcript.txt", "public.json"}
+	if p.Protocol == plan.Sign {
+		for i := range p.Items {
+			names = append(names, SignatureName(i, len(p.Items)))
+		}
+	}
+	for _, n := range names {
 		data, err := read(n)
 		if errors.Is(err, os.ErrNotExist) {
 			continue
@@ -71,25 +81,32 @@ func resultFromFiles(p *plan.Plan, files map[string][]byte) (*Result, error) {
 	}
 	r.Transcript = t
 	if p.Protocol == plan.Sign {
-		sb, ok := files["signature.json"]
-		if !ok {
-			return nil, errors.New("signature.json is missing")
-		}
-		sf, err := ParseSignature(sb)
-		if err != nil {
-			return nil, fmt.Errorf("signature.json: %w", err)
-		}
-		if err := sf.Verify(nil); err != nil {
-			return nil, fmt.Errorf("signature.json: %w", err)
-		}
-		if sf.Session != fmt.Sprintf("%x", p.Session) {
-			return nil, fmt.Errorf("signature.json is from session %s, not this one", sf.Session)
-		}
 		d, err := plan.Describe(p, [32]byte{})
 		if err != nil {
 			return nil, err
 		}
-		r.Signature, r.Signed = sf, d.Signs
+		for i := range p.Items {
+			name := SignatureName(i, len(p.Items))
+			sb, ok := files[name]
+			if !ok {
+				return nil, fmt.Errorf("%s is missing", name)
+			}
+			sf, err := ParseSignature(sb)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+			if err := sf.Verify(nil); err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+			if sf.Session != fmt.Sprintf("%x", p.Session) {
+				return nil, fmt.Errorf("%s is from session %s, not this one", name, sf.Session)
+			}
+			if len(p.Items) > 1 && sf.Item != i+1 {
+				return nil, fmt.Errorf("%s holds item %d", name, sf.Item)
+			}
+			r.Signatures = append(r.Signatures, sf)
+		}
+		r.Signature, r.Signed = r.Signatures[0], d.Signs
 		return r, nil
 	}
 	pb, ok := files["public.json"]

@@ -13,6 +13,7 @@ import (
 	"github.com/btcsuite/btcd/btcec/v2"
 	btcecdsa "github.com/btcsuite/btcd/btcec/v2/ecdsa"
 
+	"github.com/coldsig/coldsig/hd"
 	"github.com/coldsig/coldsig/internal/boundedio"
 	"github.com/coldsig/coldsig/internal/strictjson"
 	"github.com/coldsig/coldsig/keyshare"
@@ -20,7 +21,13 @@ import (
 )
 
 // SignatureFormat is the magic value of signature.json's "format" member.
-const SignatureFormat = "coldsig/signature/v1"
+// SignatureFormatV2 adds what v1 cannot say: the item of a batch (item,
+// items) and a signature by a child key (path, child_public_key). A
+// signature with neither is written as v1, byte for byte as before.
+const (
+	SignatureFormat   = "coldsig/signature/v1"
+	SignatureFormatV2 = "coldsig/signature/v2"
+)
 
 // SignatureFile is signature.json, identical on every signer.
 type SignatureFile struct {
@@ -28,6 +35,15 @@ type SignatureFile struct {
 	Curve     string `json:"curve"`
 	KeyID     string `json:"key_id"`
 	PublicKey string `json:"public_key"`
+	// Path is the BIP32 derivation path of the child key that signed
+	// (v2; absent when the key itself signed), and ChildPublicKey that
+	// child key (compressed), which the signature verifies under.
+	Path           string `json:"path,omitempty"`
+	ChildPublicKey string `json:"child_public_key,omitempty"`
+	// Item is this signature's 1-based index in a batch of Items
+	// signatures made in the same ceremony (v2; absent for one).
+	Item  int `json:"item,omitempty"`
+	Items int `json:"items,omitempty"`
 	// Payload says what was signed, as the plan showed the officers.
 	Payload SignedPayload `json:"payload"`
 	// Digest is the 32 bytes an ECDSA signature signs (secp256k1).
@@ -35,7 +51,8 @@ type SignatureFile struct {
 	// Message is the exact byte string an Ed25519 signature signs, hex.
 	Message string `json:"message,omitempty"`
 	// ECDSA: r and s (low-S) as 32-byte hex, v the recovery id (0/1), der
-	// the DER encoding, eth_signature r||s||v+27, eth_address the signer.
+	// the DER encoding, eth_signature r||s||v+27, eth_address the signer
+	// (the child key's address when a child key signed).
 	R            string `json:"r,omitempty"`
 	S            string `json:"s,omitempty"`
 	V            *int   `json:"v,omitempty"`
@@ -75,17 +92,40 @@ func describePayload(p *plan.Payload) SignedPayload {
 	return sp
 }
 
-// buildSignature makes signature.json from tss-lib's result and checks it
-// independently of tss-lib before anything is written.
-func buildSignature(p *plan.Plan, rBytes, sBytes []byte, session, transcript [32]byte) (*SignatureFile, error) {
+// SignatureName is the result file of item i (0-based) of a signing with n
+// items: signature.json for one, signature-01.json ... for a batch.
+func SignatureName(i, n int) string {
+	if n == 1 {
+		return "signature.json"
+	}
+	return fmt.Sprintf("signature-%02d.json", i+1)
+}
+
+// buildSignature makes item i's signature.json from tss-lib's result and
+// checks it independently of tss-lib before anything is written.
+func buildSignature(p *plan.Plan, i int, rBytes, sBytes []byte, session, transcript [32]byte) (*SignatureFile, error) {
+	it := p.Items[i]
 	sf := &SignatureFile{
 		Format: SignatureFormat, Curve: p.Curve,
 		KeyID: hex.EncodeToString(p.Key.ID[:]), PublicKey: hex.EncodeToString(p.Key.PublicKey),
-		Payload:   describePayload(p.Payload),
+		Payload:   describePayload(it.Payload),
 		Committee: hex.EncodeToString(p.Key.Session[:]),
 		Session:   hex.EncodeToString(session[:]), Transcript: hex.EncodeToString(transcript[:]),
 	}
-	msg := p.SignedBytes()
+	signer, _, err := p.SigningKey(i)
+	if err != nil {
+		return nil, err
+	}
+	if it.Path != nil {
+		sf.Path, sf.ChildPublicKey = it.Path.String(), hex.EncodeToString(signer)
+	}
+	if len(p.Items) > 1 {
+		sf.Item, sf.Items = i+1, len(p.Items)
+	}
+	if sf.Path != "" || sf.Items > 1 {
+		sf.Format = SignatureFormatV2
+	}
+	msg := p.SignedBytes(i)
 	switch p.Curve {
 	case keyshare.CurveSecp256k1:
 		if len(msg) != 32 || len(rBytes) != 32 || len(sBytes) != 32 {
@@ -108,7 +148,7 @@ func buildSignature(p *plan.Plan, rBytes, sBytes []byte, session, transcript [32
 		for id := 0; id < 2; id++ {
 			compact := append([]byte{byte(27 + 4 + id)}, append(append([]byte{}, rBytes...), sBytes...)...)
 			pub, _, err := btcecdsa.RecoverCompact(compact, msg)
-			if err == nil && bytes.Equal(pub.SerializeCompressed(), p.Key.PublicKey) {
+			if err == nil && bytes.Equal(pub.SerializeCompressed(), signer) {
 				v = id
 				break
 			}
@@ -118,7 +158,7 @@ func buildSignature(p *plan.Plan, rBytes, sBytes []byte, session, transcript [32
 		}
 		sf.V = &v
 		sf.EthSignature = hex.EncodeToString(append(append(append([]byte{}, rBytes...), sBytes...), byte(v+27)))
-		addr, err := keyshare.EthAddress(p.Key.PublicKey)
+		addr, err := keyshare.EthAddress(signer)
 		if err != nil {
 			return nil, err
 		}
@@ -159,8 +199,8 @@ func (sf *SignatureFile) Verify(pub *keyshare.Public) error {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", ErrBadSignature, fmt.Sprintf(format, args...))
 	}
-	if sf.Format != SignatureFormat {
-		return fmt.Errorf("not a coldsig signature file (format %q)", sf.Format)
+	if err := sf.checkFormat(); err != nil {
+		return err
 	}
 	if pub != nil {
 		if pub.Curve != sf.Curve || pub.PublicKey != sf.PublicKey || pub.KeyID != sf.KeyID {
@@ -178,6 +218,32 @@ func (sf *SignatureFile) Verify(pub *keyshare.Public) error {
 	}
 	if id := keyshare.KeyID(sf.Curve, pk); sf.KeyID != id {
 		return bad("key_id %s is not the key id of public_key (%s)", sf.KeyID, id)
+	}
+	if sf.Path != "" {
+		// The signature is the child key's; with the key's public.json the
+		// child is derived from its xpub, never taken on trust.
+		child, err := hex.DecodeString(sf.ChildPublicKey)
+		if err != nil || len(child) != 33 {
+			return bad("child_public_key must be 33 bytes of hex")
+		}
+		if pub != nil {
+			acct := pub.Account()
+			if acct == nil {
+				return bad("signed by the child %s of key %s, but the public key file has no xpub to derive it from", sf.Path, sf.KeyID)
+			}
+			path, err := hd.ParsePath(sf.Path)
+			if err != nil {
+				return bad("path: %v", err)
+			}
+			c, _, err := acct.Derive(path)
+			if err != nil {
+				return bad("path %s: %v", sf.Path, err)
+			}
+			if !bytes.Equal(c.PublicKey, child) {
+				return bad("child_public_key is not the key's child at %s", sf.Path)
+			}
+		}
+		pk = child
 	}
 	if c, err := hex.DecodeString(sf.Committee); err != nil || len(c) != 32 {
 		return bad("committee must be 32 bytes of hex")
@@ -245,6 +311,42 @@ func (sf *SignatureFile) Verify(pub *keyshare.Public) error {
 	return nil
 }
 
+// checkFormat checks the version and the v2 members' syntax.
+func (sf *SignatureFile) checkFormat() error {
+	switch sf.Format {
+	case SignatureFormat:
+		if sf.Path != "" || sf.ChildPublicKey != "" || sf.Item != 0 || sf.Items != 0 {
+			return fmt.Errorf("not a valid signature file: path, child_public_key, item and items need format %q", SignatureFormatV2)
+		}
+		return nil
+	case SignatureFormatV2:
+	default:
+		return fmt.Errorf("not a coldsig signature file (format %q, want %q or %q)", sf.Format, SignatureFormat, SignatureFormatV2)
+	}
+	if (sf.Path == "") != (sf.ChildPublicKey == "") {
+		return errors.New("not a valid signature file: path and child_public_key go together")
+	}
+	if sf.Path != "" {
+		p, err := hd.ParsePath(sf.Path)
+		if err != nil || len(p) == 0 || p.String() != sf.Path {
+			return fmt.Errorf("not a valid signature file: path %q", sf.Path)
+		}
+		if sf.Curve != keyshare.CurveSecp256k1 {
+			return errors.New("not a valid signature file: a derivation path on a key that is not secp256k1")
+		}
+	}
+	switch {
+	case sf.Items == 0 && sf.Item == 0:
+	case sf.Items >= 2 && sf.Items <= plan.MaxItems && sf.Item >= 1 && sf.Item <= sf.Items:
+	default:
+		return fmt.Errorf("not a valid signature file: item %d of %d", sf.Item, sf.Items)
+	}
+	if sf.Path == "" && sf.Items == 0 {
+		return fmt.Errorf("not a valid signature file: a signature without path or item is written as %q", SignatureFormat)
+	}
+	return nil
+}
+
 // MaxSignatureSize bounds a signature.json file: the longest payload text
 // (plan.MaxMessage bytes, at most six bytes each once JSON-escaped) and a
 // file name fit with room to spare.
@@ -274,8 +376,8 @@ func ParseSignature(data []byte) (*SignatureFile, error) {
 	if err := strictjson.Decode(data, &sf); err != nil {
 		return nil, fmt.Errorf("not a valid signature file: %v", err)
 	}
-	if sf.Format != SignatureFormat {
-		return nil, fmt.Errorf("not a coldsig signature file (format %q, want %q)", sf.Format, SignatureFormat)
+	if err := sf.checkFormat(); err != nil {
+		return nil, err
 	}
 	return &sf, nil
 }

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/crypto/sha3"
 
 	"github.com/coldsig/coldsig/internal/textrec"
+	"github.com/coldsig/coldsig/hd"
 	"github.com/coldsig/coldsig/keyshare"
 )
 
@@ -304,7 +305,64 @@ func writeVectors(t *testing.T) {
 	mut("ecdsa-high-s.sigjson", "not low-S", func(c *SignatureFile) { c.S = hex.EncodeToString(hs.FillBytes(make([]byte, 32))) })
 	mut("missing-committee.sigjson", "committee must be 32 bytes", func(c *SignatureFile) { c.Committee = "" })
 	vec(t, "unknown-member.sigjson", "unknown field", []byte(strings.Replace(string(must(ecdsaSig.Marshal())), `"curve"`, `"extra": 1, "curve"`, 1)))
-	vec(t, "other-format.sigjson", "not a coldsig signature file", []byte(strings.Replace(string(must(ecdsaSig.Marshal())), SignatureFormat, "coldsig/signature/v2", 1)))
+	vec(t, "other-format.sigjson", "not a coldsig signature file", []byte(strings.Replace(string(must(ecdsaSig.Marshal())), SignatureFormat, "coldsig/signature/v3", 1)))
+
+	// v2: a signature by a BIP32 child (path m/0/7 of the test key with a
+	// fixed chain code) and an item of a batch.
+	cc := sha256.Sum256([]byte("coldsig test-only vector chain code"))
+	acct, err := hd.Master(pub, cc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	child, delta, err := acct.Derive(hd.Path{0, 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cpriv, _ := btcec.PrivKeyFromBytes(new(big.Int).Mod(new(big.Int).Add(new(big.Int).SetBytes(priv.Serialize()), delta), btcec.S256().N).FillBytes(make([]byte, 32)))
+	signWith := func(k *btcec.PrivateKey, c *SignatureFile) {
+		sig, err := btcecdsa.SignCompact(k, digest, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := int(sig[0]-27-4) & 1
+		r, sb := sig[1:33], sig[33:65]
+		var rs, ss btcec.ModNScalar
+		rs.SetByteSlice(r)
+		ss.SetByteSlice(sb)
+		a, _ := keyshare.EthAddress(k.PubKey().SerializeCompressed())
+		c.R, c.S, c.V = hex.EncodeToString(r), hex.EncodeToString(sb), &v
+		c.DER = hex.EncodeToString(btcecdsa.NewSignature(&rs, &ss).Serialize())
+		c.EthSignature = hex.EncodeToString(append(append(append([]byte{}, r...), sb...), byte(v+27)))
+		c.EthAddress = a
+	}
+	childSig := ecdsaSig
+	childSig.Format, childSig.Path, childSig.ChildPublicKey = SignatureFormatV2, "m/0/7", hex.EncodeToString(child.PublicKey)
+	signWith(cpriv, &childSig)
+	vec(t, "ecdsa-child-valid.sigjson", "", must(childSig.Marshal()))
+	itemSig := ecdsaSig
+	itemSig.Format, itemSig.Item, itemSig.Items = SignatureFormatV2, 2, 3
+	vec(t, "ecdsa-item-valid.sigjson", "", must(itemSig.Marshal()))
+	both := childSig
+	both.Item, both.Items = 20, 20
+	vec(t, "ecdsa-child-item-valid.sigjson", "", must(both.Marshal()))
+	v2mut := func(name, expect string, from SignatureFile, f func(*SignatureFile)) {
+		c := from
+		f(&c)
+		b, err := json.MarshalIndent(&c, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		vec(t, name, expect, append(b, '\n'))
+	}
+	v2mut("v2-not-needed.sigjson", `is written as "coldsig/signature/v1"`, ecdsaSig, func(c *SignatureFile) { c.Format = SignatureFormatV2 })
+	v2mut("path-on-v1.sigjson", "need format", childSig, func(c *SignatureFile) { c.Format = SignatureFormat })
+	v2mut("item-on-v1.sigjson", "need format", itemSig, func(c *SignatureFile) { c.Format = SignatureFormat })
+	v2mut("item-out-of-range.sigjson", "item 4 of 3", itemSig, func(c *SignatureFile) { c.Item = 4 })
+	v2mut("item-of-one.sigjson", "item 1 of 1", itemSig, func(c *SignatureFile) { c.Item, c.Items = 1, 1 })
+	v2mut("path-without-child.sigjson", "path and child_public_key go together", childSig, func(c *SignatureFile) { c.ChildPublicKey = "" })
+	v2mut("path-hardened.sigjson", "path", childSig, func(c *SignatureFile) { c.Path = "m/0/7'" })
+	v2mut("child-signed-by-parent.sigjson", "ECDSA verification failed", childSig, func(c *SignatureFile) { signWith(priv, c) })
+	v2mut("child-wrong-address.sigjson", "eth_address does not match", childSig, func(c *SignatureFile) { c.EthAddress = addr })
 
 	seed := sha256.Sum256([]byte("coldsig test-only ed25519 vector key"))
 	ek := ed25519.NewKeyFromSeed(seed[:])

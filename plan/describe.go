@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 
+	"github.com/coldsig/coldsig/hd"
 	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/keyshare"
 )
@@ -81,7 +82,16 @@ type Member struct {
 
 // SignedItem is one thing a signing signs.
 type SignedItem struct {
-	Kind PayloadKind
+	// Index is the item's 1-based position and Of the number of items of
+	// the plan (a batch when Of > 1); each item gets its own signature.
+	Index, Of int
+	// Path is the BIP32 path of the child key the item is signed with
+	// ("" for the key itself); ChildKey, EthAddress and BTCAddress are
+	// that child's public key and addresses (P2WPKH, mainnet).
+	Path                   string
+	ChildKey               []byte
+	EthAddress, BTCAddress string
+	Kind                   PayloadKind
 	// Title names the kind for officers ("EIP-191 personal message", ...).
 	Title string
 	// Fields are labelled values in display order (digest, file name,
@@ -118,7 +128,9 @@ func Describe(p *Plan, me [32]byte) (*Description, error) {
 		d.Purpose = "sign with an existing key"
 		d.Threshold, d.Parties, d.Signers = p.Key.Threshold, len(p.Key.Parties), len(p.Signers)
 		d.Committees = []Committee{{Title: "signers", Members: members(p, p.Signers, 1, me)}}
-		d.Signs = []SignedItem{describePayload(p.Curve, p.Payload)}
+		for i := range p.Items {
+			d.Signs = append(d.Signs, describeItem(p, i))
+		}
 	case Reshare:
 		d.Purpose = "move the key to a new committee"
 		d.Threshold, d.Parties = p.Threshold, len(p.New)
@@ -170,6 +182,22 @@ func members(p *Plan, cards []*identity.Card, first int, me [32]byte) []Member {
 		out[i] = m
 	}
 	return out
+}
+
+// describeItem describes item i: its payload and, for a child key, the
+// key and addresses it signs with, derived from the plan's chain code.
+func describeItem(p *Plan, i int) SignedItem {
+	it := describePayload(p.Curve, p.Items[i].Payload)
+	it.Index, it.Of = i+1, len(p.Items)
+	if path := p.Items[i].Path; path != nil {
+		it.Path = path.String()
+		if pub, _, err := p.SigningKey(i); err == nil {
+			it.ChildKey = pub
+			it.EthAddress, _ = keyshare.EthAddress(pub)
+			it.BTCAddress, _ = hd.P2WPKH(pub)
+		}
+	}
+	return it
 }
 
 func describePayload(curve string, pl *Payload) SignedItem {

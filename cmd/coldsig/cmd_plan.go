@@ -11,8 +11,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/coldsig/coldsig/hd"
 	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/internal/atomicfile"
+	"github.com/coldsig/coldsig/internal/boundedio"
 	"github.com/coldsig/coldsig/keyshare"
 	"github.com/coldsig/coldsig/plan"
 )
@@ -102,22 +104,45 @@ func runPlanKeygen(cmd *cobra.Command, opts *planKeygenOptions) error {
 type planSignOptions struct {
 	key     string
 	signers []string
-	digest  string
-	message string
-	file    string
+	batch   string
 	out     string
+	// items are the --digest, --message, --file and --path flags in the
+	// order given (pflag keeps no order across flags).
+	items payloadFlags
+}
+
+// payloadFlag is one --digest/--message/--file/--path occurrence.
+type payloadFlag struct {
+	kind  string // digest, message, file or path
+	value string
+}
+
+type payloadFlags struct{ list []payloadFlag }
+
+// orderedFlag records one flag's occurrences into the shared list.
+type orderedFlag struct {
+	kind string
+	all  *payloadFlags
+}
+
+func (f *orderedFlag) String() string { return "" }
+func (f *orderedFlag) Type() string   { return "string" }
+func (f *orderedFlag) Set(v string) error {
+	f.all.list = append(f.all.list, payloadFlag{f.kind, v})
+	return nil
 }
 
 func newPlanSignCommand() *cobra.Command {
 	var opts planSignOptions
 	cmd := &cobra.Command{
-		Use:   "sign --key public.json --signer CARD... (--digest HEX | --message TEXT | --file PATH) -o PLAN",
-		Short: "Plan a signing with an existing key",
-		Long: `Write a plan for signing one payload with the key described by public.json.
-The --signer cards must be holders of that key (matched by card fingerprint),
-at least the key's threshold of them; they are recorded in key party order.
+		Use:   "sign --key public.json --signer CARD... (--digest HEX | --message TEXT | --file PATH | --batch FILE)... -o PLAN",
+		Short: "Plan a signing with an existing key (one payload or a batch)",
+		Long: `Write a plan for signing with the key described by public.json. The --signer
+cards must be holders of that key (matched by card fingerprint), at least the
+key's threshold of them; they are recorded in key party order.
 
-What is signed:
+What is signed (repeat them to sign a batch; one signature per payload, in
+the order given, all in the same rounds as one signature):
   --digest HEX    secp256k1 only: a raw 32-byte digest made elsewhere.
                   Refused for ed25519: Ed25519 signs the message itself.
   --message TEXT  secp256k1: an EIP-191 personal message (Ethereum
@@ -128,6 +153,18 @@ What is signed:
   --file PATH     the file's SHA-256 digest. secp256k1: ECDSA signs that
                   digest. ed25519: Ed25519 signs the 32 digest bytes as its
                   message (verify with the SHA-256 of the file, not the file).
+  --batch FILE    every payload listed in FILE (format coldsig/batch/v1: one
+                  "[PATH ]digest HEX", "[PATH ]message TEXT" or
+                  "[PATH ]file PATH" per line; see docs/format.md). Files
+                  named there are relative to FILE's directory.
+  --path m/0/7    sign the payload that follows with the key's BIP32 child
+                  at this path (secp256k1 keys with an xpub). With a single
+                  payload it may come before or after it. Non-hardened
+                  indexes only: a hardened child needs the whole private key,
+                  which no party holds. Ed25519 keys have no paths.
+
+At most 64 payloads. The plan lists every item with its index; 'coldsig
+plan show' shows each one and the child key and address it is signed with.
 
 PLAN is never overwritten; on any error nothing is written.
 
@@ -137,12 +174,14 @@ EXAMPLES
   coldsig plan sign --key public.json --signer a.card --signer b.card \
       --digest 0x5c0f...e3 -o sign.plan
   coldsig plan sign --key public.json --signer a.card --signer b.card \
-      --file release.tar.gz -o sign.plan
+      --path m/0/7 --digest 5c0f...e3 --path m/0/8 --digest 7a1b...04 -o sweep.plan
+  coldsig plan sign --key public.json --signer a.card --signer b.card \
+      --batch payouts.batch -o payouts.plan
 
 EXIT STATUS
   0  plan written
   1  a file is unreadable or invalid, a signer holds no share of the key,
-     the payload is refused, or PLAN exists
+     a payload or path is refused, or PLAN exists
   2  bad flags or arguments`,
 		Args: exactArgs(0, "no arguments (cards are given with --signer)"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runPlanSign(cmd, &opts) },
@@ -150,9 +189,11 @@ EXIT STATUS
 	f := cmd.Flags()
 	f.StringVar(&opts.key, "key", "", "the key's `public.json`")
 	f.StringArrayVar(&opts.signers, "signer", nil, "a signing party's `CARD` file (repeat)")
-	f.StringVar(&opts.digest, "digest", "", "sign this 32-byte `HEX` digest (secp256k1)")
-	f.StringVar(&opts.message, "message", "", "sign this `TEXT` (EIP-191 for secp256k1)")
-	f.StringVar(&opts.file, "file", "", "sign the SHA-256 digest of the file at `PATH`")
+	f.Var(&orderedFlag{"digest", &opts.items}, "digest", "sign this 32-byte `HEX` digest (secp256k1; repeat for a batch)")
+	f.Var(&orderedFlag{"message", &opts.items}, "message", "sign this `TEXT` (EIP-191 for secp256k1; repeat for a batch)")
+	f.Var(&orderedFlag{"file", &opts.items}, "file", "sign the SHA-256 digest of the file at `PATH` (repeat for a batch)")
+	f.Var(&orderedFlag{"path", &opts.items}, "path", "sign the next payload with the key's BIP32 child at `m/...`")
+	f.StringVar(&opts.batch, "batch", "", "sign every payload listed in `FILE` (coldsig/batch/v1)")
 	f.StringVarP(&opts.out, "output", "o", "", "write the plan to `PLAN` (must not exist)")
 	return cmd
 }
@@ -161,15 +202,19 @@ func runPlanSign(cmd *cobra.Command, opts *planSignOptions) error {
 	if err := requireFlags(cmd, "key", "signer", "output"); err != nil {
 		return err
 	}
-	n := 0
-	for _, name := range []string{"digest", "message", "file"} {
-		if cmd.Flags().Changed(name) {
-			n++
+	payloads := 0
+	for _, it := range opts.items.list {
+		if it.kind != "path" {
+			payloads++
 		}
 	}
-	if n != 1 {
-		return usageErrorf("give exactly one of --digest, --message and --file (got %d)", n).
+	if payloads == 0 && opts.batch == "" {
+		return usageErrorf("nothing to sign: give --digest, --message, --file or --batch").
 			withHint("see 'coldsig plan sign --help'")
+	}
+	if opts.batch != "" && len(opts.items.list) > 0 {
+		return usageErrorf("--batch lists every payload; do not combine it with --digest, --message, --file or --path").
+			withHint("put all payloads in the batch file (a line may start with its path)")
 	}
 	if err := checkAbsent(opts.out, planOutputHint); err != nil {
 		return err
@@ -185,38 +230,144 @@ func runPlanSign(cmd *cobra.Command, opts *planSignOptions) error {
 	if err := checkHolders(pub, opts.key, opts.signers, cards); err != nil {
 		return err
 	}
-	var payload *plan.Payload
-	switch {
-	case cmd.Flags().Changed("digest"):
-		if pub.Curve == keyshare.CurveEd25519 {
-			return withHint(fmt.Errorf("--digest: a raw digest cannot be signed with the ed25519 key %s: Ed25519 signs the message itself", pub.KeyID),
-				"use --message TEXT or --file PATH")
-		}
-		d, err := parseDigest(opts.digest)
-		if err != nil {
-			return usageErrorf("--digest: %v", err).withHint("give 64 hex digits (32 bytes), optionally prefixed 0x")
-		}
-		payload = plan.NewDigestPayload(d)
-	case cmd.Flags().Changed("message"):
-		if payload, err = plan.NewTextPayload(pub.Curve, opts.message); err != nil {
-			return err
-		}
-	default:
-		f, err := os.Open(opts.file)
-		if err != nil {
-			return err
-		}
-		payload, err = plan.NewFilePayload(filepath.Base(opts.file), f)
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("%s: %w", opts.file, err)
-		}
+	var items []*plan.Item
+	if opts.batch != "" {
+		items, err = batchItems(pub, opts.batch)
+	} else {
+		items, err = flagItems(pub, opts.items.list)
 	}
-	p, err := plan.NewSign(pub, cards, payload)
+	if err != nil {
+		return err
+	}
+	p, err := plan.NewSignItems(pub, cards, items)
 	if err != nil {
 		return planErr(err)
 	}
 	return writePlan(cmd, p, opts.out)
+}
+
+// flagItems turns the payload flags, in order, into plan items: a --path
+// applies to the payload after it (with a single payload, on either side).
+func flagItems(pub *keyshare.Public, list []payloadFlag) ([]*plan.Item, error) {
+	var payloads, paths []payloadFlag
+	for _, f := range list {
+		if f.kind == "path" {
+			paths = append(paths, f)
+		} else {
+			payloads = append(payloads, f)
+		}
+	}
+	if len(payloads) == 1 && len(paths) == 1 {
+		list = []payloadFlag{paths[0], payloads[0]}
+	}
+	var items []*plan.Item
+	var path hd.Path
+	pathGiven := ""
+	for _, f := range list {
+		if f.kind == "path" {
+			if pathGiven != "" {
+				return nil, usageErrorf("--path %s is followed by another --path (%s); each --path applies to the payload after it", pathGiven, f.value)
+			}
+			p, err := parsePathFlag(pub, f.value)
+			if err != nil {
+				return nil, err
+			}
+			path, pathGiven = p, f.value
+			continue
+		}
+		pl, err := payloadFrom(pub, "--"+f.kind, f.kind, f.value, "")
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, plan.NewItem(pl, path))
+		path, pathGiven = nil, ""
+	}
+	if pathGiven != "" {
+		return nil, usageErrorf("--path %s is not followed by a payload", pathGiven).
+			withHint("put --path before the --digest, --message or --file it applies to")
+	}
+	return items, nil
+}
+
+// parsePathFlag reads a derivation path for the key, refusing what the
+// key cannot do with the reason and what to do instead.
+func parsePathFlag(pub *keyshare.Public, s string) (hd.Path, error) {
+	if pub.Curve == keyshare.CurveEd25519 {
+		return nil, withHint(fmt.Errorf("--path %s: key %s is an ed25519 key; Ed25519 has no non-hardened (public) derivation standard, so a threshold Ed25519 key has no child keys", s, pub.KeyID),
+			"sign with the key itself (leave out --path)")
+	}
+	p, err := hd.ParsePath(s)
+	if err != nil {
+		if errors.Is(err, hd.ErrHardened) {
+			return nil, withHint(fmt.Errorf("--path: %w", err), "use non-hardened indexes, for example m/0/7")
+		}
+		return nil, usageErrorf("--path: %v", err).withHint("a path looks like m/0/7")
+	}
+	if _, ok := pub.ChainCode(); !ok && len(p) > 0 {
+		return nil, withHint(fmt.Errorf("--path %s: key %s has no chain code, so it has no child keys: it was made before coldsig supported HD keys (its public.json is %s, without an xpub)", s, pub.KeyID, pub.Format),
+			"sign without --path; to use HD addresses, make a new key (keygen) and move the funds to it")
+	}
+	return p, nil
+}
+
+// payloadFrom builds one payload from a flag or batch line; relative file
+// paths are taken relative to dir.
+func payloadFrom(pub *keyshare.Public, what, kind, value, dir string) (*plan.Payload, error) {
+	switch kind {
+	case "digest":
+		if pub.Curve == keyshare.CurveEd25519 {
+			return nil, withHint(fmt.Errorf("%s: a raw digest cannot be signed with the ed25519 key %s: Ed25519 signs the message itself", what, pub.KeyID),
+				"use --message TEXT or --file PATH")
+		}
+		d, err := parseDigest(value)
+		if err != nil {
+			return nil, usageErrorf("%s: %v", what, err).withHint("give 64 hex digits (32 bytes), optionally prefixed 0x")
+		}
+		return plan.NewDigestPayload(d), nil
+	case "message":
+		return plan.NewTextPayload(pub.Curve, value)
+	}
+	path := value
+	if dir != "" && !filepath.IsAbs(path) {
+		path = filepath.Join(dir, path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer f.Close()
+	pl, err := plan.NewFilePayload(filepath.Base(path), f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return pl, nil
+}
+
+// batchItems reads a batch file into plan items.
+func batchItems(pub *keyshare.Public, path string) ([]*plan.Item, error) {
+	data, err := boundedio.ReadFile(path, plan.MaxBatchFile)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := plan.ParseBatch(data)
+	if err != nil {
+		return nil, withHint(fmt.Errorf("%s: %w", path, err), "see docs/format.md, \"Batch file\"")
+	}
+	var items []*plan.Item
+	for _, e := range entries {
+		what := fmt.Sprintf("%s line %d", path, e.Line)
+		if e.Path != nil {
+			if _, err := parsePathFlag(pub, e.Path.String()); err != nil {
+				return nil, fmt.Errorf("%s: %w", what, err)
+			}
+		}
+		pl, err := payloadFrom(pub, what, string(e.Kind), e.Value, filepath.Dir(path))
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, plan.NewItem(pl, e.Path))
+	}
+	return items, nil
 }
 
 type planReshareOptions struct {

@@ -33,6 +33,9 @@ func newVerifyCommand() *cobra.Command {
 		Long: `Check that signature.json was made by the key in public.json: ECDSA with
 Go's crypto/ecdsa plus Ethereum-style public key recovery (v, eth_signature,
 eth_address, der are all checked), Ed25519 with crypto/ed25519 (RFC 8032).
+A signature by a child key (its path is in signature.json) is checked under
+the child that public.json's xpub derives at that path. A batch signing
+writes one file per item (signature-01.json, ...); verify each.
 
 Neither file is signed, so nothing in them is taken on trust: the key id and
 the address are recomputed from the public key; a key that is not a proper
@@ -143,6 +146,12 @@ func checkPayload(cmd *cobra.Command, opts *verifyOptions, sig *ceremony.Signatu
 func printVerified(out io.Writer, s *ceremony.SignatureFile) {
 	fmt.Fprintf(out, "OK: valid %s signature by key %s\n", s.Curve, s.KeyID)
 	fmt.Fprintf(out, "key       %s\n", s.PublicKey)
+	if s.Path != "" {
+		fmt.Fprintf(out, "child     %s, public key %s (derived from the key's xpub)\n", s.Path, s.ChildPublicKey)
+	}
+	if s.Items > 1 {
+		fmt.Fprintf(out, "item      %d of %d of session %s\n", s.Item, s.Items, s.Session)
+	}
 	if s.EthAddress != "" {
 		fmt.Fprintf(out, "address   %s\n", s.EthAddress)
 	}

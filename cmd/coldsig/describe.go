@@ -53,6 +53,9 @@ func printDescription(w io.Writer, d *plan.Description, path string) {
 		fmt.Fprintf(w, "%s (%s):\n", c.Title, cols)
 		printMembers(w, c.Members)
 	}
+	if len(d.Signs) > 1 {
+		fmt.Fprintf(w, "to be signed:  %d items, one signature each, all in the same rounds\n", len(d.Signs))
+	}
 	for _, it := range d.Signs {
 		printSignedItem(w, it)
 	}
@@ -75,7 +78,17 @@ func printMembers(w io.Writer, ms []plan.Member) {
 }
 
 func printSignedItem(w io.Writer, it plan.SignedItem) {
-	fmt.Fprintf(w, "to be signed:\n")
+	if it.Of > 1 {
+		fmt.Fprintf(w, "item %d of %d:\n", it.Index, it.Of)
+	} else {
+		fmt.Fprintf(w, "to be signed:\n")
+	}
+	if it.Path != "" {
+		fmt.Fprintf(w, "  key:         child %s of the key\n", it.Path)
+		fmt.Fprintf(w, "  child key:   %x\n", it.ChildKey)
+		fmt.Fprintf(w, "  eth address: %s\n", it.EthAddress)
+		fmt.Fprintf(w, "  btc address: %s (P2WPKH)\n", it.BTCAddress)
+	}
 	fmt.Fprintf(w, "  kind:        %s\n", it.Title)
 	if it.Text != "" {
 		fmt.Fprintf(w, "  message:     %d bytes, between the lines:\n", len(it.Text))
@@ -117,12 +130,25 @@ func printResult(w io.Writer, r *ceremony.Result) {
 		}
 		fmt.Fprintf(w, "holders   %d-of-%d: %s\n", pub.Threshold, len(pub.Parties), strings.Join(names, ", "))
 	}
+	if len(r.Signatures) > 1 {
+		fmt.Fprintf(w, "signed    %d items, all released together (result/signature-NN.json)\n", len(r.Signatures))
+		for i, sig := range r.Signatures {
+			fmt.Fprintf(w, "item %-4d %s\n", i+1, signatureHex(sig))
+			if sig.Path != "" {
+				fmt.Fprintf(w, "          by child %s (%s)\n", sig.Path, sig.EthAddress)
+			}
+		}
+		return
+	}
 	if sig := r.Signature; sig != nil {
 		fmt.Fprintf(w, "signature %s\n", signatureHex(sig))
 		if sig.R != "" {
 			fmt.Fprintf(w, "          r %s\n          s %s\n          v %d\n", sig.R, sig.S, *sig.V)
 		}
 		fmt.Fprintf(w, "key id    %s\n", sig.KeyID)
+		if sig.Path != "" {
+			fmt.Fprintf(w, "child     %s, public key %s\n", sig.Path, sig.ChildPublicKey)
+		}
 		if sig.EthAddress != "" {
 			fmt.Fprintf(w, "address   %s\n", sig.EthAddress)
 		}
