@@ -18,8 +18,8 @@ import (
 	btcecdsa "github.com/btcsuite/btcd/btcec/v2/ecdsa"
 	"golang.org/x/crypto/sha3"
 
-	"github.com/coldsig/coldsig/internal/textrec"
 	"github.com/coldsig/coldsig/hd"
+	"github.com/coldsig/coldsig/internal/textrec"
 	"github.com/coldsig/coldsig/keyshare"
 )
 

@@ -64,7 +64,7 @@ func validVectors(t *testing.T) map[string]*Plan {
 		"sign-ed25519-batch": withSession(must(NewSignItems(ed, testCards(t, 1, 2), []*Item{
 			NewItem(text2, nil), NewItem(text3, nil), NewItem(file1, nil),
 		})), "12"),
-		"reshare-secp256k1-hd": withSession(must(NewReshare(hdpub, testCards(t, 0, 1), testCards(t, 0, 1, 2), 2)), "13"),
+		"reshare-secp256k1-hd":    withSession(must(NewReshare(hdpub, testCards(t, 0, 1), testCards(t, 0, 1, 2), 2)), "13"),
 		"keygen-secp256k1-2of3":   withSession(must(NewKeygen(keyshare.CurveSecp256k1, 2, testCards(t, 0, 1, 2))), "1"),
 		"keygen-ed25519-3of5":     withSession(must(NewKeygen(keyshare.CurveEd25519, 3, testCards(t, 4, 3, 2, 1, 0))), "2"),
 		"sign-secp256k1-digest":   withSession(must(NewSign(secp, testCards(t, 2, 0), NewDigestPayload(digest))), "3"),
@@ -113,26 +113,32 @@ func invalidVectors(t *testing.T) map[string]invalidVector {
 		return strings.Replace(s, carol, carol+extra.String(), 1)
 	}
 	return map[string]invalidVector{
-		"bad-version":         {"keygen-secp256k1-2of3", replaceOnce("coldsig/plan/v1", "coldsig/plan/v3"), "unsupported format version"},
-		"v2-not-needed":       {"sign-secp256k1-digest", replaceOnce("coldsig/plan/v1\n", "coldsig/plan/v2\n"), `expected "item", found "payload"`},
-		"v2-not-needed-item":  {"sign-secp256k1-digest", func(t *testing.T, s string) string { return strings.Replace(strings.Replace(s, "coldsig/plan/v1\n", "coldsig/plan/v2\n", 1), "payload: ", "item: 1\npayload: ", 1) }, "is written as coldsig/plan/v1"},
-		"path-on-ed25519":     {"sign-ed25519-batch", replaceOnce("item: 2\n", "item: 2\npath: m/0/1\n"), "ed25519 keys have no derivation paths"},
-		"path-no-chain-code":  {"sign-secp256k1-hd-one", func(t *testing.T, s string) string { return strings.Replace(s, "key-chain-code: "+fieldValue(t, s, "key-chain-code")+"\n", "", 1) }, "written as coldsig/plan/v1"},
-		"path-without-chain":  {"sign-secp256k1-batch-hd", func(t *testing.T, s string) string { return strings.Replace(s, "key-chain-code: "+fieldValue(t, s, "key-chain-code")+"\n", "", 1) }, "has no chain code"},
-		"path-hardened":       {"sign-secp256k1-batch-hd", replaceOnce("path: m/0/7\n", "path: m/0/7'\n"), "hardened index"},
-		"path-m":              {"sign-secp256k1-batch-hd", replaceOnce("path: m/0/7\n", "path: m\n"), "leaving the path out"},
-		"path-noncanonical":   {"sign-secp256k1-batch-hd", replaceOnce("path: m/0/7\n", "path: m/0/07\n"), "not a canonical decimal index"},
-		"item-out-of-order":   {"sign-secp256k1-batch-hd", replaceOnce("item: 2\n", "item: 3\n"), `item: "3" out of sequence`},
+		"bad-version":   {"keygen-secp256k1-2of3", replaceOnce("coldsig/plan/v1", "coldsig/plan/v3"), "unsupported format version"},
+		"v2-not-needed": {"sign-secp256k1-digest", replaceOnce("coldsig/plan/v1\n", "coldsig/plan/v2\n"), `expected "item", found "payload"`},
+		"v2-not-needed-item": {"sign-secp256k1-digest", func(t *testing.T, s string) string {
+			return strings.Replace(strings.Replace(s, "coldsig/plan/v1\n", "coldsig/plan/v2\n", 1), "payload: ", "item: 1\npayload: ", 1)
+		}, "is written as coldsig/plan/v1"},
+		"path-on-ed25519": {"sign-ed25519-batch", replaceOnce("item: 2\n", "item: 2\npath: m/0/1\n"), "ed25519 keys have no derivation paths"},
+		"path-no-chain-code": {"sign-secp256k1-hd-one", func(t *testing.T, s string) string {
+			return strings.Replace(s, "key-chain-code: "+fieldValue(t, s, "key-chain-code")+"\n", "", 1)
+		}, "written as coldsig/plan/v1"},
+		"path-without-chain": {"sign-secp256k1-batch-hd", func(t *testing.T, s string) string {
+			return strings.Replace(s, "key-chain-code: "+fieldValue(t, s, "key-chain-code")+"\n", "", 1)
+		}, "has no chain code"},
+		"path-hardened":        {"sign-secp256k1-batch-hd", replaceOnce("path: m/0/7\n", "path: m/0/7'\n"), "hardened index"},
+		"path-m":               {"sign-secp256k1-batch-hd", replaceOnce("path: m/0/7\n", "path: m\n"), "leaving the path out"},
+		"path-noncanonical":    {"sign-secp256k1-batch-hd", replaceOnce("path: m/0/7\n", "path: m/0/07\n"), "not a canonical decimal index"},
+		"item-out-of-order":    {"sign-secp256k1-batch-hd", replaceOnce("item: 2\n", "item: 3\n"), `item: "3" out of sequence`},
 		"item-missing-payload": {"sign-secp256k1-batch-hd", replaceOnce("item: 3\npath: m/1/0\n", "item: 3\npath: m/1/0\nitem: 4\n"), `expected "payload", found "item"`},
-		"item-repeats":        {"sign-ed25519-batch", func(t *testing.T, s string) string { return setFieldN(t, s, "message", 1, fieldValue(t, s, "message")) }, "item 2 signs the same bytes with the same key as item 1"},
-		"chain-code-zero":     {"sign-secp256k1-batch-hd", func(t *testing.T, s string) string { return setField(t, s, "key-chain-code", strings.Repeat("0", 64)) }, "chain code must be 32 bytes, not all zero"},
-		"chain-code-ed25519":  {"sign-ed25519-batch", replaceOnce("key-session: ", "key-chain-code: "+strings.Repeat("11", 32)+"\nkey-session: "), "secp256k1 keys only"},
-		"bad-magic":           {"keygen-secp256k1-2of3", replaceOnce("coldsig/plan/v1", "coldsig/card/v1"), "not a coldsig plan"},
-		"bad-protocol":        {"keygen-secp256k1-2of3", replaceOnce("protocol: keygen", "protocol: dkg"), `line 2: protocol: unknown protocol "dkg"`},
-		"bad-curve":           {"keygen-secp256k1-2of3", replaceOnce("curve: secp256k1", "curve: p256"), `line 4: unknown curve "p256"`},
-		"threshold-1":         {"keygen-secp256k1-2of3", replaceOnce("threshold: 2", "threshold: 1"), "line 5: threshold 1 is outside 2..3"},
-		"threshold-above-n":   {"keygen-secp256k1-2of3", replaceOnce("threshold: 2", "threshold: 4"), "line 5: threshold 4 is outside 2..3"},
-		"threshold-leading-0": {"keygen-secp256k1-2of3", replaceOnce("threshold: 2", "threshold: 02"), "not a canonical decimal number"},
+		"item-repeats":         {"sign-ed25519-batch", func(t *testing.T, s string) string { return setFieldN(t, s, "message", 1, fieldValue(t, s, "message")) }, "item 2 signs the same bytes with the same key as item 1"},
+		"chain-code-zero":      {"sign-secp256k1-batch-hd", func(t *testing.T, s string) string { return setField(t, s, "key-chain-code", strings.Repeat("0", 64)) }, "chain code must be 32 bytes, not all zero"},
+		"chain-code-ed25519":   {"sign-ed25519-batch", replaceOnce("key-session: ", "key-chain-code: "+strings.Repeat("11", 32)+"\nkey-session: "), "secp256k1 keys only"},
+		"bad-magic":            {"keygen-secp256k1-2of3", replaceOnce("coldsig/plan/v1", "coldsig/card/v1"), "not a coldsig plan"},
+		"bad-protocol":         {"keygen-secp256k1-2of3", replaceOnce("protocol: keygen", "protocol: dkg"), `line 2: protocol: unknown protocol "dkg"`},
+		"bad-curve":            {"keygen-secp256k1-2of3", replaceOnce("curve: secp256k1", "curve: p256"), `line 4: unknown curve "p256"`},
+		"threshold-1":          {"keygen-secp256k1-2of3", replaceOnce("threshold: 2", "threshold: 1"), "line 5: threshold 1 is outside 2..3"},
+		"threshold-above-n":    {"keygen-secp256k1-2of3", replaceOnce("threshold: 2", "threshold: 4"), "line 5: threshold 4 is outside 2..3"},
+		"threshold-leading-0":  {"keygen-secp256k1-2of3", replaceOnce("threshold: 2", "threshold: 02"), "not a canonical decimal number"},
 		"one-party": {"keygen-secp256k1-2of3", func(t *testing.T, s string) string {
 			return strings.Replace(strings.Replace(s, bob, "", 1), carol, "", 1)
 		}, "1 party; a threshold key needs at least 2"},
