@@ -78,17 +78,38 @@ var ErrRetireStatement = errors.New("refusing to sign this retire statement")
 // committee named as new signed this": an honest party signs one only as a
 // member of that committee. Any text that starts like one must be one.
 func checkRetireStatement(p *plan.Plan) error {
-	if p.Protocol != plan.Sign || p.Payload == nil {
+	if p.Protocol != plan.Sign {
 		return nil
 	}
-	switch p.Payload.Kind {
+	for i, it := range p.Items {
+		if err := checkRetireItem(p, it); err != nil {
+			if len(p.Items) > 1 {
+				return fmt.Errorf("item %d: %w", i+1, err)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// checkRetireItem checks one item of a signing plan; a retire statement
+// is signed by the key itself, never by a child key.
+func checkRetireItem(p *plan.Plan, item *plan.Item) error {
+	pl := item.Payload
+	if pl == nil {
+		return nil
+	}
+	switch pl.Kind {
 	case plan.PayloadMessage, plan.PayloadEIP191:
 	default:
 		return nil
 	}
-	text := string(p.Payload.Message)
-	if !bytes.HasPrefix(p.Payload.Message, []byte(retirePrefix[:len(retirePrefix)-1])) {
+	text := string(pl.Message)
+	if !bytes.HasPrefix(pl.Message, []byte(retirePrefix[:len(retirePrefix)-1])) {
 		return nil
+	}
+	if item.Path != nil {
+		return fmt.Errorf("%w: a retire statement is signed by the key itself, not by its child %s", ErrRetireStatement, item.Path)
 	}
 	keyID, oldS, newS, ok := parseRetireStatement(text)
 	switch {

@@ -76,7 +76,7 @@ func (c *cli) countedRun(planPath, stick string, parties []party) tripCount {
 	c.t.Helper()
 	tc := tripCount{steps: map[string]int{}, envelopes: map[string]int{}}
 	for _, p := range parties {
-		c.ok(append([]string{"join", planPath, "--identity", "ids/" + p.name + ".key", "--workdir", p.workdir}, p.join...)...)
+		c.ok(append([]string{"join", planPath, "--yes", "--identity", "ids/" + p.name + ".key", "--workdir", p.workdir}, p.join...)...)
 		c.move(p.workdir, stick)
 	}
 	for iter := 0; ; iter++ {
@@ -199,7 +199,7 @@ func TestE2EBatchHDSecp256k1(t *testing.T) {
 	c.ok("plan", "sign", "--key", "key/public.json", "--signer", "ids/alice.card", "--signer", "ids/carol.card",
 		"--batch", "sweep.batch", "-o", "sweep.plan")
 	show := c.ok("plan", "show", "sweep.plan").stdout
-	if !strings.Contains(show, "to be signed: 20 items") || !strings.Contains(show, "item 20 of 20:") || !strings.Contains(show, "child m/19/7/2147483647 of the key") {
+	if !strings.Contains(show, "20 items, one signature each") || !strings.Contains(show, "item 20 of 20:") || !strings.Contains(show, "child m/19/7/2147483647 of the key") {
 		t.Fatalf("plan show does not list every item:\n%s", show)
 	}
 	sg := signers("sweep", "alice", "carol")

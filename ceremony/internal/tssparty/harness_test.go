@@ -29,6 +29,8 @@ type wireMsg struct {
 	To   [][]byte `json:"to"` // nil: broadcast to everyone else
 	Wire []byte   `json:"wire"`
 	Bc   bool     `json:"bc"`
+	// Item is the batch item the message belongs to (batch benchmarks).
+	Item int `json:"item,omitempty"`
 }
 
 func toWire(tb testing.TB, msgs []tss.Message) []wireMsg {
