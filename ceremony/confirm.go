@@ -133,8 +133,14 @@ func (s *session) setKeyDigest(st *partyState, pub, cc []byte) error {
 			return fmt.Errorf("resharing produced public key %x, not the key's %x", pub, s.plan.Key.PublicKey)
 		}
 	}
-	st.ResultDigest = sha256.Sum256(append(append([]byte(nil), pub...), cc...))
+	st.ResultDigest = keyDigest(pub, cc)
 	return nil
+}
+
+// keyDigest is the result digest of a keygen or reshare: SHA-256 of the
+// public key, followed by the chain code of an HD key.
+func keyDigest(pub, chainCode []byte) [32]byte {
+	return sha256.Sum256(append(append([]byte(nil), pub...), chainCode...))
 }
 
 // confirmation is this party's confirmation envelope: the digest of its

@@ -3,7 +3,6 @@ package ceremony
 import (
 	"bytes"
 	"crypto/ed25519"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -234,7 +233,7 @@ func ParseReshareProof(data []byte) (*ReshareProof, error) {
 	}
 	round := ph[len(ph)-1].Round + 1
 	flow := flowName(p.Curve, plan.Reshare)
-	want := sha256.Sum256(p.Key.PublicKey)
+	want := keyDigest(p.Key.PublicKey, p.Key.ChainCode)
 	prev := 0
 	for i, inner := range confs {
 		e, err := envelope.ParseInner(inner)
