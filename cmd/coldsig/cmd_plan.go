@@ -126,7 +126,7 @@ type orderedFlag struct {
 }
 
 func (f *orderedFlag) String() string { return "" }
-func (f *orderedFlag) Type() string   { return "string" }
+func (f *orderedFlag) Type() string   { return "stringArray" }
 func (f *orderedFlag) Set(v string) error {
 	f.all.list = append(f.all.list, payloadFlag{f.kind, v})
 	return nil
