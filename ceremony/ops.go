@@ -233,8 +233,7 @@ func (s *session) flowAdmission() admission.Flow {
 // anything secret is computed.
 func (s *session) checkInputs(pp *ecdsakeygen.LocalPreParams, sh *keyshare.Share) error {
 	p := s.plan
-	needShare := p.Protocol == plan.Sign || (p.Protocol == plan.Reshare && s.role == RoleOld)
-	needPre := p.Curve == keyshare.CurveSecp256k1 && (p.Protocol == plan.Keygen || (p.Protocol == plan.Reshare && s.role == RoleNew))
+	needShare, needPre := needs(p, s.role)
 	switch {
 	case needShare && sh == nil:
 		return fmt.Errorf("%w: this %s needs your key share (--share)", ErrWrongShare, p.Protocol)

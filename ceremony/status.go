@@ -63,6 +63,11 @@ type Status struct {
 	// NextFrom who sends them.
 	Next     int
 	NextFrom []Party
+	// Round and Rounds count, for officers, the sets of envelopes this
+	// party receives: it waits for the Round-th of Rounds, the
+	// confirmations being the last. (Next is tss-lib's round number, which
+	// skips numbers for some reshare roles.) Zero once the session ended.
+	Round, Rounds int
 	// Reason and Culprit explain an abort.
 	Reason  string
 	Culprit string
@@ -133,6 +138,7 @@ func ReadStatus(dir string) (*Status, error) {
 	}
 	committee := FromAll
 	st.State = StateRunning
+	st.Round, st.Rounds = min(phase, len(ph))+1, len(ph)+1
 	if phase >= len(ph) {
 		st.State = StateConfirming
 	} else {

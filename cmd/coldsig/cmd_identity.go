@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -103,8 +101,7 @@ func runIdentityNew(cmd *cobra.Command, opts *identityNewOptions, name string) e
 	if err := prepareDir(opts.dir); err != nil {
 		return err
 	}
-	keyPath := filepath.Join(opts.dir, name+".key")
-	cardPath := filepath.Join(opts.dir, name+".card")
+	keyPath, cardPath := identity.Paths(opts.dir, name)
 	// Check both names before asking for a passphrase, so a typo costs
 	// nothing; Create re-checks atomically.
 	for _, p := range []string{keyPath, cardPath} {
@@ -127,25 +124,13 @@ func runIdentityNew(cmd *cobra.Command, opts *identityNewOptions, name string) e
 			return err
 		}
 	}
-	keyData, err := identity.EncryptIdentity(id, pass, testOnlyScryptLogN)
-	if err != nil {
+	if _, _, err := identity.Create(opts.dir, id, pass, testOnlyScryptLogN); err != nil {
+		if errors.Is(err, atomicfile.ErrExists) {
+			return withHint(err, "choose another NAME or --dir")
+		}
 		return err
-	}
-	if err := atomicfile.Create(keyPath, keyData, 0o600); err != nil {
-		return createError(keyPath, err, "choose another NAME or --dir")
 	}
 	card := id.Card()
-	cardData, err := card.Marshal()
-	if err != nil {
-		return err
-	}
-	if err := atomicfile.Create(cardPath, cardData, 0o644); err != nil {
-		// A key without its card is a half-made identity: take it back.
-		if rmErr := atomicfile.Remove(keyPath); rmErr != nil {
-			return fmt.Errorf("%w (and removing %s failed: %v)", createError(cardPath, err, "choose another NAME or --dir"), keyPath, rmErr)
-		}
-		return createError(cardPath, err, "choose another NAME or --dir")
-	}
 	if opts.noPassphrase {
 		fmt.Fprintf(e.stderr, "coldsig: WARNING: %s is NOT encrypted: anyone who reads it can act as %s. Use it for drills and tests only.\n", keyPath, name)
 	}
@@ -183,24 +168,14 @@ func countTrue(bs ...bool) int {
 	return n
 }
 
-// prepareDir creates dir 0700 if it is missing, and refuses an existing
-// directory that other users may write to, where a planted file or a rename
-// could swap the key under us.
+// prepareDir readies the directory secret files go to
+// (atomicfile.PrepareDir), with the officer's hint.
 func prepareDir(dir string) error {
-	fi, err := os.Stat(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return atomicfile.MkdirPrivate(dir)
+	err := atomicfile.PrepareDir(dir)
+	if errors.Is(err, atomicfile.ErrUnsafeDir) {
+		return withHint(err, "use a private directory: --dir DIR (created 0700)")
 	}
-	if err != nil {
-		return err
-	}
-	if !fi.IsDir() {
-		return fmt.Errorf("%s: not a directory", dir)
-	}
-	if fi.Mode().Perm()&0o002 != 0 && fi.Mode()&fs.ModeSticky == 0 {
-		return withHint(fmt.Errorf("%s: directory is writable by every user", dir), "use a private directory: --dir DIR (created 0700)")
-	}
-	return nil
+	return err
 }
 
 func printCard(w io.Writer, c *identity.Card) {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	ecdsakeygen "github.com/bnb-chain/tss-lib/v2/ecdsa/keygen"
@@ -151,15 +150,14 @@ func runJoin(cmd *cobra.Command, opts *joinOptions, planPath string) error {
 	if err != nil {
 		return joinError(err)
 	}
-	if opts.preparams != "" && rep.Replayed {
-		fmt.Fprintf(e.stderr, "coldsig: %s was not used (this party had already joined); it was left in place\n", opts.preparams)
-	} else if opts.preparams != "" {
-		// Single use: the state now holds them; a second ceremony with the
-		// same Paillier key and NTilde must not happen.
-		if err := os.Remove(opts.preparams); err != nil {
+	if opts.preparams != "" {
+		switch used, err := ceremony.RetirePreParams(opts.preparams, rep); {
+		case err != nil:
 			fmt.Fprintf(e.stderr, "coldsig: warning: could not delete used pre-parameters %s: %v; delete it by hand\n", opts.preparams, err)
-		} else {
+		case used:
 			fmt.Fprintf(e.stderr, "coldsig: deleted used pre-parameters %s\n", opts.preparams)
+		default:
+			fmt.Fprintf(e.stderr, "coldsig: %s was not used (this party had already joined); it was left in place\n", opts.preparams)
 		}
 	}
 	printReport(e.stdout, rep)

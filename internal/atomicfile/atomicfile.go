@@ -141,6 +141,30 @@ func MkdirPrivate(dir string) error {
 	return nil
 }
 
+// ErrUnsafeDir means a directory every user may write to was refused for
+// secret files: a planted file or a rename could swap one under us.
+var ErrUnsafeDir = errors.New("directory is writable by every user")
+
+// PrepareDir readies a directory that secret files are created in: it is
+// made 0700 when missing, and an existing one that every user may write
+// to (and that is not sticky, like /tmp) is refused with ErrUnsafeDir.
+func PrepareDir(dir string) error {
+	fi, err := os.Stat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return MkdirPrivate(dir)
+	}
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s: not a directory", dir)
+	}
+	if fi.Mode().Perm()&0o002 != 0 && fi.Mode()&fs.ModeSticky == 0 {
+		return fmt.Errorf("%s: %w", dir, ErrUnsafeDir)
+	}
+	return nil
+}
+
 // Remove deletes path and fsyncs its directory so the removal is durable.
 func Remove(path string) error {
 	if err := os.Remove(path); err != nil {

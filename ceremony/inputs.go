@@ -1,0 +1,67 @@
+package ceremony
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/coldsig/coldsig/identity"
+	"github.com/coldsig/coldsig/keyshare"
+	"github.com/coldsig/coldsig/plan"
+)
+
+// Needs says what a party must bring to Join a plan, so a user interface
+// asks for exactly that (Join checks the same rules again).
+type Needs struct {
+	// Role is the party's part (member, or a reshare committee).
+	Role Role
+	// Committee is set when the party is in both committees of a reshare
+	// and must choose which one a work dir is for (Role is then unset).
+	Committee bool
+	// Share: signing, and an old member of a reshare.
+	Share bool
+	// PreParams: secp256k1 keygen, and a new member of a secp256k1 reshare.
+	PreParams bool
+}
+
+// InputsFor says what the officer whose card is me must bring to join p,
+// in the work dir for committee (RoleMember unless the officer is in both
+// reshare committees). An officer who is not in the plan gets ErrNotInPlan.
+func InputsFor(p *plan.Plan, me *identity.Card, committee Role) (*Needs, error) {
+	r, err := newRoster(p)
+	if err != nil {
+		return nil, err
+	}
+	slots := p.Slots(me.Fingerprint())
+	n := &Needs{}
+	switch {
+	case len(slots) == 0:
+		return nil, fmt.Errorf("%w: %s (card %s) is not a party of this plan", ErrNotInPlan, me.Name, me.FingerprintWords())
+	case len(slots) == 1:
+		n.Role = r.role(slots[0])
+	case committee == RoleMember:
+		n.Committee = true
+		return n, nil
+	default:
+		n.Role = committee
+	}
+	n.Share, n.PreParams = needs(p, n.Role)
+	return n, nil
+}
+
+// needs is the rule Join enforces: which inputs a party in role brings.
+func needs(p *plan.Plan, role Role) (share, preParams bool) {
+	share = p.Protocol == plan.Sign || (p.Protocol == plan.Reshare && role == RoleOld)
+	preParams = p.Curve == keyshare.CurveSecp256k1 && (p.Protocol == plan.Keygen || (p.Protocol == plan.Reshare && role == RoleNew))
+	return share, preParams
+}
+
+// RetirePreParams deletes a pre-parameters file once Join used it: they
+// are single use (a second ceremony with the same Paillier key and NTilde
+// must not happen). A repeated join (rep.Replayed) did not use them, and
+// the file is left in place; used reports which.
+func RetirePreParams(path string, rep *Report) (used bool, err error) {
+	if rep == nil || rep.Replayed {
+		return false, nil
+	}
+	return true, os.Remove(path)
+}

@@ -1,0 +1,149 @@
+package tui
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/coldsig/coldsig/internal/atomicfile"
+	"github.com/coldsig/coldsig/internal/boundedio"
+	"github.com/coldsig/coldsig/internal/termsafe"
+)
+
+// listInbox expands the inbox paths the way 'coldsig step --inbox' does
+// (a directory gives its regular files, one level) and returns a
+// signature of what is there (names, sizes, modification times), so the
+// screen steps again only when something changed.
+func listInbox(paths []string) (files []string, sig string, err error) {
+	h := sha256.New()
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return nil, "", err
+		}
+		if !fi.IsDir() {
+			files = append(files, p)
+			fmt.Fprintf(h, "%s\x00%d\x00%d\n", p, fi.Size(), fi.ModTime().UnixNano())
+			continue
+		}
+		entries, err := os.ReadDir(p)
+		if err != nil {
+			return nil, "", err
+		}
+		for _, e := range entries {
+			if !e.Type().IsRegular() {
+				continue
+			}
+			info, err := e.Info()
+			if err != nil {
+				continue // vanished meanwhile: the next look sees it gone
+			}
+			full := filepath.Join(p, e.Name())
+			files = append(files, full)
+			fmt.Fprintf(h, "%s\x00%d\x00%d\n", full, info.Size(), info.ModTime().UnixNano())
+		}
+	}
+	sort.Strings(files)
+	return files, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// maxEnvelopeCopy bounds what is read of an outbox file to copy it (ECDSA
+// reshare envelopes are the largest, a few hundred KB).
+const maxEnvelopeCopy = 16 << 20
+
+// copyFiles copies files into dir without ever replacing a file: one that
+// is already there with the same bytes counts as copied (the officer
+// pressed c twice), one with other bytes is refused.
+func copyFiles(files []string, dir string) (copied, same int, err error) {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return 0, 0, err
+	}
+	if !fi.IsDir() {
+		return 0, 0, fmt.Errorf("%s: not a folder", dir)
+	}
+	for _, f := range files {
+		data, err := boundedio.ReadFile(f, maxEnvelopeCopy)
+		if err != nil {
+			return copied, same, err
+		}
+		dst := filepath.Join(dir, filepath.Base(f))
+		err = atomicfile.Create(dst, data, 0o644)
+		if errors.Is(err, atomicfile.ErrExists) {
+			old, rerr := boundedio.ReadFile(dst, maxEnvelopeCopy)
+			if rerr == nil && bytes.Equal(old, data) {
+				same++
+				continue
+			}
+			return copied, same, fmt.Errorf("%s: another file of that name is already there; not overwritten", dst)
+		}
+		if err != nil {
+			return copied, same, err
+		}
+		copied++
+	}
+	return copied, same, nil
+}
+
+// copyToScreen asks for the folder to copy the outbox to (the mounted
+// stick; the inbox by default, since the stick is usually both).
+type copyToScreen struct {
+	base
+	owner *ceremonyScreen
+	f     form
+}
+
+func newCopyTo(c *ceremonyScreen, a *App) *copyToScreen {
+	def := ""
+	if len(c.inbox) > 0 {
+		def = c.inbox[0]
+	}
+	return &copyToScreen{owner: c, f: newForm(fieldSpec{label: "Copy the outbox envelopes to folder", value: def,
+		hint: "e.g. the mounted stick; files already there with the same bytes are left as they are"})}
+}
+
+func (s *copyToScreen) typing() bool        { return true }
+func (s *copyToScreen) init(a *App) tea.Cmd { return nil }
+
+func (s *copyToScreen) update(a *App, msg tea.Msg) tea.Cmd {
+	if k, ok := msg.(tea.KeyPressMsg); ok && k.String() == "esc" {
+		return pop()
+	}
+	done, cmd := s.f.update(msg)
+	if !done {
+		return cmd
+	}
+	dir := s.f.value(0)
+	if dir == "" {
+		return nil
+	}
+	owner := s.owner
+	return tea.Sequence(pop(), func() tea.Msg { return toMsg{owner.id(), copyToMsg(dir)} })
+}
+
+func (c *ceremonyScreen) copyOutbox(dir string) tea.Cmd {
+	if c.status == nil {
+		return nil
+	}
+	files := append([]string(nil), c.status.Outbox...)
+	return async(c, func() tea.Msg {
+		n, same, err := copyFiles(files, dir)
+		if err != nil {
+			return copiedMsg{err: err}
+		}
+		return copiedMsg{note: fmt.Sprintf("copied %d envelope(s) to %s (%d already there)", n, termsafe.Path(dir), same)}
+	})
+}
+
+func (s *copyToScreen) view(a *App) (string, string, string) {
+	return "copy outbox", s.f.view(a.st), a.st.keyHint("enter", "copy", "esc", "back")
+}
+
+func (s *copyToScreen) help() []string { return []string{"enter", "copy", "esc", "back"} }
