@@ -139,10 +139,10 @@ func (j *joinScreen) field(kind string) string {
 
 func (j *joinScreen) join(a *App) tea.Cmd {
 	j.stage, j.errText = stageJoining, ""
-	id, p, role := a.sess.id, j.p, j.role
+	id, p, role, ledger := a.sess.id, j.p, j.role, ceremony.LedgerPath(a.sess.idPath)
 	wd, pp, sh, inbox := j.field(fWorkdir), j.field(fPreparams), j.field(fShare), j.field(fInbox)
 	return tea.Batch(j.spin.Tick, async(j, func() tea.Msg {
-		jo := ceremony.JoinOptions{Options: ceremony.Options{WorkDir: wd, Identity: id}, Plan: p, Committee: role}
+		jo := ceremony.JoinOptions{Options: ceremony.Options{WorkDir: wd, Identity: id}, Plan: p, Committee: role, Ledger: ledger}
 		var err error
 		if pp != "" {
 			if jo.PreParams, err = ceremony.LoadPreParams(pp, id.X25519); err != nil {

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -282,7 +283,7 @@ func TestTUICeremonies(t *testing.T) {
 	names := []string{"alice", "bob", "carol"}
 	officers := map[string]*officer{}
 	for i, n := range names {
-		pass := fmt.Sprintf("correct horse %s %d", n, i)
+		pass := officerPass(n, i)
 		pf := c.path(n + ".pass")
 		if err := os.WriteFile(pf, []byte(pass+"\n"), 0o600); err != nil {
 			t.Fatal(err)
@@ -304,7 +305,7 @@ func TestTUICeremonies(t *testing.T) {
 		if n == "bob" {
 			env = append(env, "NO_COLOR=1")
 		}
-		o := tm.start(n, fmt.Sprintf("correct horse %s %d", n, i), env, "tui", "--identity", "ids/"+n+".key", "--inbox", "stick")
+		o := tm.start(n, officerPass(n, i), env, "tui", "--identity", "ids/"+n+".key", "--inbox", "stick")
 		officers[n] = o
 		o.unlock()
 	}
@@ -333,8 +334,11 @@ func TestTUICeremonies(t *testing.T) {
 	fin := runToEnd(t, c.path("stick"), 2*time.Minute, all, kgDirs)
 	words := sameTranscript(t, fin)
 	t.Logf("keygen finished, transcript %s; alice's screen:\n%s", words, fin[0])
-	if out := tm.run("capture-pane", "-p", "-e", "-t", "bob"); regexp.MustCompile(`\x1b\[[0-9;]*3[0-9]m|\x1b\[[0-9;]*38;`).MatchString(out) {
+	if out := tm.run("capture-pane", "-p", "-e", "-t", "bob"); hasColour(out) {
 		t.Fatalf("bob's terminal has NO_COLOR set, yet the screen has colour sequences:\n%q", out)
+	}
+	if out := tm.run("capture-pane", "-p", "-e", "-t", "alice"); !hasColour(out) {
+		t.Fatalf("alice's terminal (no NO_COLOR) shows no colour at all, so the NO_COLOR check above proves nothing:\n%q", out)
 	}
 
 	// Signing by alice and carol with the key just made; the share is
@@ -418,6 +422,29 @@ func TestTUICeremonies(t *testing.T) {
 	if strings.Contains(scr, "coldsig · ") {
 		t.Fatalf("the TUI's screen is still there after quitting (alternate screen not restored):\n%s", scr)
 	}
+}
+
+var sgr = regexp.MustCompile(`\x1b\[([0-9;:]*)m`)
+
+// hasColour reports whether s sets a foreground or background colour
+// (SGR 30-37, 38, 40-47, 48, 90-97, 100-107); bold and the resets to the
+// default colours (39, 49) are not colour.
+func hasColour(s string) bool {
+	for _, m := range sgr.FindAllStringSubmatch(s, -1) {
+		for _, p := range strings.FieldsFunc(m[1], func(r rune) bool { return r == ';' || r == ':' }) {
+			switch n, _ := strconv.Atoi(p); {
+			case n >= 30 && n <= 38, n >= 40 && n <= 48, n >= 90 && n <= 97, n >= 100 && n <= 107:
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// officerPass is a test officer's passphrase (strong enough for the
+// passphrase check of 'identity new').
+func officerPass(name string, i int) string {
+	return fmt.Sprintf("%s quartz lantern %d velvet walrus plinth", name, 7919*(i+3))
 }
 
 // workdirFor finds the work directory the TUI made for name's ceremony of
