@@ -234,10 +234,17 @@ var runbookInjections = map[string]func(*simulation) error{
 	// extra commitment points, signed by bob: the first party to step
 	// aborts naming bob as the culprit.
 	"bob-crafts-round2": func(s *simulation) error {
-		files, _ := filepath.Glob(filepath.Join(s.stick(), "*-r02-p2-to-all.age"))
-		if len(files) != 1 {
-			return fmt.Errorf("want one round-2 broadcast from party 2 on the stick, found %d", len(files))
+		// The stick may hold earlier sessions' envelopes: take the
+		// newest round-2 broadcast of party 2.
+		files, _ := filepath.Glob(filepath.Join(s.stick(), "*-eddsa-keygen-r02-p2-to-all.age"))
+		if len(files) == 0 {
+			return errors.New("no EdDSA keygen round-2 broadcast from party 2 on the stick")
 		}
+		sort.Slice(files, func(i, j int) bool {
+			a, _ := os.Stat(files[i])
+			b, _ := os.Stat(files[j])
+			return a.ModTime().After(b.ModTime())
+		})
 		pass, err := os.ReadFile(s.passFile())
 		if err != nil {
 			return err
@@ -307,7 +314,12 @@ func craftExtraCommitments(data []byte, reader, sender *identity.Identity, rcpts
 func TestRunbooks(t *testing.T) {
 	coldsig := coldsigOnPath(t)
 	rbs := loadRunbooks(t)
-	root := t.TempDir()
+	// RUNBOOK_KEEP_DIR keeps the simulated laptops (records, results) for
+	// a person to look at.
+	root := os.Getenv("RUNBOOK_KEEP_DIR")
+	if root == "" {
+		root = t.TempDir()
+	}
 	done := map[string]string{} // runbook -> its final simulation root
 	running := map[string]bool{}
 	var ensure func(t *testing.T, name string) string
