@@ -260,11 +260,15 @@ func (s *session) confirm(store *statestore.Store, st *partyState, inbox []strin
 		files = append(files, statestore.File{Name: ReshareProofFile, Data: proof})
 	}
 	if err := store.Finish(files); err != nil {
-		return nil, err
+		// Result files may be in place already: not "nothing changed".
+		// Running step again completes the end (the files are reused).
+		return nil, afterCommit(store.Step(), err)
 	}
 	clear(st.Result)
+	// Finished: the results and the end are recorded, and the officer must
+	// see the transcript; a log that cannot be written is a warning.
 	if err := s.writeMeta(log, st.Phase); err != nil {
-		return nil, err
+		s.obs.emit(Event{Kind: EventWarning, Detail: fmt.Sprintf("the ceremony finished, but the log could not be written: %v", err)})
 	}
 	rep := s.report(store, nil, false)
 	rep.Finished = true

@@ -155,6 +155,8 @@ func Join(ctx context.Context, o JoinOptions) (*Report, error) {
 	if st.Snapshot, err = lp.snapshot(); err != nil {
 		return nil, err
 	}
+	lines := []string{logTime(time.Now()), fmt.Sprintf("joined session %x plan %x as party %d (%s)", s.plan.Session, s.planFP, s.me, s.role)}
+	log := bindLog(st, &Log{}, 1, append(lines, sentLines(files)...))
 	data, err := st.marshal()
 	if err != nil {
 		return nil, err
@@ -167,14 +169,15 @@ func Join(ctx context.Context, o JoinOptions) (*Report, error) {
 	}
 	store, err := statestore.Create(o.WorkDir, s.binding(), keys, data, [32]byte{}, toStoreFiles(files))
 	if err != nil {
+		var ce *statestore.CommittedError
+		if errors.As(err, &ce) {
+			s.writeMeta(log, 0) // best effort; a rejoin completes it
+			return nil, afterCommit(1, err)
+		}
 		return nil, err
 	}
-	log := &Log{}
-	log.Append(logTime(time.Now()))
-	log.Append(fmt.Sprintf("joined session %x plan %x as party %d (%s)", s.plan.Session, s.planFP, s.me, s.role))
-	s.logSent(log, files)
 	if err := s.writeMeta(log, 0); err != nil {
-		return nil, err
+		return nil, afterCommit(1, err)
 	}
 	return s.report(store, files, false), nil
 }
@@ -182,8 +185,30 @@ func Join(ctx context.Context, o JoinOptions) (*Report, error) {
 // rejoin answers a repeated join of a party still at step 1: the stored
 // round-1 envelopes are written again, unchanged; nothing is recomputed.
 func (s *session) rejoin(keys statestore.Keys) (*Report, error) {
+	if err := s.checkFiles(); err != nil {
+		return nil, err
+	}
 	store, err := statestore.Open(s.dir, s.binding(), keys)
 	if err != nil {
+		return nil, err
+	}
+	raw, err := store.State()
+	if err != nil {
+		return nil, err
+	}
+	st, err := parsePartyState(raw)
+	clear(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: state record: %w", s.dir, err)
+	}
+	log, err := s.readLog()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.checkLog(store, st, log); err != nil {
+		return nil, err
+	}
+	if err := s.checkOutbox(store); err != nil {
 		return nil, err
 	}
 	files, found, err := store.Lookup(0, [32]byte{})
@@ -194,7 +219,7 @@ func (s *session) rejoin(keys statestore.Keys) (*Report, error) {
 		return nil, fmt.Errorf("%s: %w", s.dir, statestore.ErrJoined)
 	}
 	if err := store.WriteOutbox(files); err != nil {
-		return nil, err
+		return nil, afterCommit(1, err)
 	}
 	out := make([]outFile, len(files))
 	for i, f := range files {
@@ -348,6 +373,9 @@ func open(o Options) (*session, *statestore.Store, *partyState, error) {
 	if o.Identity == nil {
 		return nil, nil, nil, errors.New("no identity")
 	}
+	if err := checkWorkDirLinks(o.WorkDir); err != nil {
+		return nil, nil, nil, err
+	}
 	planPath := filepath.Join(o.WorkDir, planFile)
 	p, err := plan.Load(planPath)
 	if err != nil {
@@ -412,6 +440,12 @@ func Step(ctx context.Context, o StepOptions) (*Report, error) {
 	}
 	log, err := s.readLog()
 	if err != nil {
+		return nil, err
+	}
+	if log, err = s.checkLog(store, st, log); err != nil {
+		return nil, err
+	}
+	if err := s.checkOutbox(store); err != nil {
 		return nil, err
 	}
 	if st.Phase == len(s.phases) {
@@ -484,21 +518,26 @@ func Step(ctx context.Context, o StepOptions) (*Report, error) {
 	} else if st.Snapshot, err = lp.snapshot(); err != nil {
 		return nil, err
 	}
+	from := store.Step()
+	lines := []string{logTime(time.Now())}
+	for _, e := range envs {
+		lines = append(lines, fmt.Sprintf("accepted round %d from party %d to %s digest %x", e.Header.Round, e.Header.From, toName(e.Header.To), e.Digest))
+	}
+	log = bindLog(st, log, from+1, append(lines, sentLines(files)...))
 	data, err := st.marshal()
 	if err != nil {
 		return nil, err
 	}
-	from := store.Step()
 	if err := store.Advance(from, inboundDigest(envs), data, toStoreFiles(files)); err != nil {
+		var ce *statestore.CommittedError
+		if errors.As(err, &ce) {
+			s.writeMeta(log, st.Phase) // best effort; the next step completes it
+			return nil, afterCommit(from+1, err)
+		}
 		return nil, err
 	}
-	log.Append(logTime(time.Now()))
-	for _, e := range envs {
-		log.Append(fmt.Sprintf("accepted round %d from party %d to %s digest %x", e.Header.Round, e.Header.From, toName(e.Header.To), e.Digest))
-	}
-	s.logSent(log, files)
 	if err := s.writeMeta(log, st.Phase); err != nil {
-		return nil, err
+		return nil, afterCommit(from+1, err)
 	}
 	return s.report(store, files, false), nil
 }
@@ -691,11 +730,28 @@ func (s *session) readLog() (*Log, error) {
 	return l, nil
 }
 
-func (s *session) logSent(log *Log, files []outFile) {
+func sentLines(files []outFile) []string {
+	var out []string
 	for _, f := range files {
-		log.Append(fmt.Sprintf("sent %s digest %x", f.Name, sha256.Sum256(f.Data)))
+		out = append(out, fmt.Sprintf("sent %s digest %x", f.Name, sha256.Sum256(f.Data)))
 	}
+	return out
 }
+
+// checkWorkDirLinks refuses a work directory whose files or directories
+// are symbolic links: written or read through, they would put the state,
+// the outbox, the log or the results wherever the link points.
+func checkWorkDirLinks(dir string) error {
+	for _, n := range []string{planFile, logFile, progressFile} {
+		p := filepath.Join(dir, n)
+		if fi, err := os.Lstat(p); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+			return fmt.Errorf("%s %w", p, statestore.ErrSymlink)
+		}
+	}
+	return statestore.CheckLinks(dir)
+}
+
+func (s *session) checkFiles() error { return checkWorkDirLinks(s.dir) }
 
 // writeMeta writes the non-secret log and progress record.
 func (s *session) writeMeta(log *Log, phase int) error {

@@ -41,6 +41,14 @@ type partyState struct {
 	// admission checks need from earlier rounds, by tss-lib index.
 	PaillierN []*big.Int
 	TrackerN  []*big.Int
+	// LogHead is the head of log.txt once this step's lines are appended,
+	// and LogLines are those lines (the last is "committed step N"). They
+	// bind the log and the state to each other: a state older than the
+	// log (rolled back) or a log that is not the one the state wrote
+	// (truncated, replaced, deleted) is refused before anything runs, and
+	// a log a crash left one step behind is completed from LogLines.
+	LogHead  [32]byte
+	LogLines []string
 }
 
 type consumed struct {
@@ -73,6 +81,12 @@ func (s *partyState) marshal() ([]byte, error) {
 	}
 	for _, n := range s.TrackerN {
 		w.String("tracker-n", bigHex(n))
+	}
+	if s.LogHead != ([32]byte{}) {
+		w.Hex("log-head", s.LogHead[:])
+		for _, l := range s.LogLines {
+			w.String("log-line", l)
+		}
 	}
 	return w.Bytes()
 }
@@ -119,6 +133,12 @@ func parsePartyState(data []byte) (*partyState, error) {
 	}
 	s.PaillierN = readBigs(r, "paillier-n")
 	s.TrackerN = readBigs(r, "tracker-n")
+	if r.Peek() == "log-head" {
+		copy(s.LogHead[:], r.Hex("log-head", 32))
+		for r.Err() == nil && r.Peek() == "log-line" {
+			s.LogLines = append(s.LogLines, r.String("log-line"))
+		}
+	}
 	if err := r.Done(); err != nil {
 		return nil, err
 	}

@@ -78,6 +78,12 @@ type Status struct {
 	ResultErr error
 	// Outbox lists the envelope files waiting in DIR/outbox.
 	Outbox []string
+	// Problem, when set, is what is wrong with a running ceremony's work
+	// dir, found without the identity: the last step was committed but
+	// not completed (run step again), or the state is older than the log
+	// (rolled back: never step with it). Next and NextFrom are then not
+	// what the officer must do, and are left empty.
+	Problem string
 }
 
 // ReadStatus reports on a work dir. It reads only non-secret files.
@@ -151,7 +157,33 @@ func ReadStatus(dir string) (*Status, error) {
 	for _, e := range entries {
 		st.Outbox = append(st.Outbox, filepath.Join(dir, "outbox", e.Name()))
 	}
+	st.Problem = progressProblem(dir, ss.Step, phase)
+	if st.Problem != "" {
+		st.Next, st.NextFrom = 0, nil
+	}
 	return st, nil
+}
+
+// progressProblem compares, without any key, the newest step file (step),
+// the progress record (a party at step k+1 has taken phase k) and the
+// log's last "committed step" entry. See logbind.go for why they must
+// agree.
+func progressProblem(dir string, step uint64, phase int) string {
+	logged := uint64(0)
+	if data, err := boundedio.ReadFile(filepath.Join(dir, logFile), maxLogSize); err == nil {
+		if l, err := ParseLog(data); err == nil {
+			logged, _ = l.lastCommitted()
+		}
+	}
+	switch {
+	case step == 0:
+		return ""
+	case logged > step:
+		return fmt.Sprintf("the state is at step %d but the log records step %d as committed: the state was rolled back; never run step with it: put back the newest state, or abort the session", step, logged)
+	case step > uint64(phase)+1 || (logged > 0 && logged < step):
+		return fmt.Sprintf("step %d was committed but not completed (a full disk or a read-only work dir?): run 'coldsig step' again; it completes the step without recomputing anything", step)
+	}
+	return ""
 }
 
 // Abort destroys the party's state for good; a retry needs a new plan (a

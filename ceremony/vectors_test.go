@@ -174,6 +174,12 @@ func writeVectors(t *testing.T) {
 		PaillierN: []*big.Int{big.NewInt(77), big.NewInt(91)}}
 	vec(t, "confirming.state", "", must(fin.marshal()))
 	vec(t, "old-member-no-result.state", "", must((&partyState{Phase: 2, Seq: 4, ResultDigest: d(7)}).marshal()))
+	bound := &partyState{Phase: 1, Seq: 3, Snapshot: []byte("coldsig/snapshot/v1\nopaque"), LogHead: d(0x33),
+		LogLines: []string{"time 2026-01-01T00:00:00Z", "sent cs-00000000-eddsa-keygen-r02-p1-to-all.age digest " + fmt.Sprintf("%x", d(9)), "committed step 2"}}
+	bs := string(must(bound.marshal()))
+	vec(t, "log-bound.state", "", []byte(bs))
+	vec(t, "log-line-without-head.state", "unexpected field", []byte(strings.Replace(bs, fmt.Sprintf("log-head: %x\n", d(0x33)), "", 1)))
+	vec(t, "log-head-short.state", "log-head", []byte(strings.Replace(bs, fmt.Sprintf("log-head: %x", d(0x33)), "log-head: 33", 1)))
 	s := string(good)
 	vec(t, "wrong-magic.state", "not a coldsig file", []byte(strings.Replace(s, "party-state/v1", "party-state-x/v1", 1)))
 	vec(t, "future-version.state", "unsupported format version", []byte(strings.Replace(s, "party-state/v1", "party-state/v2", 1)))

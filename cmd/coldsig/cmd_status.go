@@ -62,6 +62,8 @@ type statusJSON struct {
 	Results   []string `json:"results,omitempty"`
 	Reason    string   `json:"reason,omitempty"`
 	Culprit   string   `json:"culprit,omitempty"`
+	// Problem: the last step is incomplete, or the state was rolled back.
+	Problem string `json:"problem,omitempty"`
 	// Signs is what a signing signs, one object per item.
 	Signs []signedJSON `json:"signs,omitempty"`
 	// Transcript, PublicKey, KeyID, EthAddress and Signature describe a
@@ -99,6 +101,7 @@ func runStatus(cmd *cobra.Command, opts *statusOptions) error {
 		PlanWords: d.Words, Protocol: string(p.Protocol), Curve: p.Curve,
 		Party: st.Me.Slot, Name: st.Me.Name, Role: st.Role.String(), State: string(st.State), Step: st.Step,
 		NextRound: st.Next, Outbox: st.Outbox, Results: st.Results, Reason: st.Reason, Culprit: st.Culprit,
+		Problem: st.Problem,
 	}
 	for _, party := range st.NextFrom {
 		js.WaitingOn = append(js.WaitingOn, party.String())
@@ -131,12 +134,14 @@ func runStatus(cmd *cobra.Command, opts *statusOptions) error {
 	printDescription(out, d, "")
 	fmt.Fprintf(out, "me        %s, %s\n", termsafe.String(st.Me.String()), st.Role)
 	fmt.Fprintf(out, "state     %s (step %d)\n", st.State, st.Step)
-	switch st.State {
-	case ceremony.StateRunning:
+	switch {
+	case st.Problem != "":
+		fmt.Fprintf(out, "problem   %s\n", st.Problem)
+	case st.State == ceremony.StateRunning:
 		fmt.Fprintf(out, "needs     round %d envelopes from:\n", st.Next)
-	case ceremony.StateConfirming:
+	case st.State == ceremony.StateConfirming:
 		fmt.Fprintln(out, "needs     confirmations from:")
-	case ceremony.StateAborted:
+	case st.State == ceremony.StateAborted:
 		// session.txt is not authenticated, and reasons name files; a
 		// reason is escaped in place, not cut (it is at most 1000 bytes).
 		fmt.Fprintf(out, "reason    %s\n", termsafe.Line(st.Reason))

@@ -69,7 +69,9 @@ EXAMPLES
 
 EXIT STATUS
   0 advanced (or finished); 3 waiting for envelopes, nothing changed;
-  4 the session is aborted (culprit named); 1 other errors, nothing changed
+  4 the session is aborted (culprit named); 5 the step was committed but
+  not completed (disk full, read-only work dir): fix it and run step again,
+  which completes it without recomputing; 1 other errors, nothing changed
   (a --qr failure after the step: the step is committed); 2 bad usage.`,
 		Args: exactArgs(0, "no arguments (use --inbox)"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runStep(cmd, opts) },

@@ -62,7 +62,13 @@ func TestHostileCorpus(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"csig":     func(ts *testscript.TestScript, neg bool, args []string) { runCsig(ts, neg, bin, args) },
+			"csig": func(ts *testscript.TestScript, neg bool, args []string) { runCsig(ts, neg, bin, args) },
+			// csigf runs a build with the test-only fault hook (-tags
+			// coldsig_faults): COLDSIG_FAULTS, set with env, makes its
+			// writes fail (see internal/atomicfile/fault_on.go).
+			"csigf": func(ts *testscript.TestScript, neg bool, args []string) {
+				runCsig(ts, neg, faultBinary(t), args)
+			},
 			"sparse":   cmdSparse,
 			"truncate": cmdTruncate,
 			"copydir":  cmdCopyDir,
@@ -103,7 +109,7 @@ func runCsig(ts *testscript.TestScript, neg bool, bin string, args []string) {
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = ts.MkAbs(".")
-	cmd.Env = append(os.Environ(), "HOME="+ts.Getenv("HOME"), "COLDSIG_PASSPHRASE_FILE=")
+	cmd.Env = append(os.Environ(), "HOME="+ts.Getenv("HOME"), "COLDSIG_PASSPHRASE_FILE=", "COLDSIG_FAULTS="+ts.Getenv("COLDSIG_FAULTS"))
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()
@@ -147,6 +153,33 @@ func runCsig(ts *testscript.TestScript, neg bool, bin string, args []string) {
 	case want < 0 && !neg && code != 0:
 		ts.Fatalf("coldsig %s: exit %d", strings.Join(args, " "), code)
 	}
+}
+
+var (
+	faultOnce sync.Once
+	faultBin  string
+	faultErr  error
+)
+
+// faultBinary builds coldsig with the test-only fault hook, once.
+func faultBinary(t testing.TB) string {
+	faultOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "coldsig-fault-bin")
+		if err != nil {
+			faultErr = err
+			return
+		}
+		faultBin = filepath.Join(dir, "coldsig")
+		cmd := exec.Command("go", "build", "-tags", "coldsig_faults", "-trimpath", "-o", faultBin, ".")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			faultErr = fmt.Errorf("go build -tags coldsig_faults: %v\n%s", err, out)
+		}
+	})
+	if faultErr != nil {
+		t.Fatal(faultErr)
+	}
+	return faultBin
 }
 
 // sparse PATH SIZE creates a sparse file (SIZE like 20G, 3M, 100).

@@ -12,18 +12,24 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/coldsig/coldsig/ceremony"
 	"github.com/coldsig/coldsig/internal/termsafe"
 )
 
 // Exit codes, documented in the README. Keep them stable: runbook scripts
 // branch on them.
 const (
-	exitOK       = 0
-	exitError    = 1 // the operation failed or an input was rejected
-	exitUsage    = 2 // bad flags or arguments
-	exitWaiting  = 3 // nothing wrong, but inputs are missing (e.g. envelopes not yet arrived)
-	exitAborted  = 4 // the ceremony is aborted (culprit named where known)
-	exitInternal = 70
+	exitOK      = 0
+	exitError   = 1 // the operation failed or an input was rejected
+	exitUsage   = 2 // bad flags or arguments
+	exitWaiting = 3 // nothing wrong, but inputs are missing (e.g. envelopes not yet arrived)
+	exitAborted = 4 // the ceremony is aborted (culprit named where known)
+	// exitIncomplete: a step was committed (the state advanced) but what
+	// comes after failed (disk full, a read-only directory): not "nothing
+	// changed", so not 1. Running the same command again completes it
+	// without recomputing anything.
+	exitIncomplete = 5
+	exitInternal   = 70
 )
 
 // commandFactories is filled by init functions in the cmd_*.go files, one
@@ -238,14 +244,25 @@ func reportError(w io.Writer, err error) int {
 		fmt.Fprintf(w, "coldsig: error: %s\n", termsafe.Line(line))
 	}
 	code := exitError
+	hint := ""
 	var ce *cliError
 	if errors.As(err, &ce) {
-		if ce.hint != "" {
-			fmt.Fprintf(w, "coldsig: hint: %s\n", termsafe.Line(ce.hint))
-		}
+		hint = ce.hint
 		if ce.code != 0 {
 			code = ce.code
 		}
+	}
+	// Exit 1 promises that nothing changed; a committed step is never
+	// reported with it, whichever command it came from.
+	var ie *ceremony.IncompleteError
+	if errors.As(err, &ie) {
+		code = exitIncomplete
+		if hint == "" {
+			hint = "fix the cause (free disk space, make the work directory writable) and run the same command again: it writes the committed envelopes again byte for byte and completes the log; nothing is recomputed, and nothing may be handed on until it succeeds"
+		}
+	}
+	if hint != "" {
+		fmt.Fprintf(w, "coldsig: hint: %s\n", termsafe.Line(hint))
 	}
 	return code
 }

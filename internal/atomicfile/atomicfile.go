@@ -187,6 +187,9 @@ func SyncDir(dir string) error {
 }
 
 func writeTemp(path string, data []byte, perm fs.FileMode) (string, error) {
+	if err := injectFault(path); err != nil {
+		return "", err
+	}
 	f, tmp, err := openTemp(path, perm)
 	if err != nil {
 		return "", err

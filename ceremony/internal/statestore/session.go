@@ -203,6 +203,9 @@ func optionalField(r *textrec.Reader, key string) (textrec.Field, bool) {
 
 func readSessionRecord(dir string) (*Status, error) {
 	path := filepath.Join(dir, sessionFile)
+	if err := noSymlink(path); err != nil {
+		return nil, err
+	}
 	data, err := boundedio.ReadFile(path, maxSessionRecord)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -48,7 +49,59 @@ var (
 	ErrStepAhead = errors.New("step not reached yet")
 	// ErrConcurrent means another process committed the next step first.
 	ErrConcurrent = errors.New("the state was advanced by another process at the same time")
+	// ErrSymlink refuses a work directory entry that is a symbolic link:
+	// following it would write the state, the outbox or the results
+	// wherever the link points.
+	ErrSymlink = errors.New("is a symbolic link; coldsig does not follow links inside a work directory")
+	// ErrOutboxAhead means DIR/outbox holds an envelope that the state does
+	// not know: the state is older than what this party already emitted.
+	ErrOutboxAhead = errors.New("the outbox holds an envelope this state never made")
 )
+
+// CommittedError is an error after the commit point: the step was
+// committed (the state advanced) but something after it failed, for
+// example writing the outbox. Running the same operation again completes
+// it: the committed envelopes are written again byte for byte; nothing is
+// recomputed.
+type CommittedError struct {
+	Step uint64
+	Err  error
+}
+
+func (e *CommittedError) Error() string {
+	return fmt.Sprintf("step %d was committed, but %v", e.Step, e.Err)
+}
+
+func (e *CommittedError) Unwrap() error { return e.Err }
+
+// noSymlink refuses path if it is a symbolic link (a missing path is fine).
+func noSymlink(path string) error {
+	fi, err := os.Lstat(path)
+	if err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		return fmt.Errorf("%s %w", path, ErrSymlink)
+	}
+	return nil
+}
+
+// privateDir is atomicfile.MkdirPrivate for a directory inside a work
+// directory, which must not be a symbolic link.
+func privateDir(dir string) error {
+	if err := noSymlink(dir); err != nil {
+		return err
+	}
+	return atomicfile.MkdirPrivate(dir)
+}
+
+// CheckLinks refuses a work directory whose session record, state, outbox
+// or result directory is a symbolic link.
+func CheckLinks(dir string) error {
+	for _, n := range []string{sessionFile, stateDir, outboxDir, resultDir} {
+		if err := noSymlink(filepath.Join(dir, n)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // testHook, when set by tests, is called at named points of the write
 // sequence so a test can kill the process there.
@@ -122,7 +175,10 @@ func isTempName(name string) bool {
 // listState returns the step numbers present in dir (ascending) and the
 // names of leftover temporary files. A missing dir is empty.
 func listState(dir string) ([]uint64, []string, error) {
-	entries, err := os.ReadDir(dir)
+	if err := noSymlink(dir); err != nil {
+		return nil, nil, err
+	}
+	entries, err := readDirMax(dir, maxStateEntries)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil, nil
 	}
@@ -144,6 +200,29 @@ func listState(dir string) ([]uint64, []string, error) {
 	}
 	slices.Sort(steps)
 	return steps, temps, nil
+}
+
+// maxStateEntries bounds DIR/state/: it holds one step file, briefly two,
+// and temporary files of interrupted writes.
+const maxStateEntries = 64
+
+// readDirMax lists dir like os.ReadDir but refuses a directory with more
+// than max entries without listing it all.
+func readDirMax(dir string, max int) ([]fs.DirEntry, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	entries, err := f.ReadDir(max + 1)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	if len(entries) > max {
+		return nil, fmt.Errorf("%s: more than %d entries; not a coldsig state directory", dir, max)
+	}
+	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	return entries, nil
 }
 
 func removeAll(dir string, names []string) error {
@@ -210,6 +289,9 @@ func Create(dir string, b Binding, k Keys, initial []byte, inDigest [32]byte, ou
 	if err := atomicfile.MkdirPrivate(dir); err != nil {
 		return nil, err
 	}
+	if err := CheckLinks(dir); err != nil {
+		return nil, err
+	}
 	sessPath := filepath.Join(dir, sessionFile)
 	state := filepath.Join(dir, stateDir)
 	s, err := readSessionRecord(dir)
@@ -251,7 +333,7 @@ func Create(dir string, b Binding, k Keys, initial []byte, inDigest [32]byte, ou
 		// Joined but nothing committed: the earlier join stopped before
 		// anything could be sent, so completing it now is safe.
 	}
-	if err := atomicfile.MkdirPrivate(state); err != nil {
+	if err := privateDir(state); err != nil {
 		return nil, err
 	}
 	if _, temps, err := listState(state); err != nil {
@@ -268,7 +350,7 @@ func Create(dir string, b Binding, k Keys, initial []byte, inDigest [32]byte, ou
 	}
 	st.rec = rec
 	if err := st.WriteOutbox(rec.history[0].out); err != nil {
-		return nil, fmt.Errorf("joined (step 1 committed) but writing the outbox failed; run again to re-emit: %w", err)
+		return nil, &CommittedError{Step: 1, Err: fmt.Errorf("writing the outbox failed: %w; run join again to write the envelopes (nothing is recomputed)", err)}
 	}
 	return st, nil
 }
@@ -280,6 +362,9 @@ func Create(dir string, b Binding, k Keys, initial []byte, inDigest [32]byte, ou
 // destruction and returns an error wrapping ErrEnded.
 func Open(dir string, b Binding, k Keys) (*Store, error) {
 	if err := checkArgs(b, k); err != nil {
+		return nil, err
+	}
+	if err := CheckLinks(dir); err != nil {
 		return nil, err
 	}
 	s, err := readSessionRecord(dir)
@@ -460,11 +545,11 @@ func (s *Store) Advance(fromStep uint64, inDigest [32]byte, next []byte, outbox 
 	s.rec = rec
 	clear(old.snapshot)
 	if err := atomicfile.Remove(filepath.Join(s.dir, stateDir, StepFileName(cur))); err != nil {
-		return fmt.Errorf("step %d committed, but retiring step %d failed (the next open retires it): %w", rec.step, cur, err)
+		return &CommittedError{Step: rec.step, Err: fmt.Errorf("retiring step %d failed (the next run retires it): %w", cur, err)}
 	}
 	hook("retired")
 	if err := s.WriteOutbox(rec.history[cur].out); err != nil {
-		return fmt.Errorf("step %d committed, but writing the outbox failed; run the step again to re-emit: %w", rec.step, err)
+		return &CommittedError{Step: rec.step, Err: fmt.Errorf("writing the outbox failed: %w; run the step again to write the envelopes (nothing is recomputed)", err)}
 	}
 	return nil
 }
@@ -478,6 +563,59 @@ func sortedFiles(files []File) []File {
 	return out
 }
 
+// maxOutboxEntries bounds the outbox listing CheckOutbox reads.
+const maxOutboxEntries = 4096
+
+// CheckOutbox compares DIR/outbox with the envelopes this state emitted,
+// before anything is computed. mine says which file names are this
+// party's envelopes of this session (others are left alone). Such a file
+// that the state never made proves the state is older than what this party
+// already emitted (the state directory was rolled back or copied); one with
+// other bytes than the state's under the same name is a second version of
+// a round's output. Either way, running a step could send a second,
+// different message for a round already sent.
+func (s *Store) CheckOutbox(mine func(name string) bool) error {
+	dir := filepath.Join(s.dir, outboxDir)
+	if err := noSymlink(dir); err != nil {
+		return err
+	}
+	entries, err := readDirMax(dir, maxOutboxEntries)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	known := map[string][]byte{}
+	for _, t := range s.rec.history {
+		for _, f := range t.out {
+			known[f.Name] = f.Data
+		}
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if !mine(name) {
+			continue
+		}
+		path := filepath.Join(dir, name)
+		if !e.Type().IsRegular() {
+			return fmt.Errorf("%s: not a regular file", path)
+		}
+		want, ok := known[name]
+		if !ok {
+			return fmt.Errorf("%s: %w (the state is at step %d)", path, ErrOutboxAhead, s.rec.step)
+		}
+		have, err := boundedio.ReadFile(path, int64(len(want))+1)
+		if err != nil && !errors.Is(err, boundedio.ErrTooLarge) {
+			return err
+		}
+		if !bytes.Equal(have, want) {
+			return fmt.Errorf("%s: %w: its content is not the envelope the state made under this name", path, ErrOutboxAhead)
+		}
+	}
+	return nil
+}
+
 // WriteOutbox writes files to DIR/outbox/, each atomically and never over
 // a different file: a file already present with identical bytes is kept
 // (a re-emission), one with other bytes is an error.
@@ -486,7 +624,7 @@ func (s *Store) WriteOutbox(files []File) error {
 }
 
 func placeFiles(dir string, files []File, hookPrefix string) error {
-	if err := atomicfile.MkdirPrivate(dir); err != nil {
+	if err := privateDir(dir); err != nil {
 		return err
 	}
 	for _, f := range files {
@@ -617,7 +755,7 @@ func writeEnd(dir string, st *Status) error {
 	}
 	hook("end-recorded")
 	if err := destroyState(dir); err != nil {
-		return fmt.Errorf("%s: end recorded, but destroying the state failed (the next open retries): %w", dir, err)
+		return &CommittedError{Step: st.Step, Err: fmt.Errorf("the end is recorded, but destroying the state in %s failed (the next run retries): %w", dir, err)}
 	}
 	return nil
 }
@@ -626,6 +764,11 @@ func writeEnd(dir string, st *Status) error {
 // fsyncing as it goes. Unlinking is not erasure; see the package docs.
 func destroyState(dir string) error {
 	state := filepath.Join(dir, stateDir)
+	// Unlinking everything in a symlinked "state" would delete the files
+	// wherever it points.
+	if err := noSymlink(state); err != nil {
+		return err
+	}
 	entries, err := os.ReadDir(state)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
