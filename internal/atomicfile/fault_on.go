@@ -64,4 +64,3 @@ func injectFault(path string) error {
 	}
 	return nil
 }
-
