@@ -90,7 +90,11 @@ func (c *ceremonyScreen) init(a *App) tea.Cmd {
 	if len(c.inbox) == 0 && a.sess.inbox != "" {
 		c.inbox = []string{a.sess.inbox}
 	}
-	return tea.Batch(c.readStatus(a), c.tick(a), c.spin.Tick)
+	cmds := []tea.Cmd{c.tick(a), c.spin.Tick}
+	if c.status == nil {
+		cmds = append(cmds, c.readStatus(a))
+	}
+	return tea.Batch(cmds...)
 }
 
 func (c *ceremonyScreen) readStatus(a *App) tea.Cmd {
@@ -350,11 +354,11 @@ func (c *ceremonyScreen) view(a *App) (string, string, string) {
 		b.WriteString(a.st.dim.Render(c.joinNote) + "\n")
 	}
 	b.WriteString("\n" + c.outcomeView(a))
-	auto := "auto-step ON: steps as soon as the envelopes are there"
+	auto := "auto-step ON: steps when the envelopes arrive"
 	if !c.auto {
-		auto = "auto-step OFF: press s to step"
+		auto = "auto-step OFF: s steps"
 	}
-	footer := a.st.dim.Render(auto+"; quitting is safe at any moment") + "\n" +
+	footer := a.st.dim.Render(auto+" · quitting is safe at any moment") + "\n" +
 		a.st.keyHint("s", "step", "a", "auto", "r", "rescan", "c", "copy", "g", "QR", "?", "keys", "q", "quit")
 	return "ceremony", b.String(), footer
 }
@@ -410,8 +414,10 @@ func (c *ceremonyScreen) outcomeView(a *App) string {
 		} else {
 			fmt.Fprintf(&b, "%s stepped: accepted %d envelope(s), wrote %d\n", a.st.ok.Render("✓"), len(c.accepted), len(c.last.Outbox))
 		}
-	default:
+	case c.auto:
 		b.WriteString("looking at the inbox ...\n")
+	default:
+		b.WriteString("press s to step with what is in the inbox\n")
 	}
 	for _, w := range c.warnings {
 		b.WriteString(a.st.warn.Render("! "+w) + "\n")
