@@ -325,6 +325,10 @@ func copyDir(t *testing.T, from, to string) {
 }
 
 func TestWrapText(t *testing.T) {
+	words := wrapText("pay 1 ETH to 0x00000000000000000000000000000000000000aa now", 50)
+	if len(words) != 2 || words[0] != "pay 1 ETH to " || words[1] != "0x00000000000000000000000000000000000000aa now" {
+		t.Fatalf("%q", words)
+	}
 	long := strings.Repeat("é", 150) + "\nsecond\x1bline"
 	lines := wrapText(long, 64)
 	if len(lines) != 4 || lines[3] != `"second\x1bline"` {

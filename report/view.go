@@ -72,6 +72,11 @@ func wrapText(s string, width int) []string {
 				_, n := utf8.DecodeRuneInString(para[cut:])
 				cut += n
 			}
+			// Prefer to break after a space (not too early in the
+			// line), so words and addresses stay whole where they can.
+			if sp := strings.LastIndexByte(para[:cut], ' '); sp >= cut/4 {
+				cut = sp + 1
+			}
 			out = append(out, termsafe.String(para[:cut]))
 			para = para[cut:]
 		}
