@@ -65,6 +65,9 @@ func (b *Batch) Mkdir(dir string) error {
 // exists; an existing dir must not be accessible to other users. An abort
 // removes what it made.
 func (b *Batch) MkdirAll(dir string) error {
+	// "frames/" names the directory "frames": without Clean the parent walk
+	// below makes "frames" and then fails to make it again as "frames/".
+	dir = filepath.Clean(dir)
 	fi, err := os.Stat(dir)
 	if err == nil {
 		if !fi.IsDir() {
