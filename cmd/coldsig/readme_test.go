@@ -98,7 +98,9 @@ echo "the ceremony did not finish"; exit 1
 
 func readmeScenario() []readmeStep {
 	glue := func(who, cmd string) readmeStep { return readmeStep{who: who, cmd: cmd, glue: true} }
-	ex := func(who, cmd string, expect ...string) readmeStep { return readmeStep{who: who, cmd: cmd, expect: expect} }
+	ex := func(who, cmd string, expect ...string) readmeStep {
+		return readmeStep{who: who, cmd: cmd, expect: expect}
+	}
 	tty := func(who, cmd string, expect ...string) readmeStep {
 		return readmeStep{who: who, cmd: cmd, tty: true, expect: expect}
 	}
