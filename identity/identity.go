@@ -183,6 +183,9 @@ func ParseCard(data []byte) (*Card, error) {
 	if err := r.Done(); err != nil {
 		return nil, err
 	}
+	if err := c.CheckKeys(); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/crypto/curve25519"
 )
 
 // testLogN keeps scrypt cheap in tests; the shipped default is age's.
@@ -134,4 +136,26 @@ func must(id *Identity, err error) *Identity {
 		panic(err)
 	}
 	return id
+}
+
+func TestX25519BytesMatchesIdentity(t *testing.T) {
+	for i := 0; i < 20; i++ {
+		id, err := NewIdentity("alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := x25519Bytes(id.X25519.Recipient().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		sec := strings.ToLower(id.X25519.String())
+		raw, err := x25519Bytes("age1" + strings.TrimPrefix(sec, "age-secret-key-1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub, err := curve25519.X25519(raw, curve25519.Basepoint)
+		if err != nil || !bytes.Equal(pub, u) {
+			t.Fatalf("decoded recipient %x, want %x", u, pub)
+		}
+	}
 }

@@ -1,18 +1,17 @@
 package keyshare
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/big"
 
-	"filippo.io/edwards25519"
 	"github.com/bnb-chain/tss-lib/v2/crypto"
 	ecdsakeygen "github.com/bnb-chain/tss-lib/v2/ecdsa/keygen"
 	eddsakeygen "github.com/bnb-chain/tss-lib/v2/eddsa/keygen"
 	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/coldsig/coldsig/internal/edpoint"
 	"golang.org/x/crypto/sha3"
 )
 
@@ -105,7 +104,7 @@ func shareKeyHex(k *big.Int) string { return hex.EncodeToString(k.Bytes()) }
 // point, a non-canonical encoding, or a point of small order (an Ed25519
 // key of small order, such as the identity, "verifies" forged signatures
 // for every message).
-var ErrWeakKey = errors.New("not a valid public key")
+var ErrWeakKey = edpoint.ErrWeak
 
 // CheckPublicKey checks an encoded group public key as public.json, plans
 // and signature.json carry it: for secp256k1 a compressed SEC1 point
@@ -123,53 +122,10 @@ func CheckPublicKey(curve string, pk []byte) error {
 		}
 		return nil
 	case CurveEd25519:
-		return checkEd25519Point(pk, "public key")
+		return edpoint.Check(pk, "public key")
 	}
 	return fmt.Errorf("unknown curve %q", curve)
 }
-
-// checkEd25519Point refuses a non-canonical encoding, the identity and any
-// point outside the prime-order subgroup (small-order and mixed-order
-// points), so that the cofactorless verification of crypto/ed25519 means
-// what it says.
-func checkEd25519Point(b []byte, what string) error {
-	if len(b) != 32 {
-		return fmt.Errorf("%w: an ed25519 %s is 32 bytes", ErrWeakKey, what)
-	}
-	p, err := new(edwards25519.Point).SetBytes(b)
-	if err != nil {
-		return fmt.Errorf("%w: the ed25519 %s is not a curve point", ErrWeakKey, what)
-	}
-	// SetBytes accepts non-canonical encodings (y >= p, or x = 0 with the
-	// sign bit set); a point has exactly one canonical encoding.
-	if !bytes.Equal(p.Bytes(), b) {
-		return fmt.Errorf("%w: the ed25519 %s is not canonically encoded", ErrWeakKey, what)
-	}
-	if p.Equal(edwards25519.NewIdentityPoint()) == 1 {
-		return fmt.Errorf("%w: the ed25519 %s is the identity point", ErrWeakKey, what)
-	}
-	if new(edwards25519.Point).MultByCofactor(p).Equal(edwards25519.NewIdentityPoint()) == 1 {
-		return fmt.Errorf("%w: the ed25519 %s has small order", ErrWeakKey, what)
-	}
-	// [L]P is the identity exactly for points of the prime-order subgroup.
-	lp := new(edwards25519.Point).ScalarMult(ellMinusOne, p)
-	if lp.Add(lp, p).Equal(edwards25519.NewIdentityPoint()) != 1 {
-		return fmt.Errorf("%w: the ed25519 %s is not in the prime-order subgroup", ErrWeakKey, what)
-	}
-	return nil
-}
-
-// ellMinusOne is L-1 (that is, -1 mod L) for computing [L]P = [L-1]P + P;
-// a Scalar cannot hold L itself.
-var ellMinusOne = func() *edwards25519.Scalar {
-	var one [32]byte
-	one[0] = 1
-	s, err := edwards25519.NewScalar().SetCanonicalBytes(one[:])
-	if err != nil {
-		panic(err)
-	}
-	return edwards25519.NewScalar().Negate(s)
-}()
 
 // CheckEd25519Signature checks the parts of a 64-byte RFC 8032 signature
 // R || S that crypto/ed25519 leaves to the encoding: R canonical and not of
@@ -180,13 +136,10 @@ func CheckEd25519Signature(sig []byte) error {
 	if len(sig) != 64 {
 		return fmt.Errorf("%w: an ed25519 signature is 64 bytes", ErrWeakKey)
 	}
-	if err := checkEd25519Point(sig[:32], "signature point R"); err != nil {
+	if err := edpoint.Check(sig[:32], "signature point R"); err != nil {
 		return err
 	}
-	if _, err := edwards25519.NewScalar().SetCanonicalBytes(sig[32:]); err != nil {
-		return fmt.Errorf("%w: the ed25519 signature scalar S is not below the group order", ErrWeakKey)
-	}
-	return nil
+	return edpoint.CheckScalar(sig[32:])
 }
 
 // KeygenChainCode is the BIP32 chain code a secp256k1 keygen fixes for its

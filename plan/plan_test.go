@@ -2,6 +2,7 @@ package plan
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"filippo.io/age"
 	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/keyshare"
 )
@@ -82,8 +84,15 @@ func TestKeygenErrors(t *testing.T) {
 	}
 	var many []*identity.Card
 	for i := 0; i < MaxParties+1; i++ {
+		// Distinct keys per card: two cards may not share a key.
 		c := *testCard(t, i%6)
 		c.Name = c.Name + "-" + string(rune('a'+i))
+		x, err := age.GenerateX25519Identity()
+		if err != nil {
+			t.Fatal(err)
+		}
+		seed := sha256.Sum256([]byte(c.Name))
+		c.Recipient, c.SigningKey = x.Recipient(), ed25519.NewKeyFromSeed(seed[:]).Public().(ed25519.PublicKey)
 		many = append(many, &c)
 	}
 	if _, err := NewKeygen(keyshare.CurveEd25519, 2, many); !errors.Is(err, ErrTooMany) {

@@ -57,6 +57,34 @@ func KeyID(curve string, pub []byte) [16]byte {
 
 // Validate checks every invariant of the format (see docs/format.md).
 func (p *Plan) Validate() error {
+	if err := p.validate(); err != nil {
+		return err
+	}
+	// Every card of the roster (a continuing reshare member appears twice,
+	// with one card): no weak key, and no key shared by two cards.
+	if i, err := identity.CheckCards(p.Roster()); err != nil {
+		key, n := rosterField(p, i)
+		return ferr(key, n, ErrDuplicate, "%v", err)
+	}
+	return nil
+}
+
+// rosterField is the field and occurrence that lists roster card i, for
+// error lines.
+func rosterField(p *Plan, i int) (string, int) {
+	switch p.Protocol {
+	case Sign:
+		return "signer", i
+	case Reshare:
+		if i >= len(p.Old) {
+			return "new", i - len(p.Old)
+		}
+		return "old", i
+	}
+	return "party", i
+}
+
+func (p *Plan) validate() error {
 	switch p.Protocol {
 	case Keygen, Sign, Reshare:
 	default:
