@@ -103,6 +103,7 @@ func (o *Options) orDefault() Options {
 // SeqLen-or-a-few-more distinct frames usually rebuild the payload.
 type Encoder struct {
 	opts   Options
+	typ    string
 	f      *fountainEncoder
 	single string
 }
@@ -112,14 +113,26 @@ func NewEncoder(payload []byte, opts *Options) (*Encoder, error) {
 	if len(payload) > MaxPayload {
 		return nil, fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, len(payload), MaxPayload)
 	}
+	return NewTypedEncoder(URType, wrapBytes(payload), opts)
+}
+
+// NewTypedEncoder frames message, the CBOR encoding of a value of a UR
+// registry type (for example "eth-signature", "crypto-account"), as URs
+// of that type, for wallets that speak it.
+func NewTypedEncoder(urType string, message []byte, opts *Options) (*Encoder, error) {
+	if !validType(urType) {
+		return nil, fmt.Errorf("qr: invalid UR type %q", urType)
+	}
+	if len(message) == 0 || len(message) > MaxPayload+9 {
+		return nil, fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, len(message), MaxPayload)
+	}
 	o := opts.orDefault()
 	if o.Redundancy < 0 || math.IsNaN(o.Redundancy) || math.IsInf(o.Redundancy, 0) {
 		return nil, fmt.Errorf("qr: redundancy %g: must be 0 or more", o.Redundancy)
 	}
-	msg := wrapBytes(payload)
-	e := &Encoder{opts: o, f: newFountainEncoder(msg, o.MaxFragmentLen, MinFragmentLen)}
+	e := &Encoder{opts: o, typ: urType, f: newFountainEncoder(message, o.MaxFragmentLen, MinFragmentLen)}
 	if e.f.seqLen() == 1 {
-		e.single = "UR:" + strings.ToUpper(URType) + "/" + strings.ToUpper(bytewords.EncodeMinimal(msg))
+		e.single = "UR:" + strings.ToUpper(urType) + "/" + strings.ToUpper(bytewords.EncodeMinimal(message))
 	}
 	return e, nil
 }
@@ -135,11 +148,11 @@ func (e *Encoder) Next() string {
 	if e.single != "" {
 		return e.single
 	}
-	return formatPart(e.f.next())
+	return e.formatPart(e.f.next())
 }
 
-func formatPart(p part) string {
-	return fmt.Sprintf("UR:%s/%d-%d/%s", strings.ToUpper(URType), p.seqNum, p.seqLen,
+func (e *Encoder) formatPart(p part) string {
+	return fmt.Sprintf("UR:%s/%d-%d/%s", strings.ToUpper(e.typ), p.seqNum, p.seqLen,
 		strings.ToUpper(bytewords.EncodeMinimal(p.cbor())))
 }
 
@@ -171,7 +184,7 @@ func (e *Encoder) Frames() []string {
 	}
 	out := make([]string, len(seqNums))
 	for i, n := range seqNums {
-		out[i] = formatPart(e.f.partAt(n))
+		out[i] = e.formatPart(e.f.partAt(n))
 	}
 	return out
 }
@@ -234,6 +247,13 @@ func Encode(payload []byte, opts *Options) ([]string, error) {
 type Decoder struct {
 	// MaxPayload overrides the package MaxPayload when positive.
 	MaxPayload int
+	// Types are the UR types accepted (nil: URType only). For a type
+	// other than URType, Result returns the reassembled CBOR message
+	// itself, for the caller to decode as its registry type says; Type
+	// names the type of the payload being decoded.
+	Types []string
+
+	typ    string
 
 	f      *fountainDecoder
 	single *singleState
@@ -262,8 +282,8 @@ func (d *Decoder) Add(frame string) (float64, error) {
 	if err != nil {
 		return d.Progress(), err
 	}
-	if typ != URType {
-		return d.Progress(), fmt.Errorf("%w %q (want %q)", ErrType, clip(typ), URType)
+	if err := d.acceptType(typ); err != nil {
+		return d.Progress(), err
 	}
 	msg, err := bytewords.Decode(bytewords.Minimal, body)
 	if err != nil {
@@ -273,7 +293,7 @@ func (d *Decoder) Add(frame string) (float64, error) {
 		return d.Progress(), fmt.Errorf("%w: body: %v", ErrMalformed, err)
 	}
 	if seq == "" {
-		return d.addSingle(msg)
+		return d.addSingle(typ, msg)
 	}
 	seqNum, seqLen, err := parseSeq(seq)
 	if err != nil {
@@ -298,11 +318,42 @@ func (d *Decoder) Add(frame string) (float64, error) {
 		return d.Progress(), d.otherPayload(p.messageLen, p.checksum)
 	}
 	d.frames++
+	d.typ = typ
 	d.f.add(p)
 	if d.f.complete() {
 		d.finish(d.f.message(), d.f.checksum)
 	}
 	return d.Progress(), d.err
+}
+
+func (d *Decoder) acceptType(typ string) error {
+	types := d.Types
+	if types == nil {
+		types = []string{URType}
+	}
+	if !slices.Contains(types, typ) {
+		return fmt.Errorf("%w %q (want %s)", ErrType, clip(typ), strings.Join(types, " or "))
+	}
+	if d.typ != "" && typ != d.typ {
+		return fmt.Errorf("%w: a %s frame while decoding %s", ErrOtherPayload, typ, d.typ)
+	}
+	return nil
+}
+
+// Type is the UR type of the payload being decoded ("" before the first
+// frame).
+func (d *Decoder) Type() string { return d.typ }
+
+func validType(t string) bool {
+	if t == "" {
+		return false
+	}
+	for _, c := range t {
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 func (d *Decoder) maxMessage() int {
@@ -335,7 +386,7 @@ func (d *Decoder) checkPart(p part) error {
 	return nil
 }
 
-func (d *Decoder) addSingle(msg []byte) (float64, error) {
+func (d *Decoder) addSingle(typ string, msg []byte) (float64, error) {
 	sum := crc32.ChecksumIEEE(msg)
 	if len(msg) > d.maxMessage() {
 		return d.Progress(), fmt.Errorf("%w: frame holds %d bytes, the limit is %d", ErrTooLarge, len(msg), d.maxMessage())
@@ -344,6 +395,7 @@ func (d *Decoder) addSingle(msg []byte) (float64, error) {
 		return d.Progress(), d.otherPayload(len(msg), sum)
 	}
 	d.frames++
+	d.typ = typ
 	d.single = &singleState{len(msg), sum}
 	d.finish(msg, sum)
 	return d.Progress(), d.err
@@ -363,6 +415,10 @@ func (d *Decoder) otherPayload(messageLen int, checksum uint32) error {
 func (d *Decoder) finish(msg []byte, sum uint32) {
 	if crc32.ChecksumIEEE(msg) != sum {
 		d.err = ErrPayloadCorrupt
+		return
+	}
+	if d.typ != URType {
+		d.result = msg
 		return
 	}
 	payload, err := unwrapBytes(msg)
