@@ -9,8 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 go run ./envelope/internal/vectorgen
-for pkg in ./plan ./keyshare ./backup ./ceremony ./ceremony/internal/statestore ./qr; do
+for pkg in ./plan ./keyshare ./backup ./ceremony ./ceremony/internal/statestore ./qr ./txn/btc; do
   echo "vectors: $pkg"
   go test -count=1 -run 'Vectors' "$pkg" -args -update-vectors >/dev/null
 done
-go test -count=1 -run 'Vectors' ./envelope ./identity ./plan ./keyshare ./backup ./ceremony ./ceremony/internal/statestore ./qr
+go test -count=1 -run 'Vectors' ./envelope ./identity ./plan ./keyshare ./backup ./ceremony ./ceremony/internal/statestore ./qr ./txn/...
