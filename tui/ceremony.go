@@ -36,6 +36,7 @@ type ceremonyScreen struct {
 	inboxSig  string
 	inboxN    int
 	inboxErr  error
+	report    *ceremony.InboxReport
 	stepping  bool
 	stepStart time.Time
 	now       time.Time
@@ -65,9 +66,10 @@ type (
 		err  error
 	}
 	scanMsg struct {
-		sig   string
-		files []string
-		err   error
+		sig    string
+		files  []string
+		report *ceremony.InboxReport
+		err    error
 	}
 	stepMsg struct {
 		rep    *ceremony.Report
@@ -118,11 +120,16 @@ func (c *ceremonyScreen) tick(a *App) tea.Cmd {
 	return tea.Tick(a.opts.Poll, func(t time.Time) tea.Msg { return toMsg{id, tickMsg(t)} })
 }
 
+// scan looks at the inbox without the identity (ceremony.InspectInbox:
+// envelope names only) and fingerprints what is there.
 func (c *ceremonyScreen) scan() tea.Cmd {
-	paths := c.inbox
+	paths, dir := c.inbox, c.workdir
 	return async(c, func() tea.Msg {
-		files, sig, err := listInbox(paths)
-		return scanMsg{sig: sig, files: files, err: err}
+		rep, err := ceremony.InspectInbox(dir, paths)
+		if err != nil {
+			return scanMsg{err: err}
+		}
+		return scanMsg{sig: filesSig(rep.Files), files: rep.Files, report: rep}
 	})
 }
 
@@ -182,11 +189,17 @@ func (c *ceremonyScreen) update(a *App, msg tea.Msg) tea.Cmd {
 	case scanMsg:
 		c.inboxErr = m.err
 		c.inboxN = len(m.files)
+		if m.report != nil {
+			c.report = m.report
+		}
 		if m.err != nil || c.stepping || c.status == nil || c.ended() || a.sess.id == nil {
 			return nil
 		}
+		// Auto-step when the inbox changed and, going by the envelope
+		// names, every needed envelope may be there; s (again) steps
+		// regardless, and Step itself checks everything.
 		changed := m.sig != c.inboxSig
-		if (c.auto && changed) || c.again {
+		if c.again || (c.auto && changed && (m.report == nil || m.report.Ready())) {
 			c.inboxSig, c.again = m.sig, false
 			return c.step(a, m.files)
 		}
@@ -368,8 +381,17 @@ func (c *ceremonyScreen) view(a *App) (string, string, string) {
 func (c *ceremonyScreen) partiesView(a *App, b *strings.Builder) {
 	st := c.status
 	missing := map[int]bool{}
-	known := c.waiting != nil && c.waiting.Round == st.Next
-	if known {
+	known := false
+	// What the inbox holds by envelope names, for this round...
+	if r := c.report; r != nil && r.Status != nil && r.Status.State == st.State && r.Status.Next == st.Next {
+		known = true
+		for _, p := range r.Missing {
+			missing[p.Slot] = true
+		}
+	}
+	// ... and who the last step found missing, which checked them.
+	if c.waiting != nil && (c.waiting.Round == st.Next || (c.waiting.Round == 0 && st.State == ceremony.StateConfirming)) {
+		known = true
 		for _, p := range c.waiting.Missing {
 			missing[p.Slot] = true
 		}

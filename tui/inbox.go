@@ -17,41 +17,44 @@ import (
 	"github.com/coldsig/coldsig/internal/termsafe"
 )
 
-// listInbox expands the inbox paths the way 'coldsig step --inbox' does
-// (a directory gives its regular files, one level) and returns a
-// signature of what is there (names, sizes, modification times), so the
-// screen steps again only when something changed.
-func listInbox(paths []string) (files []string, sig string, err error) {
-	h := sha256.New()
+// listFiles expands paths like an inbox (a directory gives its regular
+// files, one level) for the QR send screen.
+func listFiles(paths []string) ([]string, error) {
+	var files []string
 	for _, p := range paths {
 		fi, err := os.Stat(p)
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		if !fi.IsDir() {
 			files = append(files, p)
-			fmt.Fprintf(h, "%s\x00%d\x00%d\n", p, fi.Size(), fi.ModTime().UnixNano())
 			continue
 		}
 		entries, err := os.ReadDir(p)
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		for _, e := range entries {
-			if !e.Type().IsRegular() {
-				continue
+			if e.Type().IsRegular() {
+				files = append(files, filepath.Join(p, e.Name()))
 			}
-			info, err := e.Info()
-			if err != nil {
-				continue // vanished meanwhile: the next look sees it gone
-			}
-			full := filepath.Join(p, e.Name())
-			files = append(files, full)
-			fmt.Fprintf(h, "%s\x00%d\x00%d\n", full, info.Size(), info.ModTime().UnixNano())
 		}
 	}
 	sort.Strings(files)
-	return files, hex.EncodeToString(h.Sum(nil)), nil
+	return files, nil
+}
+
+// filesSig fingerprints files by name, size and modification time, so the
+// ceremony screen steps again only when the inbox changed (a file still
+// being copied changes size).
+func filesSig(files []string) string {
+	h := sha256.New()
+	for _, f := range files {
+		if fi, err := os.Stat(f); err == nil {
+			fmt.Fprintf(h, "%s\x00%d\x00%d\n", f, fi.Size(), fi.ModTime().UnixNano())
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // maxEnvelopeCopy bounds what is read of an outbox file to copy it (ECDSA

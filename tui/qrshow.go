@@ -189,7 +189,7 @@ func (s *qrSendPickScreen) update(a *App, msg tea.Msg) tea.Cmd {
 		}
 		p := s.f.value(0)
 		return async(s, func() tea.Msg {
-			files, _, err := listInbox([]string{p})
+			files, err := listFiles([]string{p})
 			return qrFilesMsg{files, err}
 		})
 	}

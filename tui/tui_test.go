@@ -340,6 +340,17 @@ func TestCeremonyScreenSteps(t *testing.T) {
 			t.Errorf("the ceremony screen lacks %q:\n%s", want, s)
 		}
 	}
+	// An inbox whose envelope names lack someone's is not stepped with
+	// (no passphrase-protected work for nothing), and shows who is missing.
+	st := runningStatus(p)
+	notReady := &ceremony.InboxReport{Status: st, Round: 1,
+		Present: []ceremony.Party{{Slot: 3, Name: "carol"}}, Missing: []ceremony.Party{{Slot: 2, Name: "bob"}}}
+	if cmd := send(a, toMsg{c.id(), scanMsg{sig: "zero", report: notReady}}); cmd != nil || c.stepping {
+		t.Fatal("auto-step ran although the inbox lacks bob's envelope")
+	}
+	if line := lineWith(screenText(a), "bob (party 2)"); !strings.Contains(line, "MISSING") {
+		t.Errorf("bob's row before any step: %q", line)
+	}
 	// A changed inbox steps at once (auto-step); an unchanged one does not.
 	if cmd := send(a, toMsg{c.id(), scanMsg{sig: "one", files: []string{"stick/x"}}}); cmd == nil || !c.stepping {
 		t.Fatal("a changed inbox did not start a step")
