@@ -138,6 +138,13 @@ func readmeScenario() []readmeStep {
 		ex("alice", "coldsig verify --key public.json --signature alice-sg/result/signature.json", "OK: valid secp256k1 signature"),
 		ex("alice", `coldsig verify --key public.json --signature alice-sg/result/signature.json --message "pay 1 ETH to ..."`, "matches   the given message (EIP-191 digest"),
 
+		// A batch plan and an HD child key (plans only: signing them is
+		// any signing).
+		glue("alice", `printf 'coldsig/batch/v1\n# a sweep\nm/0/7 digest 5c0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e3\nmessage I control this address\n' > sweep.batch`),
+		ex("alice", "coldsig plan sign --key public.json --signer alice.card --signer carol.card --batch sweep.batch -o sweep.plan       # result/signature-01.json ... -NN.json", "created sweep.plan"),
+		ex("alice", "coldsig address --key public.json --path m/0/7    # child public key, ETH and P2WPKH address", "m/0/7"),
+		ex("alice", "coldsig plan sign --key public.json --signer alice.card --signer carol.card --path m/0/7 --digest 5c0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e3 -o child.plan", "created child.plan", "m/0/7"),
+
 		// Resharing to alice, bob and dave; then retiring the old shares.
 		glue("dave", `coldsig identity new dave && coldsig preparams --card dave.card -o dave.pp && cp dave.card "$LAPTOPS/alice/"`),
 		ex("alice", "coldsig plan reshare --key public.json --old alice.card --old bob.card --new alice.card --new bob.card --new dave.card --threshold 2 -o reshare.plan", "created reshare.plan", "(continuing, old slot 1)"),
@@ -170,7 +177,15 @@ func readmeScenario() []readmeStep {
 		ex("alice", "coldsig qr decode frames/ -o keygen-copy.plan    # images, directories, or `zbarcam --raw` lines on stdin", "wrote keygen-copy.plan"),
 		glue("alice", "cmp keygen.plan keygen-copy.plan"),
 
-		mk("build"), mk("test"), mk("race"), mk("fuzz"), mk("vectors"), mk("bench"),
+		// Ceremony records: bob's and carol's finished keygen dirs come to
+		// alice's laptop (they hold no secret once finished).
+		ex("alice", "coldsig version                              # version, commit, Go, tss-lib, age, this binary's SHA-256", "tss-lib"),
+		ex("alice", "coldsig report --workdir alice-kg -o keygen-record.html      # printable record to sign and file"),
+		glue("alice", `cp -r "$LAPTOPS/bob/bob-kg" "$LAPTOPS/carol/carol-kg" .`),
+		ex("alice", "coldsig report --workdir alice-kg --workdir bob-kg --workdir carol-kg -o keygen-record.txt"),
+		glue("alice", "test -s keygen-record.html && test -s keygen-record.txt"),
+
+		mk("build"), mk("test"), mk("race"), mk("fuzz"), mk("vectors"), mk("bench"), mk("release"), mk("release-check"),
 	}
 }
 
