@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -140,8 +141,10 @@ func benchBatch(b *testing.B, n int) batchCost {
 		if mm == nil {
 			b.Fatalf("envelope name %s", e.Name())
 		}
-		var r int
-		fmt.Sscan(mm[1], &r)
+		r, err := strconv.Atoi(mm[1]) // "08": not octal
+		if err != nil {
+			b.Fatal(err)
+		}
 		perRound[r] += int(fi.Size())
 		maxRound = max(maxRound, r)
 		cost.envelopes++
