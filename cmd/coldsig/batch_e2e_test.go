@@ -7,9 +7,11 @@ package main
 // an independent BIP32 implementation, derives from public.json's xpub.
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -19,11 +21,14 @@ import (
 	"strings"
 	"testing"
 
+	"filippo.io/age"
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/btcutil/hdkeychain"
 	"github.com/btcsuite/btcd/chaincfg"
 
+	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/keyshare/keysharetest"
 )
 
@@ -112,9 +117,8 @@ func (c *cli) countedRun(planPath, stick string, parties []party) tripCount {
 
 func signers(dir string, names ...string) []party {
 	var out []party
-	for i, n := range names {
+	for _, n := range names {
 		idx := map[string]int{"alice": 1, "bob": 2, "carol": 3}[n]
-		_ = i
 		out = append(out, party{name: n, workdir: n + "-" + dir, join: []string{"--share", fmt.Sprintf("key/share-%d.age", idx)}})
 	}
 	return out
@@ -245,14 +249,10 @@ func TestE2EBatchHDSecp256k1(t *testing.T) {
 
 	// coldsig address agrees with hdkeychain (and with btcutil's P2WPKH).
 	out := c.ok("address", "--key", "key/public.json", "--path", "m/0/7", "--json").stdout
-	var addrs []struct {
-		Path, PublicKey, EthAddress, BTCAddress string `json:",omitempty"`
-	}
 	var raw []map[string]string
 	if err := json.Unmarshal([]byte(out), &raw); err != nil || len(raw) != 1 {
 		t.Fatalf("address --json: %v\n%s", err, out)
 	}
-	_ = addrs
 	want := refChild(t, pub.XPub, "m/0/7")
 	wa, _ := btcutil.NewAddressWitnessPubKeyHash(btcutil.Hash160(want.SerializeCompressed()), &chaincfg.MainNetParams)
 	if raw[0]["public_key"] != hex.EncodeToString(want.SerializeCompressed()) || raw[0]["btc_address"] != wa.EncodeAddress() ||
@@ -345,5 +345,70 @@ func TestE2EPathRefusals(t *testing.T) {
 	c.ok("plan", "sign", "--key", "old/public.json", "--signer", "ids/alice.card", "--signer", "ids/bob.card", "--digest", d, "-o", "old.plan")
 	if data, _ := os.ReadFile(c.path("old.plan")); !strings.HasPrefix(string(data), "coldsig/plan/v1\n") {
 		t.Fatal("a plain plan of a pre-HD key is not written as v1")
+	}
+}
+
+// TestE2EBatchBadItemAborts: one bad item in a batch envelope, signed by
+// its sender, aborts the whole batch naming the sender and the item.
+func TestE2EBatchBadItemAborts(t *testing.T) {
+	c := fixtureCLI(t, map[string]string{"key": keysharetest.Dir("ed25519")})
+	c.ok("plan", "sign", "--key", "key/public.json", "--signer", "ids/bob.card", "--signer", "ids/carol.card",
+		"--message", "one", "--message", "two", "--message", "three", "-o", "b.plan")
+	ps := signers("b", "bob", "carol")
+	for _, p := range ps {
+		c.ok(append([]string{"join", "b.plan", "--yes", "--identity", "ids/" + p.name + ".key", "--workdir", p.workdir}, p.join...)...)
+		c.move(p.workdir, "stick")
+	}
+	bobID := loadTestIdentity(t, c.path("ids", "bob.key"))
+	carolID := loadTestIdentity(t, c.path("ids", "carol.key"))
+	f := globT(t, c.path("stick", "*-r01-p2-to-all.age"))[0]
+	env, err := envelope.Open(readFileT(t, f), bobID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The items payload as docs/format.md specifies it: magic line, then
+	// per item a 2-byte index, a 4-byte length and the message.
+	rest, ok := bytes.CutPrefix(env.Payload, []byte("coldsig/items/v1\n"))
+	if !ok {
+		t.Fatalf("a batch envelope without the items header: %q", env.Payload[:20])
+	}
+	var items [][]byte
+	for len(rest) > 0 {
+		n := binary.BigEndian.Uint32(rest[2:6])
+		items = append(items, rest[6:6+n])
+		rest = rest[6+n:]
+	}
+	if len(items) != 3 {
+		t.Fatalf("%d items in the envelope, want 3", len(items))
+	}
+	items[1] = []byte{0x0a, 0x03, 'b', 'a', 'd'}
+	var payload []byte
+	payload = append(payload, "coldsig/items/v1\n"...)
+	for i, m := range items {
+		payload = binary.BigEndian.AppendUint16(payload, uint16(i+1))
+		payload = binary.BigEndian.AppendUint32(payload, uint32(len(m)))
+		payload = append(payload, m...)
+	}
+	var rcpts []age.Recipient
+	for _, n := range []string{"bob", "carol"} {
+		card, _ := identity.LoadCard(c.path("ids", n+".card"))
+		rcpts = append(rcpts, card.Recipient)
+	}
+	crafted, err := envelope.Seal(env.Header, payload, carolID, rcpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(f, crafted, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := c.run("step", "--workdir", ps[0].workdir, "--identity", "ids/bob.key", "--inbox", "stick")
+	if r.code != exitAborted || !strings.Contains(r.stderr, "item 2:") || !strings.Contains(r.stderr, "culprit: carol (party 2)") {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if ents := readDirT(t, c.path(ps[0].workdir, "state")); len(ents) != 0 {
+		t.Fatalf("state not destroyed after abort: %v", ents)
+	}
+	if ents, _ := filepath.Glob(c.path(ps[0].workdir, "result", "signature*.json")); len(ents) != 0 {
+		t.Fatalf("an aborted batch released %v", ents)
 	}
 }
