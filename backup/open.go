@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"filippo.io/age"
+	"github.com/coldsig/coldsig/internal/boundedio"
 )
 
 // ErrNoIdentity means none of the given identities (or passphrases) can
@@ -199,4 +200,14 @@ func Restore(files []File, keys *Keys, opt *CombineOptions) (*Result, error) {
 	res, err := Combine(cands, opt)
 	res.Rejected = append(rejected, res.Rejected...)
 	return res, err
+}
+
+// MaxShardFileSize bounds what is read from a shard file: a shard of an
+// ECDSA share, or its paper form, is well under it.
+const MaxShardFileSize = 8 << 20
+
+// ReadShardFile reads a shard file (age, armored, or its paper form) with
+// its size limit; errors name the file.
+func ReadShardFile(path string) ([]byte, error) {
+	return boundedio.ReadFile(path, MaxShardFileSize)
 }

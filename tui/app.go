@@ -206,7 +206,15 @@ type (
 	}
 	// farewellMsg sets the text printed after exit.
 	farewellMsg string
+	// popToMsg closes the top screen and hands msg to screen to.
+	popToMsg struct {
+		to  int
+		msg tea.Msg
+	}
 )
+
+// popTo closes the top screen and delivers msg to the screen with id to.
+func popTo(to int, msg tea.Msg) tea.Cmd { return func() tea.Msg { return popToMsg{to, msg} } }
 
 func push(s screen) tea.Cmd    { return func() tea.Msg { return pushMsg{s} } }
 func replace(s screen) tea.Cmd { return func() tea.Msg { return replaceMsg{s} } }
@@ -286,6 +294,14 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			a.stack = a.stack[:len(a.stack)-1]
 		}
 		return a, a.top().update(a, resumedMsg{})
+	case popToMsg:
+		if len(a.stack) > 1 {
+			a.stack = a.stack[:len(a.stack)-1]
+		}
+		if s := a.find(m.to); s != nil {
+			return a, s.update(a, m.msg)
+		}
+		return a, nil
 	case homeMsg:
 		a.stack = a.stack[:1]
 		return a, a.top().update(a, noteMsg(m.note))

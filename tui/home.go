@@ -31,6 +31,11 @@ func tasks() []task {
 		{"Join a keygen, signing or reshare from a plan file", "coldsig join", func(a *App) screen { return a.needIdentity(func() screen { return newJoin(a) }) }},
 		{"Resume a ceremony found under a folder", "coldsig status / step", func(a *App) screen { return a.needIdentity(func() screen { return newResume(a) }) }},
 		{"Show envelopes as animated QR (send)", "coldsig qr encode", func(a *App) screen { return newQRSendPick(a) }},
+		{"Receive a file from QR frames", "coldsig qr decode", func(a *App) screen { return newQRReceive(a) }},
+		{"Backup: split my share among custodians", "coldsig backup split", func(a *App) screen { return a.needIdentity(func() screen { return newBackupSplit(a) }) }},
+		{"Backup: verify shards", "coldsig backup verify", func(a *App) screen { return newBackupVerify(a) }},
+		{"Backup: restore a share from shards", "coldsig backup restore", func(a *App) screen { return newBackupRestore(a) }},
+		{"Disaster-recovery drill", "coldsig drill restore", func(a *App) screen { return newDrill(a) }},
 	}
 }
 
@@ -53,7 +58,7 @@ func (h *homeScreen) update(a *App, msg tea.Msg) tea.Cmd {
 			h.note = ""
 			return push(ts[h.cursor].open(a))
 		default:
-			// Digits 1-9 and letters a, b for the rest choose a task
+			// Digits 1-9 and letters a-c for the rest choose a task
 			// directly.
 			if i := shortcutIndex(m.String()); i >= 0 && i < len(ts) {
 				h.cursor, h.note = i, ""
@@ -64,7 +69,7 @@ func (h *homeScreen) update(a *App, msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-const shortcuts = "123456789ab"
+const shortcuts = "123456789abc"
 
 func shortcutIndex(k string) int {
 	if len(k) != 1 {
@@ -103,5 +108,5 @@ func (h *homeScreen) view(a *App) (string, string, string) {
 }
 
 func (h *homeScreen) help() []string {
-	return []string{"↑/↓ j/k", "move", "enter", "open the task", "1-9, a, b", "open a task directly"}
+	return []string{"↑/↓ j/k", "move", "enter", "open the task", "1-9, a-c", "open a task directly"}
 }

@@ -128,7 +128,7 @@ func (s *copyToScreen) update(a *App, msg tea.Msg) tea.Cmd {
 		return nil
 	}
 	owner := s.owner
-	return tea.Sequence(pop(), func() tea.Msg { return toMsg{owner.id(), copyToMsg(dir)} })
+	return popTo(owner.id(), copyToMsg(dir))
 }
 
 func (c *ceremonyScreen) copyOutbox(dir string) tea.Cmd {

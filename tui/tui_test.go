@@ -65,7 +65,7 @@ func followNav(a *App, cmd tea.Cmd) tea.Cmd {
 			return cmd // a real asynchronous operation: not run here
 		}
 		switch m.(type) {
-		case pushMsg, replaceMsg, popMsg, homeMsg, farewellMsg:
+		case pushMsg, replaceMsg, popMsg, homeMsg, farewellMsg, popToMsg:
 			_, cmd = a.Update(m)
 		case tea.BatchMsg, toMsg:
 			return cmd
@@ -499,4 +499,122 @@ func TestGoldenCeremonyFinished(t *testing.T) {
 	p, _ := testPlan(t, plan.Keygen)
 	a, _ := ceremonyApp(t, finishedStatus(t, p))
 	goldenScreen(t, a, "FINISHED")
+}
+
+// setFields fills a task screen's form.
+func setFields(t *taskScreen, vals ...string) {
+	for i, v := range vals {
+		t.f.fields[i].input.SetValue(v)
+	}
+}
+
+// runTask runs a task's operation as its screen would (after the
+// custodians were unlocked) and returns the lines it shows.
+func runTask(t *testing.T, a *App, ts *taskScreen) []string {
+	t.Helper()
+	run, err := ts.work(a, ts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lines
+}
+
+// The backup tasks end on the backup package's calls: split alice's
+// committed test share for bob and carol, verify, drill and restore it.
+func TestBackupTasks(t *testing.T) {
+	dir := t.TempDir()
+	a := newTestApp(Options{Dir: dir})
+	alice, bob, carol := keysharetest.Identity(t, "alice"), keysharetest.Identity(t, "bob"), keysharetest.Identity(t, "carol")
+	a.sess.id = alice
+	fx := keysharetest.Dir(keyshare.CurveEd25519)
+	shards := filepath.Join(dir, "shards")
+
+	split := newBackupSplit(a).(*taskScreen)
+	setFields(split, filepath.Join(fx, "share-1.age"), keysharetest.CardPath("bob")+" "+keysharetest.CardPath("carol"), "2", shards, "n", "n")
+	out := strings.Join(runTask(t, a, split), "\n")
+	if !strings.Contains(out, "any 2 of 2 shards restore it") {
+		t.Fatalf("split:\n%s", out)
+	}
+
+	verify := newBackupVerify(a).(*taskScreen)
+	setFields(verify, shards, filepath.Join(fx, "public.json"))
+	verify.custodians = []*identity.Identity{bob, carol}
+	out = strings.Join(runTask(t, a, verify), "\n")
+	if strings.Count(out, "OK ") != 2 || strings.Contains(out, "FAIL") {
+		t.Fatalf("verify:\n%s", out)
+	}
+	verify.custodians = []*identity.Identity{bob}
+	out = strings.Join(runTask(t, a, verify), "\n")
+	if strings.Count(out, "OK ") != 1 || !strings.Contains(out, "FAIL") {
+		t.Fatalf("verify with one custodian's identity only: carol's shard is not reported as not unlocked:\n%s", out)
+	}
+
+	drill := newDrill(a).(*taskScreen)
+	setFields(drill, shards, filepath.Join(fx, "public.json"), filepath.Join(dir, "drill.txt"))
+	drill.custodians = []*identity.Identity{bob, carol}
+	out = strings.Join(runTask(t, a, drill), "\n")
+	if !strings.Contains(out, "PASS") {
+		t.Fatalf("drill:\n%s", out)
+	}
+
+	restore := newBackupRestore(a).(*taskScreen)
+	restored := filepath.Join(dir, "restored.age")
+	setFields(restore, shards, filepath.Join(fx, "public.json"), keysharetest.CardPath("alice"), restored)
+	restore.custodians = []*identity.Identity{bob, carol}
+	runTask(t, a, restore)
+	sh, err := keyshare.LoadShare(restored, alice.X25519)
+	if err != nil || sh.Index != 1 {
+		t.Fatalf("the restored share: %v", err)
+	}
+	if _, err := os.Stat(restored); err != nil {
+		t.Fatal(err)
+	}
+	// Never overwritten.
+	if run, err := restore.work(a, restore); err == nil {
+		if _, err := run(); err == nil || !strings.Contains(err.Error(), "already exists") {
+			t.Fatalf("a second restore to the same file: %v", err)
+		}
+	}
+}
+
+// Each custodian named in a task is unlocked in turn, by their own
+// passphrase screen, before the operation runs; none counts as the
+// officer's session prompt.
+func TestTaskUnlocksEachCustodian(t *testing.T) {
+	a := newTestApp(Options{})
+	a.sess.id = keysharetest.Identity(t, "alice")
+	send(a, key("b")) // the drill
+	d, ok := a.top().(*taskScreen)
+	if !ok {
+		t.Fatalf("top %T", a.top())
+	}
+	setFields(d, "shards", "public.json", "", "bob.key carol.key")
+	var ran []*identity.Identity
+	d.work = func(a *App, t *taskScreen) (func() ([]string, error), error) {
+		ran = t.custodians
+		return func() ([]string, error) { return nil, nil }, nil
+	}
+	d.f.setFocus(len(d.f.fields) - 1)
+	send(a, key("enter"))
+	for _, who := range []string{"bob.key", "carol.key"} {
+		u, ok := a.top().(*unlockScreen)
+		if !ok || u.path != who || !u.custodian {
+			t.Fatalf("want %s's custodian unlock, top is %T", who, a.top())
+		}
+		send(a, toMsg{u.id(), probedMsg{encrypted: true}})
+		if !strings.Contains(screenText(a), "Custodian: unlock the identity "+who) {
+			t.Fatalf("screen:\n%s", screenText(a))
+		}
+		send(a, toMsg{u.id(), unlockedMsg{id: keysharetest.Identity(t, strings.TrimSuffix(who, ".key"))}})
+	}
+	if a.top() != d || len(ran) != 2 || !d.busy || a.Prompts() != 0 {
+		t.Fatalf("after the custodians: top %T, the operation ran with %d custodians, %d session prompts", a.top(), len(ran), a.Prompts())
+	}
+	if a.sess.id.Name != "alice" {
+		t.Fatal("a custodian's identity replaced the officer's")
+	}
 }

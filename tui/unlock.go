@@ -29,6 +29,20 @@ type unlockScreen struct {
 	tries   int
 	errText string
 	warn    string
+	// custodian, when set, unlocks someone else's identity for one task
+	// (a backup custodian at the officer's laptop): it goes to the task
+	// through deliver, never into the session, and is no session prompt.
+	custodian bool
+	deliver   func(id *identity.Identity) tea.Cmd
+}
+
+// newCustodianUnlock asks a custodian for their identity's passphrase and
+// hands the identity to deliver, whose command also closes this screen
+// (popTo).
+func newCustodianUnlock(path string, deliver func(id *identity.Identity) tea.Cmd) *unlockScreen {
+	u := newUnlock(path, nil)
+	u.custodian, u.deliver = true, deliver
+	return u
 }
 
 // Messages of the unlock screen.
@@ -85,6 +99,9 @@ func modeWarning(path string) string {
 }
 
 func (u *unlockScreen) done(a *App, id *identity.Identity, warn string) tea.Cmd {
+	if u.custodian {
+		return u.deliver(id)
+	}
 	a.sess.id = id
 	if warn != "" {
 		a.sess.warn = warn
@@ -106,7 +123,9 @@ func (u *unlockScreen) update(a *App, msg tea.Msg) tea.Cmd {
 		case m.id != nil:
 			return u.done(a, m.id, m.warn)
 		}
-		a.sess.prompts++
+		if !u.custodian {
+			a.sess.prompts++
+		}
 		return nil
 	case unlockedMsg:
 		u.busy = false
@@ -165,9 +184,14 @@ func (u *unlockScreen) update(a *App, msg tea.Msg) tea.Cmd {
 
 func (u *unlockScreen) view(a *App) (string, string, string) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Unlock your identity %s\n\n", termsafe.Path(u.path))
-	b.WriteString("The passphrase is asked once for this session. The unlocked identity\n")
-	b.WriteString("stays in this program's memory only and is gone when you quit.\n\n")
+	if u.custodian {
+		fmt.Fprintf(&b, "Custodian: unlock the identity %s\n\n", termsafe.Path(u.path))
+		b.WriteString("It is used for this task only, in this program's memory, and dropped\nafterwards.\n\n")
+	} else {
+		fmt.Fprintf(&b, "Unlock your identity %s\n\n", termsafe.Path(u.path))
+		b.WriteString("The passphrase is asked once for this session. The unlocked identity\n")
+		b.WriteString("stays in this program's memory only and is gone when you quit.\n\n")
+	}
 	switch {
 	case u.probing:
 		b.WriteString("reading " + termsafe.Path(u.path) + " ...\n")

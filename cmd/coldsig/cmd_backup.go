@@ -13,7 +13,6 @@ import (
 	"github.com/coldsig/coldsig/backup"
 	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/internal/atomicfile"
-	"github.com/coldsig/coldsig/internal/boundedio"
 	"github.com/coldsig/coldsig/internal/termsafe"
 	"github.com/coldsig/coldsig/keyshare"
 )
@@ -132,13 +131,7 @@ func firstLocked(rs []backup.Rejected) error {
 	return nil
 }
 
-// maxShardFileSize bounds what is read from a shard file (a shard of an
-// ECDSA share is ~35 KB; its paper form ~50 KB).
-const maxShardFileSize = 8 << 20
-
-func readShardFile(path string) ([]byte, error) {
-	return boundedio.ReadFile(path, maxShardFileSize)
-}
+func readShardFile(path string) ([]byte, error) { return backup.ReadShardFile(path) }
 
 // --- split ---
 
