@@ -38,6 +38,9 @@ type readmeStep struct {
 	cmd  string // the README's text exactly (or a glue command)
 	glue bool   // not a README example: what people do between them
 	tty  bool   // on a terminal where the officer answers "y"
+	// flagsOnly: a full-screen program (coldsig tui), exercised by its own
+	// tmux test; here its flags are checked against the binary (--help).
+	flagsOnly bool
 	// expect are substrings of the output.
 	expect []string
 }
@@ -108,6 +111,7 @@ func readmeScenario() []readmeStep {
 	finish := `bash "$SIM/finish.sh" `
 	return []readmeStep{
 		mk("demo"), mk("test"),
+		{who: "alice", cmd: "coldsig tui --identity alice.key --inbox /media/stick", flagsOnly: true, expect: []string{"Usage:"}},
 
 		// A ceremony, step by step: alice's commands; bob and carol do the same.
 		ex("alice", "coldsig identity new alice                  # alice.key (secret, passphrase) + alice.card (public)", ".key (secret", ".card (public"),
@@ -189,13 +193,14 @@ func readmeScenario() []readmeStep {
 	}
 }
 
-func TestREADMEExamples(t *testing.T) {
-	skipIfShort(t)
-	bin := coldsigOnPath(t)
-	if _, err := exec.LookPath("script"); err != nil {
-		t.Fatal("script(1) (util-linux) is needed to answer join's question on a terminal")
-	}
-	steps := readmeScenario()
+// TestREADMEExamplesInSync is the fast half: the scenario lists exactly
+// the README's examples, in order (it runs with -short too).
+func TestREADMEExamplesInSync(t *testing.T) {
+	checkREADMESync(t, readmeScenario())
+}
+
+func checkREADMESync(t *testing.T, steps []readmeStep) {
+	t.Helper()
 	var scenario []string
 	for _, st := range steps {
 		if !st.glue {
@@ -218,6 +223,16 @@ func TestREADMEExamples(t *testing.T) {
 			t.Fatalf("README example %d and the scenario differ (update readmeScenario to follow the README):\nREADME:   %q\nscenario: %q", i+1, r, s)
 		}
 	}
+}
+
+func TestREADMEExamples(t *testing.T) {
+	skipIfShort(t)
+	bin := coldsigOnPath(t)
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Fatal("script(1) (util-linux) is needed to answer join's question on a terminal")
+	}
+	steps := readmeScenario()
+	checkREADMESync(t, steps)
 	makefile, err := os.ReadFile("../../Makefile")
 	if err != nil {
 		t.Fatal(err)
@@ -263,7 +278,11 @@ func (s *simulation) readmeRun(st readmeStep) (string, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", "-o", "pipefail", "-c", st.cmd)
+	line := st.cmd
+	if st.flagsOnly {
+		line += " --help"
+	}
+	cmd := exec.CommandContext(ctx, "bash", "-o", "pipefail", "-c", line)
 	if st.tty {
 		cmd = exec.CommandContext(ctx, "script", "-qec", st.cmd, "/dev/null")
 		cmd.Stdin = strings.NewReader("y\n")
