@@ -10,6 +10,7 @@ import (
 
 	"filippo.io/age"
 	"github.com/coldsig/coldsig/internal/boundedio"
+	"github.com/coldsig/coldsig/keyshare"
 )
 
 // ErrNoIdentity means none of the given identities (or passphrases) can
@@ -210,4 +211,23 @@ const MaxShardFileSize = 8 << 20
 // its size limit; errors name the file.
 func ReadShardFile(path string) ([]byte, error) {
 	return boundedio.ReadFile(path, MaxShardFileSize)
+}
+
+// Verify opens every shard file on its own (Open) and, when pub is given,
+// sets aside the shards that are not of that key (Shard.CheckPublic):
+// what 'backup verify' reports, shard by shard.
+func (k *Keys) Verify(files []File, pub *keyshare.Public) ([]Candidate, []Rejected, error) {
+	cands, rejected, err := k.Open(files)
+	if err != nil || pub == nil {
+		return cands, rejected, err
+	}
+	var ok []Candidate
+	for _, c := range cands {
+		if err := c.Shard.CheckPublic(pub); err != nil {
+			rejected = append(rejected, Rejected{Label: c.Label, Err: err})
+			continue
+		}
+		ok = append(ok, c)
+	}
+	return ok, rejected, nil
 }

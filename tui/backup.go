@@ -58,12 +58,7 @@ func (t *taskScreen) init(a *App) tea.Cmd { return nil }
 func (t *taskScreen) update(a *App, msg tea.Msg) tea.Cmd {
 	switch m := msg.(type) {
 	case spinner.TickMsg:
-		if !t.busy {
-			return nil
-		}
-		var cmd tea.Cmd
-		t.spin, cmd = t.spin.Update(m)
-		return cmd
+		return spinOn(&t.spin, t.busy, m)
 	case custodianMsg:
 		t.custodians = append(t.custodians, m.id)
 		return t.next(a)
@@ -271,19 +266,13 @@ func newBackupVerify(a *App) screen {
 			if err != nil {
 				return nil, err
 			}
-			cands, rejected, err := keys.Open(files)
+			cands, rejected, err := keys.Verify(files, pub)
 			if err != nil {
 				return nil, err
 			}
 			var lines []string
 			for _, c := range cands {
 				s := c.Shard
-				if pub != nil {
-					if err := s.CheckPublic(pub); err != nil {
-						rejected = append(rejected, backup.Rejected{Label: c.Label, Err: err})
-						continue
-					}
-				}
 				d, _ := s.ManifestDigest()
 				lines = append(lines, fmt.Sprintf("OK    %s: shard %d of %d (any %d restore), custodian %s, manifest %s",
 					c.Label, s.Index, s.Shards(), s.Threshold, termsafe.String(s.Custodian()), identity.DigestWords(d)))

@@ -92,7 +92,7 @@ func (c *ceremonyScreen) init(a *App) tea.Cmd {
 	if len(c.inbox) == 0 && a.sess.inbox != "" {
 		c.inbox = []string{a.sess.inbox}
 	}
-	cmds := []tea.Cmd{c.tick(a), c.spin.Tick}
+	cmds := []tea.Cmd{c.tick(a)}
 	if c.status == nil {
 		cmds = append(cmds, c.readStatus(a))
 	}
@@ -136,7 +136,7 @@ func (c *ceremonyScreen) scan() tea.Cmd {
 func (c *ceremonyScreen) step(a *App, files []string) tea.Cmd {
 	c.stepping, c.stepStart = true, c.now
 	dir, id := c.workdir, a.sess.id
-	return async(c, func() tea.Msg {
+	return tea.Batch(c.spin.Tick, async(c, func() tea.Msg {
 		var events []ceremony.Event
 		rep, err := ceremony.Step(context.Background(), ceremony.StepOptions{
 			Options: ceremony.Options{WorkDir: dir, Identity: id, Observe: func(e ceremony.Event) {
@@ -145,7 +145,7 @@ func (c *ceremonyScreen) step(a *App, files []string) tea.Cmd {
 			Inbox: files,
 		})
 		return stepMsg{rep: rep, err: err, events: events}
-	})
+	}))
 }
 
 func (c *ceremonyScreen) ended() bool {
@@ -161,9 +161,7 @@ func (c *ceremonyScreen) update(a *App, msg tea.Msg) tea.Cmd {
 		}
 		return tea.Batch(c.tick(a), c.scan())
 	case spinner.TickMsg:
-		var cmd tea.Cmd
-		c.spin, cmd = c.spin.Update(m)
-		return cmd
+		return spinOn(&c.spin, c.stepping, m)
 	case statusMsg:
 		c.status, c.desc, c.statusErr = m.st, m.desc, m.err
 		if m.st != nil {

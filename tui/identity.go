@@ -58,12 +58,7 @@ func (s *createIdentityScreen) init(a *App) tea.Cmd { return nil }
 func (s *createIdentityScreen) update(a *App, msg tea.Msg) tea.Cmd {
 	switch m := msg.(type) {
 	case spinner.TickMsg:
-		if !s.busy {
-			return nil
-		}
-		var cmd tea.Cmd
-		s.spin, cmd = s.spin.Update(m)
-		return cmd
+		return spinOn(&s.spin, s.busy, m)
 	case createdMsg:
 		s.busy = false
 		if m.err != nil {
@@ -243,12 +238,7 @@ func (s *preparamsScreen) tick() tea.Cmd {
 func (s *preparamsScreen) update(a *App, msg tea.Msg) tea.Cmd {
 	switch m := msg.(type) {
 	case spinner.TickMsg:
-		if !s.busy {
-			return nil
-		}
-		var cmd tea.Cmd
-		s.spin, cmd = s.spin.Update(m)
-		return cmd
+		return spinOn(&s.spin, s.busy, m)
 	case ppTickMsg:
 		if !s.busy {
 			return nil

@@ -177,12 +177,7 @@ func (j *joinScreen) join(a *App) tea.Cmd {
 func (j *joinScreen) update(a *App, msg tea.Msg) tea.Cmd {
 	switch m := msg.(type) {
 	case spinner.TickMsg:
-		if j.stage != stageLoading && j.stage != stageJoining {
-			return nil
-		}
-		var cmd tea.Cmd
-		j.spin, cmd = j.spin.Update(m)
-		return cmd
+		return spinOn(&j.spin, j.stage == stageLoading || j.stage == stageJoining, m)
 	case planLoadedMsg:
 		if m.err != nil {
 			j.stage, j.errText = stagePlan, m.err.Error()

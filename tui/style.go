@@ -4,6 +4,9 @@ import (
 	"strconv"
 	"strings"
 
+	"charm.land/bubbles/v2/spinner"
+	tea "charm.land/bubbletea/v2"
+
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 )
@@ -127,4 +130,14 @@ func (st styles) keyHint(pairs ...string) string {
 		parts = append(parts, st.key.Render(pairs[i])+" "+pairs[i+1])
 	}
 	return strings.Join(parts, "  ")
+}
+
+// spinOn advances a spinner while busy; an idle spinner stops ticking.
+func spinOn(s *spinner.Model, busy bool, m spinner.TickMsg) tea.Cmd {
+	if !busy {
+		return nil
+	}
+	var cmd tea.Cmd
+	*s, cmd = s.Update(m)
+	return cmd
 }

@@ -140,12 +140,7 @@ func (u *unlockScreen) update(a *App, msg tea.Msg) tea.Cmd {
 		u.errText = m.err.Error()
 		return nil
 	case spinner.TickMsg:
-		if !u.busy && !u.probing {
-			return nil
-		}
-		var cmd tea.Cmd
-		u.spin, cmd = u.spin.Update(m)
-		return cmd
+		return spinOn(&u.spin, u.busy || u.probing, m)
 	case tea.KeyPressMsg:
 		if u.probing || u.busy {
 			return nil

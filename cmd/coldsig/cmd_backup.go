@@ -391,18 +391,12 @@ func runBackupVerify(cmd *cobra.Command, opts *backupVerifyOptions, paths []stri
 	if err != nil {
 		return err
 	}
-	cands, rejected, err := keys.Open(files)
+	cands, rejected, err := keys.Verify(files, pub)
 	if err != nil {
 		return err
 	}
 	for _, c := range cands {
 		s := c.Shard
-		if pub != nil {
-			if err := s.CheckPublic(pub); err != nil {
-				rejected = append(rejected, backup.Rejected{Label: c.Label, Err: err})
-				continue
-			}
-		}
 		d, _ := s.ManifestDigest()
 		fmt.Fprintf(e.stdout, "%s: OK: shard %d of %d (any %d restore), custodian %s\n", c.Label, s.Index, s.Shards(), s.Threshold, s.Custodian())
 		fmt.Fprintf(e.stdout, "  backup %s made %s\n", s.BackupIDHex(), s.Created.Format("2006-01-02 15:04:05 UTC"))
