@@ -302,6 +302,48 @@ func findSecret(doc string, secrets []string) string {
 	return ""
 }
 
+// TestReportRunning: a party in the middle of a ceremony (its encrypted
+// state on disk) is reported too, without a result, and the report holds
+// none of the state's bytes.
+func TestReportRunning(t *testing.T) {
+	dir := t.TempDir()
+	var ids []*identity.Identity
+	var cards []*identity.Card
+	for _, n := range []string{"alice", "bob"} {
+		id, err := identity.NewIdentity(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids, cards = append(ids, id), append(cards, id.Card())
+	}
+	kp, err := plan.NewKeygen(keyshare.CurveEd25519, 2, cards)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wd := filepath.Join(dir, "alice-kg")
+	if _, err := ceremony.Join(context.Background(), ceremony.JoinOptions{Options: ceremony.Options{WorkDir: wd, Identity: ids[0]},
+		Plan: kp, Ledger: filepath.Join(dir, "alice.key.joins")}); err != nil {
+		t.Fatal(err)
+	}
+	_, txt, html := render(t, wd)
+	mustContain(t, "text", txt, "state           running", "joined the session; sent 1 envelope")
+	mustContain(t, "html", html, "running")
+	steps, _ := filepath.Glob(filepath.Join(wd, "state", "*"))
+	if len(steps) == 0 {
+		t.Fatal("no state file to compare with")
+	}
+	for _, f := range steps {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		chunk := base64.StdEncoding.EncodeToString(data[len(data)/2 : len(data)/2+30])
+		if strings.Contains(txt, chunk) || strings.Contains(html, chunk) || strings.Contains(txt, hex.EncodeToString(data[100:130])) {
+			t.Fatal("a report contains state file bytes")
+		}
+	}
+}
+
 func copyDir(t *testing.T, from, to string) {
 	t.Helper()
 	err := filepath.Walk(from, func(p string, fi os.FileInfo, err error) error {
