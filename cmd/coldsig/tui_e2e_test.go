@@ -84,7 +84,9 @@ func (s *tmuxServer) start(name, pass string, env []string, args ...string) *off
 	cmdline := shellQuote(append([]string{coldsigBinary(s.t)}, args...))
 	// The shell keeps the pane open after coldsig exits, so the screen it
 	// leaves behind can be read (a broken terminal would show there).
-	full := fmt.Sprintf("env %s %s; echo; echo coldsig-exited-$?; sleep 600", strings.Join(env, " "), cmdline)
+	// After coldsig exits, stty says whether the terminal is back in
+	// canonical mode with echo ("icanon echo"), not left raw ("-icanon").
+	full := fmt.Sprintf("env %s %s; echo; echo coldsig-exited-$?; stty -a | tr ' ' '\\n' | grep -E -x -- '-?(icanon|echo)' | tr '\\n' ' '; echo tty-checked; sleep 600", strings.Join(env, " "), cmdline)
 	s.run("new-session", "-d", "-s", name, "-x", "80", "-y", "24", "-c", s.dir, full)
 	return &officer{s: s, name: name, pass: pass}
 }
@@ -128,7 +130,7 @@ func (o *officer) waitFor(want string, timeout time.Duration) string {
 		if o.unlocked && strings.Contains(scr, unlockMarker) {
 			o.s.t.Fatalf("%s: a second passphrase prompt in one TUI session:\n%s", o.name, scr)
 		}
-		if strings.Contains(scr, "coldsig-exited") && !strings.Contains(want, "coldsig-exited") {
+		if strings.Contains(scr, "coldsig-exited") && want != "tty-checked" {
 			o.s.t.Fatalf("%s: coldsig tui exited while waiting for %q:\n%s", o.name, want, scr)
 		}
 		if strings.Contains(scr, want) {
@@ -415,12 +417,18 @@ func TestTUICeremonies(t *testing.T) {
 		}
 	}
 
-	// q quits and leaves a usable terminal (the shell's line shows up).
-	o := officers["alice"]
-	o.press("q")
-	scr := o.waitFor("coldsig-exited-0", 10*time.Second)
-	if strings.Contains(scr, "coldsig · ") {
-		t.Fatalf("the TUI's screen is still there after quitting (alternate screen not restored):\n%s", scr)
+	// q and ctrl+c quit and leave the terminal as it was: the alternate
+	// screen gone, canonical mode and echo back on.
+	for name, k := range map[string]string{"alice": "q", "bob": "C-c"} {
+		o := officers[name]
+		o.press(k)
+		scr := o.waitFor("tty-checked", 10*time.Second)
+		if strings.Contains(scr, "coldsig · ") {
+			t.Fatalf("%s: the TUI's screen is still there after %s (alternate screen not restored):\n%s", name, k, scr)
+		}
+		if !strings.Contains(scr, "coldsig-exited-0") || !strings.Contains(scr, "icanon echo tty-checked") {
+			t.Fatalf("%s: after %s the terminal is not restored (want exit 0, icanon and echo):\n%s", name, k, scr)
+		}
 	}
 }
 
