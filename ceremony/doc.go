@@ -2,9 +2,12 @@
 // signing, resharing; ECDSA secp256k1 and EdDSA Ed25519) one round per
 // call, persisting the party between calls.
 //
-// The operations are Join (check the plan, create the party, emit round 1),
-// Step (take this round's envelopes from an inbox, advance one round, emit
-// the next envelopes), ReadStatus and Abort. They are plain functions over
+// The operations are Join (check the plan, record the session in the
+// identity's join ledger, create the party, emit round 1), Step (take this
+// round's envelopes from an inbox, advance one round, emit the next
+// envelopes), ReadStatus, ReadResult and Abort; InspectInbox says, from file
+// names and plaintext files only, whether a step would find anything to do
+// (so a caller asks for the passphrase only then). They are plain functions over
 // a work directory so that the CLI and the TUI drive the very same code;
 // progress is reported through Options.Observe, and nothing here reads the
 // terminal, prints or exits.
