@@ -1121,6 +1121,11 @@ func TestE2EConsumedEnvelopeReplaced(t *testing.T) {
 	if r.code != exitAborted || !strings.Contains(r.stderr, "culprit: bob (party 2)") || !strings.Contains(r.stderr, "two different round-1 envelopes") {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
+	// issue 11 point 1: two envelopes for one round is also what an honest
+	// officer who joined twice produces; the hint says so.
+	if !strings.Contains(r.stderr, "coldsig: hint: the culprit signed two different envelopes for one round: if its officer joined this plan twice (two work dirs), that is the honest cause") {
+		t.Fatalf("no hint for the honest case: %s", r.stderr)
+	}
 }
 
 // TestE2ETamperedInputs covers inputs an attacker with access to a stick or
