@@ -253,7 +253,7 @@ type Decoder struct {
 	// names the type of the payload being decoded.
 	Types []string
 
-	typ    string
+	typ string
 
 	f      *fountainDecoder
 	single *singleState

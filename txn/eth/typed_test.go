@@ -67,13 +67,13 @@ func TestEIP712Refusals(t *testing.T) {
 	for name, tc := range map[string]struct {
 		in, want string
 	}{
-		"extra message field": {strings.Replace(mail, `"contents": "Hello, Bob!"`, `"contents": "Hello, Bob!", "amount": 5`, 1), "does not declare"},
-		"float":               {strings.Replace(strings.Replace(mail, `{"name": "contents", "type": "string"}`, `{"name": "contents", "type": "uint256"}`, 1), `"Hello, Bob!"`, `1.5`, 1), "not an integer"},
-		"number for string":   {strings.Replace(mail, `"Hello, Bob!"`, `15`, 1), "a number where a string"},
+		"extra message field":  {strings.Replace(mail, `"contents": "Hello, Bob!"`, `"contents": "Hello, Bob!", "amount": 5`, 1), "does not declare"},
+		"float":                {strings.Replace(strings.Replace(mail, `{"name": "contents", "type": "string"}`, `{"name": "contents", "type": "uint256"}`, 1), `"Hello, Bob!"`, `1.5`, 1), "not an integer"},
+		"number for string":    {strings.Replace(mail, `"Hello, Bob!"`, `15`, 1), "a number where a string"},
 		"unknown domain field": {strings.Replace(mail, `"version": "1",`, `"version": "1", "chain": 5,`, 1), "unknown field"},
-		"duplicate key":       {strings.Replace(mail, `"primaryType": "Mail",`, `"primaryType": "Mail", "primaryType": "Person",`, 1), "duplicate"},
-		"missing field":       {strings.Replace(mail, `"contents": "Hello, Bob!"`, `"contentz": "Hello, Bob!"`, 1), "missing"},
-		"domain primary":      {strings.Replace(mail, `"primaryType": "Mail"`, `"primaryType": "EIP712Domain"`, 1), "domain itself"},
+		"duplicate key":        {strings.Replace(mail, `"primaryType": "Mail",`, `"primaryType": "Mail", "primaryType": "Person",`, 1), "duplicate"},
+		"missing field":        {strings.Replace(mail, `"contents": "Hello, Bob!"`, `"contentz": "Hello, Bob!"`, 1), "missing"},
+		"domain primary":       {strings.Replace(mail, `"primaryType": "Mail"`, `"primaryType": "EIP712Domain"`, 1), "domain itself"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := ParseTypedData([]byte(tc.in))
