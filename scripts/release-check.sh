@@ -11,10 +11,13 @@ cd "$(dirname "$0")/.."
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/coldsig-release-check.XXXXXX")
 trap 'chmod -R u+w "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
 
+# One commit for both builds, resolved once: HEAD may move while they run.
+commit=$(git rev-parse --verify HEAD^{commit})
+echo "release-check: building $commit twice"
 start=$(date +%s)
-scripts/release.sh "$tmp/a" >/dev/null
+scripts/release.sh "$tmp/a" "$commit" >/dev/null
 mid=$(date +%s)
-GOCACHE="$tmp/gocache" scripts/release.sh "$tmp/b" >/dev/null
+GOCACHE="$tmp/gocache" scripts/release.sh "$tmp/b" "$commit" >/dev/null
 end=$(date +%s)
 
 echo "release-check: build 1 (shared cache) $((mid-start)) s, build 2 (empty cache) $((end-mid)) s"

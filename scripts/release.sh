@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproducible release binaries and their SHA256SUMS.
 #
-# usage: scripts/release.sh OUTDIR
+# usage: scripts/release.sh OUTDIR [COMMIT]   (default: HEAD)
 #
 # The binaries are built from the committed tree of HEAD (git archive into a
 # fresh temporary directory), never from the working tree, so uncommitted
@@ -21,8 +21,9 @@
 # recorded in OUTDIR/RELEASE to reproduce the hashes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ $# -eq 1 ] || { echo "usage: scripts/release.sh OUTDIR" >&2; exit 2; }
+[ $# -eq 1 ] || [ $# -eq 2 ] || { echo "usage: scripts/release.sh OUTDIR [COMMIT]" >&2; exit 2; }
 out=$1
+rev=${2:-HEAD}
 if [ -e "$out" ] && [ -n "$(ls -A "$out")" ]; then
   echo "release: $out exists and is not empty; remove it first" >&2
   exit 1
@@ -30,9 +31,9 @@ fi
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
-commit=$(git rev-parse HEAD)
-version=$(git describe --tags --always --abbrev=12 HEAD)
-if [ -n "$(git status --porcelain --untracked-files=no)" ]; then
+commit=$(git rev-parse --verify "$rev^{commit}")
+version=$(git describe --tags --always --abbrev=12 "$commit")
+if [ "$rev" = HEAD ] && [ -n "$(git status --porcelain --untracked-files=no)" ]; then
   echo "release: warning: the working tree has uncommitted changes; they are NOT in the release (built from $commit)" >&2
 fi
 
