@@ -54,6 +54,12 @@ func (s *session) pending(st *partyState, res *tssResult) error {
 			}
 			st.Result = append(append(st.Result, r...), sv...)
 		}
+		// A transaction is completed (and its scripts or sender checked)
+		// now too, so an output that could not be written stops the
+		// ceremony before anyone confirms.
+		if _, err := txOutputs(s.plan, st.Result); err != nil {
+			return err
+		}
 		st.ResultDigest = sha256.Sum256(st.Result)
 		return nil
 	case res.ecdsaKey != nil:
@@ -321,7 +327,11 @@ func (s *session) results(st *partyState, transcript, logHead [32]byte) ([]state
 			}
 			files = append(files, statestore.File{Name: SignatureName(i, n), Data: b})
 		}
-		return files, nil
+		tx, err := txOutputs(p, st.Result)
+		if err != nil {
+			return nil, err
+		}
+		return append(files, tx...), nil
 	}
 
 	// keygen or reshare: public.json for the (new) committee.

@@ -9,6 +9,7 @@ import (
 	"github.com/coldsig/coldsig/internal/boundedio"
 	"github.com/coldsig/coldsig/keyshare"
 	"github.com/coldsig/coldsig/plan"
+	"github.com/coldsig/coldsig/txn"
 )
 
 // Result is what a finished ceremony produced, as data for the officer's
@@ -28,7 +29,13 @@ type Result struct {
 	Signature  *SignatureFile
 	Signatures []*SignatureFile
 	Signed     []plan.SignedItem
+	// TxFiles are the result files of a signing's transaction (signed
+	// PSBT, raw transaction, eth-signature, ...), by name, in result/.
+	TxFiles []string
 }
+
+// txFileNames are the files a transaction's completion may write.
+var txFileNames = []string{txn.FileSignedPSBT, txn.FileFinalPSBT, txn.FileRawTx, txn.FileEthTx, txn.FileEIP712, txn.FileEthSignature}
 
 // maxResultFile bounds what is read of a result file; public.json and
 // signature.json of 16 parties are a few KB.
@@ -49,6 +56,9 @@ func ReadResult(dir string, p *plan.Plan) (*Result, error) {
 	if p.Protocol == plan.Sign {
 		for i := range p.Items {
 			names = append(names, SignatureName(i, len(p.Items)))
+		}
+		if p.Tx != nil {
+			names = append(names, txFileNames...)
 		}
 	}
 	for _, n := range names {
@@ -107,6 +117,11 @@ func resultFromFiles(p *plan.Plan, files map[string][]byte) (*Result, error) {
 			r.Signatures = append(r.Signatures, sf)
 		}
 		r.Signature, r.Signed = r.Signatures[0], d.Signs
+		for _, n := range txFileNames {
+			if _, ok := files[n]; ok && p.Tx != nil {
+				r.TxFiles = append(r.TxFiles, n)
+			}
+		}
 		return r, nil
 	}
 	pb, ok := files["public.json"]

@@ -13,11 +13,13 @@ import (
 	"github.com/btcsuite/btcd/btcec/v2"
 	btcecdsa "github.com/btcsuite/btcd/btcec/v2/ecdsa"
 
+	"github.com/coldsig/coldsig/ceremony/internal/statestore"
 	"github.com/coldsig/coldsig/hd"
 	"github.com/coldsig/coldsig/internal/boundedio"
 	"github.com/coldsig/coldsig/internal/strictjson"
 	"github.com/coldsig/coldsig/keyshare"
 	"github.com/coldsig/coldsig/plan"
+	"github.com/coldsig/coldsig/txn"
 )
 
 // SignatureFormat is the magic value of signature.json's "format" member.
@@ -402,9 +404,12 @@ func (sf *SignatureFile) checkPayload() error {
 		signed = sf.Digest
 	}
 	switch p.Kind {
-	case string(plan.PayloadDigest):
+	case string(plan.PayloadDigest), string(plan.PayloadPSBTInput), string(plan.PayloadEthTx), string(plan.PayloadEIP712):
+		// A transaction's digest is recomputed from the transaction in
+		// the plan (the signed outputs beside this file are checked when
+		// written); the file alone says only which kind it is.
 		if !ecdsa {
-			return errors.New("a raw digest payload is secp256k1 only")
+			return fmt.Errorf("a %s payload is secp256k1 only", p.Kind)
 		}
 	case string(plan.PayloadEIP191):
 		d := plan.EIP191Digest([]byte(p.Text))
@@ -426,4 +431,26 @@ func (sf *SignatureFile) checkPayload() error {
 		return errors.New("file fields on a payload that is not a file")
 	}
 	return nil
+}
+
+// txOutputs completes the plan's transaction (if any) with the signatures
+// in result (r||s per item): the signed PSBT or raw transaction and the
+// answers for the requesting wallet, as result files.
+func txOutputs(p *plan.Plan, result []byte) ([]statestore.File, error) {
+	if p.Tx == nil {
+		return nil, nil
+	}
+	sigs := make([]txn.Sig, len(p.Items))
+	for i := range sigs {
+		sigs[i] = txn.Sig{R: result[64*i : 64*i+32], S: result[64*i+32 : 64*i+64]}
+	}
+	out, err := p.Tx.Complete(p.TxKey(), sigs)
+	if err != nil {
+		return nil, fmt.Errorf("completing the transaction: %w", err)
+	}
+	var files []statestore.File
+	for _, f := range out {
+		files = append(files, statestore.File{Name: f.Name, Data: f.Data})
+	}
+	return files, nil
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/coldsig/coldsig/hd"
 	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/keyshare"
+	"github.com/coldsig/coldsig/txn"
 )
 
 // Description is everything officers confirm about a plan before they take
@@ -128,8 +129,13 @@ func Describe(p *Plan, me [32]byte) (*Description, error) {
 		d.Purpose = "sign with an existing key"
 		d.Threshold, d.Parties, d.Signers = p.Key.Threshold, len(p.Key.Parties), len(p.Signers)
 		d.Committees = []Committee{{Title: "signers", Members: members(p, p.Signers, 1, me)}}
+		// A transaction is decoded once, from the plan's bytes, on this
+		// laptop: its summary is rows of the items that sign it.
+		a, txErr := p.AnalyzeTx()
 		for i := range p.Items {
-			d.Signs = append(d.Signs, describeItem(p, i))
+			it := describeItem(p, i)
+			describeTx(&it, a, txErr, i)
+			d.Signs = append(d.Signs, it)
 		}
 	case Reshare:
 		d.Purpose = "move the key to a new committee"
@@ -216,6 +222,12 @@ func describePayload(curve string, pl *Payload) SignedItem {
 		it.Title = "message"
 		it.Text = string(pl.Message)
 		it.How = fmt.Sprintf("Ed25519 signs exactly these %d bytes.", len(pl.Message))
+	case PayloadPSBTInput, PayloadEthTx, PayloadEIP712:
+		// Shown with its transaction (describeTx); alone only when the
+		// transaction cannot be read.
+		it.Title = "transaction digest"
+		it.Fields = []Field{{"digest", fmt.Sprintf("%x", pl.Digest)}}
+		it.How = "ECDSA signs this digest of the plan's transaction."
 	case PayloadFile:
 		it.Title = "file"
 		it.Fields = []Field{
@@ -230,4 +242,43 @@ func describePayload(curve string, pl *Payload) SignedItem {
 		}
 	}
 	return it
+}
+
+// describeTx puts the plan's transaction into item i: the first item
+// carries the whole summary (every input, output, fee or every call field)
+// and its warnings, each item the rows of its own signature and what it
+// covers. A transaction that cannot be read (not reached for a validated
+// plan) is said so in the item, never hidden.
+func describeTx(it *SignedItem, a *txn.Analysis, err error, i int) {
+	if a == nil && err == nil {
+		return
+	}
+	if err != nil {
+		it.Fields = append(it.Fields, Field{"ERROR", err.Error()})
+		return
+	}
+	it.Title = a.Title
+	if it.Of > 1 {
+		it.Title += fmt.Sprintf(", signature %d of %d", it.Index, it.Of)
+	}
+	var fields []Field
+	if i == 0 {
+		for _, f := range a.Fields {
+			fields = append(fields, Field(f))
+		}
+		for _, w := range a.Warnings {
+			fields = append(fields, Field{"WARNING", w})
+		}
+	} else {
+		fields = append(fields, Field{"transaction", "the one shown in item 1"})
+	}
+	if i < len(a.Rows) {
+		for _, f := range a.Rows[i] {
+			fields = append(fields, Field(f))
+		}
+	}
+	it.Fields = fields
+	if i < len(a.How) {
+		it.How = a.How[i]
+	}
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/coldsig/coldsig/hd"
 	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/internal/textrec"
+	"github.com/coldsig/coldsig/txn"
+	"github.com/coldsig/coldsig/txn/btc"
 )
 
 // Marshal validates p and returns its canonical encoding.
@@ -37,6 +39,9 @@ func (p *Plan) Marshal() ([]byte, error) {
 	case Sign:
 		writeKey(w, p.Key)
 		writeCards(w, "signer", p.Signers)
+		if p.Tx != nil {
+			writeTx(w, p.Tx)
+		}
 		for i, it := range p.Items {
 			if v2 {
 				w.Uint("item", uint64(i+1))
@@ -69,6 +74,11 @@ func writePayload(w *textrec.Writer, pl *Payload) {
 		case PayloadFile:
 			w.String("file-name", pl.FileName)
 			w.Uint("file-size", pl.FileSize)
+			w.Hex("digest", pl.Digest[:])
+		case PayloadPSBTInput:
+			w.Uint("input", uint64(pl.Input))
+			w.Hex("digest", pl.Digest[:])
+		case PayloadEthTx, PayloadEIP712:
 			w.Hex("digest", pl.Digest[:])
 		}
 	}
@@ -128,6 +138,9 @@ func Parse(data []byte) (*Plan, error) {
 		p.Key = readKey(r, v2)
 		p.Threshold = p.Key.Threshold
 		p.Signers = readCards(r, "signer")
+		if v2 && r.Peek() == "tx" {
+			p.Tx = readTx(r)
+		}
 		if !v2 {
 			p.Items = []*Item{{Payload: readPayload(r)}}
 			break
@@ -302,8 +315,81 @@ func readPayload(r *textrec.Reader) *Payload {
 		pl.FileName = r.String("file-name")
 		pl.FileSize = r.Uint("file-size")
 		copy(pl.Digest[:], r.Hex("digest", 32))
+	case PayloadPSBTInput:
+		pl.Input = r.IntIn("input", 0, 1<<20)
+		copy(pl.Digest[:], r.Hex("digest", 32))
+	case PayloadEthTx, PayloadEIP712:
+		copy(pl.Digest[:], r.Hex("digest", 32))
 	default:
-		r.Fail(f, "payload: unknown payload kind %q (want digest, eip191, message or file)", f.Value)
+		r.Fail(f, "payload: unknown payload kind %q (want digest, eip191, message, file, psbt-input, eth-tx or eip712)", f.Value)
 	}
 	return pl
+}
+
+// writeTx writes the transaction block of a sign plan: its kind, the
+// choices the plan states, then its bytes (docs/format.md, "Transaction
+// in a sign plan").
+func writeTx(w *textrec.Writer, t *txn.Request) {
+	w.String("tx", string(t.Kind))
+	if t.Kind == txn.PSBT {
+		w.String("tx-network", string(t.Network))
+		if t.Finalize {
+			w.String("tx-finalize", "yes")
+		}
+		if t.AllowForeign {
+			w.String("tx-allow-foreign-inputs", "yes")
+		}
+		for _, h := range t.AllowSighash {
+			w.String("tx-allow-sighash", btc.SighashName(h))
+		}
+	} else {
+		w.Uint("tx-chain-id", t.ChainID)
+		if t.Path != nil {
+			w.String("tx-path", t.Path.String())
+		}
+	}
+	w.Base64("tx-data", t.Data)
+}
+
+func readTx(r *textrec.Reader) *txn.Request {
+	f := r.Field("tx")
+	t := &txn.Request{Kind: txn.Kind(f.Value)}
+	yes := func(key string) bool {
+		if r.Peek() != key {
+			return false
+		}
+		yf := r.Field(key)
+		if yf.Value != "yes" {
+			r.Fail(yf, "%s: %q (the field is written only as \"yes\")", key, yf.Value)
+		}
+		return true
+	}
+	switch t.Kind {
+	case txn.PSBT:
+		t.Network = btc.Network(r.String("tx-network"))
+		t.Finalize = yes("tx-finalize")
+		t.AllowForeign = yes("tx-allow-foreign-inputs")
+		for r.Peek() == "tx-allow-sighash" && r.Err() == nil {
+			hf := r.Field("tx-allow-sighash")
+			h, err := btc.ParseSighash(hf.Value)
+			if err != nil || btc.SighashName(h) != hf.Value {
+				r.Fail(hf, "tx-allow-sighash: %q is not a sighash name as coldsig writes it (SIGHASH_NONE, SIGHASH_SINGLE|ANYONECANPAY, ...)", hf.Value)
+			}
+			t.AllowSighash = append(t.AllowSighash, h)
+		}
+	case txn.EthTx, txn.EthSignRequest, txn.EIP712:
+		t.ChainID = r.UintIn("tx-chain-id", 1, 1<<63)
+		if r.Peek() == "tx-path" {
+			pf := r.Field("tx-path")
+			path, err := hd.ParsePath(pf.Value)
+			if err != nil || len(path) == 0 {
+				r.Fail(pf, "tx-path: %q is not a non-hardened path below the key (m/0/7; the key itself is written by leaving tx-path out)", pf.Value)
+			}
+			t.Path = path
+		}
+	default:
+		r.Fail(f, "tx: unknown transaction kind %q (want psbt, eth-tx, eth-sign-request or eip712)", f.Value)
+	}
+	t.Data = r.Base64("tx-data")
+	return t
 }

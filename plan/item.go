@@ -7,6 +7,7 @@ import (
 
 	"github.com/coldsig/coldsig/hd"
 	"github.com/coldsig/coldsig/keyshare"
+	"github.com/coldsig/coldsig/txn"
 )
 
 // Item is one thing a signing plan signs: a payload (what is signed and
@@ -77,7 +78,70 @@ func (p *Plan) checkItems() error {
 			}
 		}
 	}
+	return p.checkTx()
+}
+
+// TxKey is the plan's key as a transaction request sees it.
+func (p *Plan) TxKey() txn.Key {
+	return txn.Key{PublicKey: p.Key.PublicKey, Account: p.Key.Account()}
+}
+
+// AnalyzeTx checks the plan's transaction against its key and says what
+// it means (nil without a transaction).
+func (p *Plan) AnalyzeTx() (*txn.Analysis, error) {
+	if p.Tx == nil {
+		return nil, nil
+	}
+	a, err := p.Tx.Analyze(p.TxKey())
+	if err != nil {
+		return nil, &fieldErr{"tx", 0, &invalidErr{"transaction: " + err.Error(), []error{ErrInvalid, ErrTransaction, err}}}
+	}
+	return a, nil
+}
+
+// checkTx: the items of a plan with a transaction are exactly the
+// signatures the transaction needs, as this laptop derives them from its
+// bytes; transaction payloads appear only with a transaction.
+func (p *Plan) checkTx() error {
+	if p.Tx == nil {
+		for i, it := range p.Items {
+			if it.Payload.Kind.IsTx() {
+				return ferr("payload", i, ErrPayload, "item %d is a %s payload, which belongs to a transaction, and the plan has none", i+1, it.Payload.Kind)
+			}
+		}
+		return nil
+	}
+	if p.Curve != keyshare.CurveSecp256k1 {
+		return ferr("tx", 0, ErrTransaction, "transactions are signed with secp256k1 keys, not %s", p.Curve)
+	}
+	a, err := p.AnalyzeTx()
+	if err != nil {
+		return err
+	}
+	if len(a.Signings) != len(p.Items) {
+		return ferr("item", 0, ErrTransaction, "the transaction needs %d signatures by this key, the plan has %d items", len(a.Signings), len(p.Items))
+	}
+	for i, s := range a.Signings {
+		pl := p.Items[i].Payload
+		switch {
+		case string(pl.Kind) != s.Kind:
+			return ferr("payload", i, ErrTransaction, "item %d is a %s payload, the transaction's signature %d is %s", i+1, pl.Kind, i+1, s.Kind)
+		case pl.Kind == PayloadPSBTInput && pl.Input != s.Input:
+			return ferr("payload", i, ErrTransaction, "item %d signs input %d, the transaction's signature %d is for input %d", i+1, pl.Input, i+1, s.Input)
+		case !p.Items[i].Path.Equal(s.Path):
+			return ferr("payload", i, ErrTransaction, "item %d is signed at %s, the transaction names %s", i+1, pathText(p.Items[i].Path), pathText(s.Path))
+		case pl.Digest != s.Digest:
+			return ferr("payload", i, ErrTransaction, "item %d's digest %x is not the transaction's %x", i+1, pl.Digest, s.Digest)
+		}
+	}
 	return nil
+}
+
+func pathText(p hd.Path) string {
+	if p == nil {
+		return "the key itself"
+	}
+	return p.String()
 }
 
 func (p *Plan) checkPath(i int, path hd.Path) error {
@@ -107,7 +171,7 @@ func (p *Plan) checkPath(i int, path hd.Path) error {
 
 // needsV2 reports whether the plan uses what only format v2 can say.
 func (p *Plan) needsV2() bool {
-	if p.Key != nil && p.Key.ChainCode != nil {
+	if p.Key != nil && p.Key.ChainCode != nil || p.Tx != nil {
 		return true
 	}
 	return p.Protocol == Sign && (len(p.Items) != 1 || p.Items[0].Path != nil)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/keyshare"
+	"github.com/coldsig/coldsig/txn"
 )
 
 // NewKeygen plans a distributed key generation: parties, in the given order
@@ -30,19 +31,58 @@ func NewSign(key *keyshare.Public, signers []*identity.Card, payload *Payload) (
 // NewSignItems plans a signing of several items (a batch) in the same
 // rounds: one signature per item, in order.
 func NewSignItems(key *keyshare.Public, signers []*identity.Card, items []*Item) (*Plan, error) {
+	p, err := newSign(key, signers)
+	if err != nil {
+		return nil, err
+	}
+	if len(items) == 0 {
+		return nil, invalid(ErrPayload, "nothing to sign")
+	}
+	p.Items = items
+	return finish(p)
+}
+
+// NewSignTx plans the signing of a transaction: its bytes are bound by
+// the plan, and its items are the signatures it needs from this key (one
+// per PSBT input of the key, one for an Ethereum transaction or typed
+// data), derived from those bytes.
+func NewSignTx(key *keyshare.Public, signers []*identity.Card, req *txn.Request) (*Plan, error) {
+	p, err := newSign(key, signers)
+	if err != nil {
+		return nil, err
+	}
+	if p.Curve != keyshare.CurveSecp256k1 {
+		return nil, invalid(ErrTransaction, "key %x is an %s key; transactions are signed with secp256k1 keys", p.Key.ID, p.Curve)
+	}
+	p.Tx = req
+	a, err := p.AnalyzeTx()
+	if err != nil {
+		return nil, err
+	}
+	if len(a.Signings) > MaxItems {
+		return nil, invalid(ErrTooMany, "the transaction needs %d signatures by this key; at most %d fit in one plan (split it)", len(a.Signings), MaxItems)
+	}
+	for _, s := range a.Signings {
+		pl := &Payload{Kind: PayloadKind(s.Kind), Digest: s.Digest}
+		if s.Input > 0 {
+			pl.Input = s.Input
+		}
+		p.Items = append(p.Items, NewItem(pl, s.Path))
+	}
+	return finish(p)
+}
+
+func newSign(key *keyshare.Public, signers []*identity.Card) (*Plan, error) {
 	k, err := keyFromPublic(key)
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Protocol: Sign, Curve: key.Curve, Threshold: k.Threshold, Key: k, Items: items}
+	p := &Plan{Protocol: Sign, Curve: key.Curve, Threshold: k.Threshold, Key: k}
 	if err := p.givenHolders("signer", signers); err != nil {
 		return nil, err
 	}
 	p.Signers = p.inKeyOrder(signers)
-	if len(items) == 0 {
-		return nil, invalid(ErrPayload, "nothing to sign")
-	}
-	return finish(p)
+	return p, nil
 }
 
 // NewReshare plans moving key to a new committee: old (current holders

@@ -32,7 +32,20 @@ const (
 	// message (a verifier hashes the file with SHA-256 and verifies the
 	// signature over those 32 bytes).
 	PayloadFile PayloadKind = "file"
+	// PayloadPSBTInput, PayloadEthTx and PayloadEIP712 are the digests of
+	// a plan's transaction (Plan.Tx): the BIP 143 sighash of one PSBT
+	// input, the signing hash of an Ethereum transaction, the EIP-712
+	// hash of typed data. Each laptop recomputes them from the
+	// transaction's bytes; a plan whose items differ is refused.
+	PayloadPSBTInput PayloadKind = "psbt-input"
+	PayloadEthTx     PayloadKind = "eth-tx"
+	PayloadEIP712    PayloadKind = "eip712"
 )
+
+// IsTx reports whether the kind is a digest of the plan's transaction.
+func (k PayloadKind) IsTx() bool {
+	return k == PayloadPSBTInput || k == PayloadEthTx || k == PayloadEIP712
+}
 
 // Payload is what a signing ceremony signs.
 type Payload struct {
@@ -42,9 +55,11 @@ type Payload struct {
 	// FileName (base name only) and FileSize describe a file payload.
 	FileName string
 	FileSize uint64
-	// Digest is the 32-byte digest of a digest, eip191 or file payload
-	// (zero for message).
+	// Digest is the 32-byte digest of a digest, eip191, file or
+	// transaction payload (zero for message).
 	Digest [32]byte
+	// Input is the PSBT input a psbt-input payload signs.
+	Input int
 }
 
 // NewDigestPayload signs a raw 32-byte digest (secp256k1 only).
@@ -133,6 +148,13 @@ func (pl *Payload) validate(curve string) error {
 		if err := checkFileName(pl.FileName); err != nil {
 			return err
 		}
+	case PayloadPSBTInput, PayloadEthTx, PayloadEIP712:
+		if curve != keyshare.CurveSecp256k1 {
+			return bad("a %s payload is signed with secp256k1 keys only, not %s", pl.Kind, curve)
+		}
+		if pl.Digest == ([32]byte{}) {
+			return bad("digest is all zeros")
+		}
 	default:
 		return bad("unknown payload kind %q", pl.Kind)
 	}
@@ -141,6 +163,9 @@ func (pl *Payload) validate(curve string) error {
 	}
 	if pl.Kind != PayloadFile && (pl.FileName != "" || pl.FileSize != 0) {
 		return bad("%s payload has a file name", pl.Kind)
+	}
+	if pl.Kind != PayloadPSBTInput && pl.Input != 0 || pl.Input < 0 {
+		return bad("%s payload has an input index", pl.Kind)
 	}
 	return nil
 }

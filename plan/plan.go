@@ -26,6 +26,7 @@ import (
 	"github.com/coldsig/coldsig/hd"
 	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/keyshare"
+	"github.com/coldsig/coldsig/txn"
 )
 
 // Magic is the first line of a plan file. MagicV2 starts a plan that uses
@@ -86,6 +87,10 @@ var (
 	// ErrPath: a derivation path the key cannot use (an Ed25519 key, a
 	// key without a chain code, a hardened index).
 	ErrPath = errors.New("derivation path refused")
+	// ErrTransaction: the plan's transaction is refused for this key (the
+	// chain package's named error, btc.ErrChange, eth.ErrChainID, ...,
+	// is wrapped too).
+	ErrTransaction = errors.New("transaction refused")
 )
 
 // Plan is a parsed or newly built ceremony plan. Build one with NewKeygen,
@@ -113,6 +118,12 @@ type Plan struct {
 	// only; 1 to MaxItems). They are signed in the same rounds: a batch
 	// costs the officers no more trips than one signature.
 	Items []*Item
+	// Tx is the transaction the items sign (nil: the items stand alone).
+	// Its bytes are bound by the plan, so every officer's confirmation
+	// covers the same transaction; each laptop derives from them the
+	// summary it shows and the digest of every item, which must be the
+	// items' own (v2 sign plans only).
+	Tx *txn.Request
 
 	// Old is the current committee taking part, in ascending key index
 	// order; New is the new committee in its new index order (reshare).

@@ -107,7 +107,7 @@ func (p *Plan) validate() error {
 	switch p.Protocol {
 	case Keygen:
 		if err := firstErr(unused(p.Key == nil, "key"), unused(len(p.Signers) == 0, "signers"),
-			unused(len(p.Items) == 0, "payload"), unused(len(p.Old)+len(p.New) == 0, "old or new committee")); err != nil {
+			unused(len(p.Items) == 0, "payload"), unused(len(p.Old)+len(p.New) == 0, "old or new committee"), unused(p.Tx == nil, "transaction")); err != nil {
 			return err
 		}
 		if err := checkCommittee("party", "party", p.Parties); err != nil {
@@ -131,7 +131,7 @@ func (p *Plan) validate() error {
 		return p.checkItems()
 	default: // Reshare
 		if err := firstErr(unused(len(p.Parties) == 0, "keygen parties"), unused(len(p.Signers) == 0, "signers"),
-			unused(len(p.Items) == 0, "payload")); err != nil {
+			unused(len(p.Items) == 0, "payload"), unused(p.Tx == nil, "transaction")); err != nil {
 			return err
 		}
 		if err := p.checkKey(); err != nil {

@@ -109,6 +109,8 @@ type planSignOptions struct {
 	// items are the --digest, --message, --file and --path flags in the
 	// order given (pflag keeps no order across flags).
 	items payloadFlags
+	// tx are the transaction flags (--psbt, --eth-tx, --eip712, ...).
+	tx planTxOptions
 }
 
 // payloadFlag is one --digest/--message/--file/--path occurrence.
@@ -135,8 +137,8 @@ func (f *orderedFlag) Set(v string) error {
 func newPlanSignCommand() *cobra.Command {
 	var opts planSignOptions
 	cmd := &cobra.Command{
-		Use:   "sign --key public.json --signer CARD... (--digest HEX | --message TEXT | --file PATH | --batch FILE)... -o PLAN",
-		Short: "Plan a signing with an existing key (one payload or a batch)",
+		Use:   "sign --key public.json --signer CARD... (--digest HEX | --message TEXT | --file PATH | --batch FILE | --psbt FILE | --eth-tx FILE | --eip712 FILE)... -o PLAN",
+		Short: "Plan a signing with an existing key (payloads, a batch, or a transaction)",
 		Long: `Write a plan for signing with the key described by public.json. The --signer
 cards must be holders of that key (matched by card fingerprint), at least the
 key's threshold of them; they are recorded in key party order.
@@ -166,6 +168,32 @@ the order given, all in the same rounds as one signature):
 At most 64 payloads. The plan lists every item with its index; 'coldsig
 plan show' shows each one and the child key and address it is signed with.
 
+Or a transaction (secp256k1 keys; one per plan, instead of payloads). The
+plan binds its bytes, and every laptop decodes them and shows the same
+summary before its share takes part:
+  --psbt FILE     a Bitcoin PSBT (binary, base64, or ur:crypto-psbt frames:
+                  a text file of them, QR images or a directory of images).
+                  Every input whose BIP32 derivation names this key's
+                  fingerprint is signed (P2WPKH, P2SH-P2WPKH; one item
+                  each). Refused: an input of another key (unless
+                  --allow-foreign-inputs), a sighash other than ALL (unless
+                  --allow-sighash TYPE), an input without its previous
+                  transaction or whose amount disagrees with it, change
+                  that does not pay this key, Taproot and other inputs a
+                  threshold ECDSA key cannot sign. --network NETWORK
+                  (mainnet) names the addresses shown; --finalize also
+                  writes the finalized PSBT and the raw transaction.
+  --eth-tx FILE   an Ethereum transaction: JSON (eth_signTransaction fields,
+                  hex quantities), the unsigned transaction in hex (EIP-1559
+                  type 2, or legacy with EIP-155), or a ur:eth-sign-request
+                  (EIP-4527, which names its own path). Needs --chain-id N;
+                  --path m/... signs with a child key.
+  --eip712 FILE   EIP-712 typed data (JSON); needs --chain-id N, which its
+                  domain must name. --path m/... signs with a child key.
+The result step writes the outputs beside signature.json: signed.psbt
+(final.psbt and tx.hex with --finalize), eth-tx.hex, eip712-signature.hex,
+and eth-signature.ur for a request that came as ur:eth-sign-request.
+
 PLAN is never overwritten; on any error nothing is written.
 
 EXAMPLES
@@ -177,11 +205,15 @@ EXAMPLES
       --path m/0/7 --digest 5c0f...e3 --path m/0/8 --digest 7a1b...04 -o sweep.plan
   coldsig plan sign --key public.json --signer a.card --signer b.card \
       --batch payouts.batch -o payouts.plan
+  coldsig plan sign --key public.json --signer a.card --signer b.card \
+      --psbt spend.psbt --finalize -o spend.plan
+  coldsig plan sign --key public.json --signer a.card --signer b.card \
+      --eth-tx transfer.json --chain-id 1 --path m/0/3 -o transfer.plan
 
 EXIT STATUS
   0  plan written
   1  a file is unreadable or invalid, a signer holds no share of the key,
-     a payload or path is refused, or PLAN exists
+     a payload, path or transaction is refused, or PLAN exists
   2  bad flags or arguments`,
 		Args: exactArgs(0, "no arguments (cards are given with --signer)"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runPlanSign(cmd, &opts) },
@@ -195,6 +227,7 @@ EXIT STATUS
 	f.Var(&orderedFlag{"path", &opts.items}, "path", "sign the next payload with the key's BIP32 child at `m/...`")
 	f.StringVar(&opts.batch, "batch", "", "sign every payload listed in `FILE` (coldsig/batch/v1)")
 	f.StringVarP(&opts.out, "output", "o", "", "write the plan to `PLAN` (must not exist)")
+	opts.tx.addFlags(cmd)
 	return cmd
 }
 
@@ -203,13 +236,28 @@ func runPlanSign(cmd *cobra.Command, opts *planSignOptions) error {
 		return err
 	}
 	payloads := 0
+	var paths []payloadFlag
 	for _, it := range opts.items.list {
 		if it.kind != "path" {
 			payloads++
+		} else {
+			paths = append(paths, it)
+		}
+	}
+	if opts.tx.given() > 0 {
+		if payloads > 0 || opts.batch != "" {
+			return usageErrorf("a transaction is signed alone: do not combine --psbt, --eth-tx or --eip712 with --digest, --message, --file or --batch").
+				withHint("make one plan per transaction")
+		}
+		return runPlanSignTx(cmd, opts, paths)
+	}
+	for _, name := range []string{"chain-id", "finalize", "allow-foreign-inputs", "allow-sighash", "network"} {
+		if cmd.Flags().Changed(name) {
+			return usageErrorf("--%s goes with --psbt, --eth-tx or --eip712", name)
 		}
 	}
 	if payloads == 0 && opts.batch == "" {
-		return usageErrorf("nothing to sign: give --digest, --message, --file or --batch").
+		return usageErrorf("nothing to sign: give --digest, --message, --file, --batch, --psbt, --eth-tx or --eip712").
 			withHint("see 'coldsig plan sign --help'")
 	}
 	if opts.batch != "" && len(opts.items.list) > 0 {
@@ -242,6 +290,33 @@ func runPlanSign(cmd *cobra.Command, opts *planSignOptions) error {
 	p, err := plan.NewSignItems(pub, cards, items)
 	if err != nil {
 		return planErr(err)
+	}
+	return writePlan(cmd, p, opts.out)
+}
+
+// runPlanSignTx writes a plan that signs one transaction.
+func runPlanSignTx(cmd *cobra.Command, opts *planSignOptions, paths []payloadFlag) error {
+	if err := checkAbsent(opts.out, planOutputHint); err != nil {
+		return err
+	}
+	pub, err := loadPublic(opts.key)
+	if err != nil {
+		return err
+	}
+	cards, err := loadPlanCards("--signer", opts.signers)
+	if err != nil {
+		return err
+	}
+	if err := checkHolders(pub, opts.key, opts.signers, cards); err != nil {
+		return err
+	}
+	req, err := opts.tx.txRequest(cmd, pub, paths)
+	if err != nil {
+		return err
+	}
+	p, err := plan.NewSignTx(pub, cards, req)
+	if err != nil {
+		return txHint(planErr(err))
 	}
 	return writePlan(cmd, p, opts.out)
 }

@@ -130,6 +130,11 @@ func printResult(w io.Writer, r *ceremony.Result) {
 		}
 		fmt.Fprintf(w, "holders   %d-of-%d: %s\n", pub.Threshold, len(pub.Parties), strings.Join(names, ", "))
 	}
+	// A transaction's outputs first: they are what the officer carries
+	// back to the online machine.
+	for _, n := range r.TxFiles {
+		fmt.Fprintf(w, "output    result/%s\n", n)
+	}
 	if len(r.Signatures) > 1 {
 		fmt.Fprintf(w, "signed    %d items, all released together (result/signature-NN.json)\n", len(r.Signatures))
 		for i, sig := range r.Signatures {

@@ -1,0 +1,94 @@
+package txn
+
+import (
+	"fmt"
+	"math/big"
+
+	"github.com/coldsig/coldsig/txn/btc"
+)
+
+// describePSBT is the summary of a PSBT as officers read it: network,
+// every input, every output (change marked), fee and fee rate.
+func describePSBT(tx *btc.Tx, r *Request) (fields []Field, warnings []string) {
+	add := func(label, format string, args ...any) {
+		fields = append(fields, Field{label, fmt.Sprintf(format, args...)})
+	}
+	add("network", "%s", tx.Network.Title())
+	if tx.TxID != "" {
+		add("txid", "%s", tx.TxID)
+	} else {
+		add("txid", "not known until the other inputs are signed")
+	}
+	ours := 0
+	for _, in := range tx.Inputs {
+		if in.Ours {
+			ours++
+		}
+	}
+	add("inputs", "%d, together %s; %d signed by this key", len(tx.Inputs), btc.FormatBTC(tx.In), ours)
+	for _, in := range tx.Inputs {
+		who := fmt.Sprintf("this key at %s, %s", in.Path, in.Type)
+		if !in.Ours {
+			who = "NOT this key's: signed by someone else"
+		}
+		proof := ""
+		if !in.Proven {
+			proof = "; amount stated by the PSBT, not proven by its previous transaction"
+		}
+		add(fmt.Sprintf("  input %d", in.Index), "%s from %s (%s), spending %s%s", btc.FormatBTC(in.Amount), in.Address, who, in.OutPoint, proof)
+	}
+	add("outputs", "%d, together %s", len(tx.Outputs), btc.FormatBTC(tx.Out))
+	for _, o := range tx.Outputs {
+		if o.Change {
+			add(fmt.Sprintf("  output %d", o.Index), "%s to %s  CHANGE back to this key at %s", btc.FormatBTC(o.Amount), o.Address, o.Path)
+		} else {
+			add(fmt.Sprintf("  output %d", o.Index), "%s to %s", btc.FormatBTC(o.Amount), o.Address)
+		}
+	}
+	sent := tx.Out - tx.Change
+	add("sends", "%s to others (outputs that are not change)", btc.FormatBTC(sent))
+	add("fee", "%s", btc.FormatBTC(tx.Fee))
+	if tx.VSize > 0 {
+		// The size is an upper bound (signatures of at most 72 bytes), so
+		// the rate is a lower bound.
+		add("fee rate", "at least %s sat/vB (the signed transaction is at most %d vB)", rate(tx.Fee, tx.VSize), tx.VSize)
+	} else {
+		add("fee rate", "unknown until the other inputs are signed (their size is not known)")
+	}
+	rbf := "no"
+	if tx.RBF {
+		rbf = "yes (BIP 125: it can be replaced by a higher fee)"
+	}
+	add("replaceable", "%s", rbf)
+	if tx.LockTime != 0 {
+		add("locktime", "%d (not valid before this block height or time)", tx.LockTime)
+	}
+	if r.Finalize {
+		add("output files", "signed PSBT, finalized PSBT and raw transaction")
+	} else {
+		add("output files", "signed PSBT (not finalized)")
+	}
+	if tx.Fee > 0 && sent > 0 && tx.Fee*20 > sent {
+		warnings = append(warnings, fmt.Sprintf("the fee is more than 5%% of the amount sent to others (%s of %s)", btc.FormatBTC(tx.Fee), btc.FormatBTC(sent)))
+	}
+	if sent == 0 {
+		warnings = append(warnings, "every output pays back to this key: this only moves funds between its own addresses")
+	}
+	if ours < len(tx.Inputs) {
+		warnings = append(warnings, fmt.Sprintf("%d of %d inputs are not this key's; this key signs only its own, and the transaction is complete only when the others sign theirs", len(tx.Inputs)-ours, len(tx.Inputs)))
+	}
+	for _, in := range tx.Inputs {
+		if in.Ours && in.HashType != 1 {
+			warnings = append(warnings, fmt.Sprintf("input %d is signed with %s, allowed by this plan", in.Index, btc.SighashName(in.HashType)))
+		}
+	}
+	return fields, warnings
+}
+
+// rate is fee/vsize with one decimal, rounded down.
+func rate(fee, vsize int64) string {
+	tenths := fee * 10 / vsize
+	return fmt.Sprintf("%d.%d", tenths/10, tenths%10)
+}
+
+func bigU(x uint64) *big.Int { return new(big.Int).SetUint64(x) }
