@@ -12,8 +12,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/btcsuite/btcd/chaincfg"
+
 	"github.com/coldsig/coldsig/hd"
 	"github.com/coldsig/coldsig/keyshare"
+	"github.com/coldsig/coldsig/txn"
+	"github.com/coldsig/coldsig/txn/btc"
+	"github.com/coldsig/coldsig/txn/btc/btctest"
+	"github.com/coldsig/coldsig/txn/eth"
 )
 
 // go test ./plan -run TestVectors -update rewrites testdata/vectors/plan
@@ -53,7 +59,11 @@ func validVectors(t *testing.T) map[string]*Plan {
 	}
 	d2 := fixed32("coldsig plan vector digest 2")
 	text3, _ := NewTextPayload(keyshare.CurveEd25519, "second message")
+	psbtReq, ethReq, typedReq := txVectors(t, hdpub)
 	return map[string]*Plan{
+		"sign-secp256k1-psbt":   withSession(must(NewSignTx(hdpub, testCards(t, 0, 2), psbtReq)), "14"),
+		"sign-secp256k1-eth-tx": withSession(must(NewSignTx(hdpub, testCards(t, 0, 2), ethReq)), "15"),
+		"sign-secp256k1-eip712": withSession(must(NewSignTx(hdpub, testCards(t, 1, 2), typedReq)), "16"),
 		"sign-secp256k1-batch-hd": withSession(must(NewSignItems(hdpub, testCards(t, 0, 2), []*Item{
 			NewItem(NewDigestPayload(digest), hd.Path{0, 7}),
 			NewItem(NewDigestPayload(d2), nil),
@@ -187,7 +197,46 @@ func invalidVectors(t *testing.T) map[string]invalidVector {
 		"reshare-old-not-holder": {"reshare-secp256k1", replaceOnce(cardLine(t, "old", 0), cardLine(t, "old", 3)), "is not a holder of key"},
 		"reshare-name-two-cards": {"reshare-secp256k1", replaceOnce(nErin, strings.Replace(nErin, "new: erin", "new: alice", 1)), "one name must mean one card"},
 		"reshare-new-duplicate":  {"reshare-secp256k1", replaceOnce(nErin, cardLine(t, "new", 3)), `new member 3 "dave"`},
+		// Transactions: the items are what the bytes say, checked on read.
+		"tx-digest-tampered": {"sign-secp256k1-psbt", func(t *testing.T, s string) string { return setField(t, s, "digest", strings.Repeat("ab", 32)) }, "item 1's digest abababab"},
+		"tx-item-missing": {"sign-secp256k1-psbt", func(t *testing.T, s string) string {
+			i := strings.Index(s, "item: 2\n")
+			return s[:i]
+		}, "the transaction needs 2 signatures by this key, the plan has 1 items"},
+		"tx-input-swapped": {"sign-secp256k1-psbt", replaceOnce("input: 1\n", "input: 0\n"), "item 2 signs input 0, the transaction's signature 2 is for input 1"},
+		"tx-wrong-chain":   {"sign-secp256k1-eth-tx", replaceOnce("tx-chain-id: 1\n", "tx-chain-id: 5\n"), "wrong chain id: the transaction is for chain 1"},
+		"tx-path-changed":  {"sign-secp256k1-eth-tx", replaceOnce("tx-path: m/0/2\n", "tx-path: m/0/3\n"), "item 1 is signed at m/0/2, the transaction names m/0/3"},
+		"tx-kind-unknown":  {"sign-secp256k1-psbt", replaceOnce("tx: psbt\n", "tx: zcash\n"), `unknown transaction kind "zcash"`},
+		"tx-path-on-psbt":  {"sign-secp256k1-psbt", replaceOnce("tx-network: mainnet\n", "tx-network: mainnet\ntx-path: m/0/1\n"), `expected "tx-data", found "tx-path"`},
+		"tx-sighash-all":   {"sign-secp256k1-psbt", replaceOnce("tx-finalize: yes\n", "tx-finalize: yes\ntx-allow-sighash: SIGHASH_ALL\n"), "list only types other than SIGHASH_ALL"},
+		"tx-payload-alone": {"sign-secp256k1-batch-hd", replaceOnce("payload: digest\n", "payload: eth-tx\n"), "belongs to a transaction, and the plan has none"},
+		"tx-typed-chain":   {"sign-secp256k1-eip712", replaceOnce("tx-chain-id: 1\n", "tx-chain-id: 137\n"), "the typed data's domain is for chain 1"},
 	}
+}
+
+// txVectors are the transactions of the plan vectors: a PSBT spending two
+// P2WPKH children of the key (built with btcutil/psbt), an EIP-1559
+// transaction signed by the child m/0/2, and EIP-712's own example.
+func txVectors(t *testing.T, pub *keyshare.Public) (psbtReq, ethReq, typedReq *txn.Request) {
+	t.Helper()
+	b, err := btctest.Build(pub.Account(), &chaincfg.MainNetParams, "plan vector", []btctest.Input{
+		{Path: hd.Path{0, 3}, Amount: 150_000}, {Path: hd.Path{0, 7}, Amount: 90_000},
+	}, []btctest.Output{{Address: "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", Amount: 200_000}, {Change: true, Path: hd.Path{1, 0}, Amount: 38_000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, _, err := eth.ParseRequest([]byte(`{"to": "0x3535353535353535353535353535353535353535", "value": "0xde0b6b3a7640000", "nonce": "0x7",
+		"gas": "0x5208", "maxFeePerGas": "0x6fc23ac00", "maxPriorityFeePerGas": "0x77359400", "chainId": "0x1"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	typed, err := os.ReadFile("../testdata/vectors/eip712/valid-eip712-mail.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &txn.Request{Kind: txn.PSBT, Data: b.Bytes(), Network: btc.Mainnet, Finalize: true},
+		&txn.Request{Kind: txn.EthTx, Data: tx.Payload, ChainID: 1, Path: hd.Path{0, 2}},
+		&txn.Request{Kind: txn.EIP712, Data: typed, ChainID: 1}
 }
 
 func lines(s string) []string { return strings.SplitAfter(s, "\n") }

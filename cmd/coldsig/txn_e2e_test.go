@@ -31,9 +31,12 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/rlp"
 	"github.com/ethereum/go-ethereum/signer/core/apitypes"
 
 	"github.com/coldsig/coldsig/keyshare/keysharetest"
+	"github.com/coldsig/coldsig/qr"
+	"github.com/coldsig/coldsig/txn/ur"
 )
 
 // walletPSBT is a PSBT as a watch-only wallet makes it, and the previous
@@ -375,4 +378,151 @@ func TestE2ETransactionRefusals(t *testing.T) {
 			t.Fatalf("%v: exit %d\n%s", args, r.code, r.stderr)
 		}
 	}
+}
+
+// TestE2EWatchOnlyPairing: 'coldsig account' exports what a watch-only
+// wallet imports, and what such a wallet sends back as QR (ur:crypto-psbt,
+// ur:eth-sign-request naming the exported fingerprint) makes plans.
+func TestE2EWatchOnlyPairing(t *testing.T) {
+	c := fixtureCLI(t, map[string]string{"key": keysharetest.HDDir()})
+	var pub struct {
+		XPub       string `json:"xpub"`
+		Descriptor string `json:"descriptor"`
+		EthAddress string `json:"eth_address"`
+	}
+	readJSON(t, c.path("key", "public.json"), &pub)
+	out := c.ok("account", "--key", "key/public.json", "--qr", "pairing").stdout
+	t.Logf("coldsig account:\n%s", out)
+	if !strings.Contains(out, "receive      "+pub.Descriptor+"\n") {
+		t.Fatalf("receive descriptor is not public.json's %s", pub.Descriptor)
+	}
+	lines := strings.Split(out, "\n")
+	var accountUR, hdkeyUR string
+	for i, l := range lines {
+		if strings.HasPrefix(l, "ur:crypto-account") {
+			accountUR = lines[i+1]
+		}
+		if strings.HasPrefix(l, "ur:crypto-hdkey") {
+			hdkeyUR = lines[i+1]
+		}
+	}
+	master, _ := hdkeychain.NewKeyFromString(pub.XPub)
+	mpub, _ := master.ECPubKey()
+	wantFP := binary.BigEndian.Uint32(btcutil.Hash160(mpub.SerializeCompressed())[:4])
+	d := qr.Decoder{Types: []string{ur.TypeCryptoAccount}}
+	if _, err := d.Add(accountUR); err != nil {
+		t.Fatal(err)
+	}
+	msg, err := d.Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp, keys, err := ur.ParseAccount(msg)
+	if err != nil || fp != wantFP || len(keys) != 1 || !bytes.Equal(keys[0].PublicKey, mpub.SerializeCompressed()) || keys[0].Origin.SourceFingerprint != wantFP {
+		t.Fatalf("crypto-account: fp %08x keys %+v (%v), want fp %08x", fp, keys, err, wantFP)
+	}
+	d = qr.Decoder{Types: []string{ur.TypeCryptoHDKey}}
+	if _, err := d.Add(hdkeyUR); err != nil {
+		t.Fatal(err)
+	}
+	msg, _ = d.Result()
+	hk, err := ur.ParseHDKey(msg)
+	if err != nil || hk.Coin != 60 || !bytes.Equal(hk.ChainCode[:], master.ChainCode()) || hk.Origin.SourceFingerprint != wantFP {
+		t.Fatalf("crypto-hdkey: %+v (%v)", hk, err)
+	}
+	for _, f := range []string{"account-btc.png", "account-eth.png"} {
+		if _, err := os.Stat(c.path("pairing", f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sign := []string{"plan", "sign", "--key", "key/public.json", "--signer", "ids/alice.card", "--signer", "ids/bob.card"}
+
+	// The wallet shows a PSBT as animated ur:crypto-psbt; its frames
+	// (read from the camera into a text file) make the same plan items as
+	// the base64 file.
+	w := buildWalletPSBT(t, pub.XPub, []walletInput{{path: "m/0/2", amount: 70_000}}, []walletOutput{{address: payTo, amount: 69_000}})
+	var raw bytes.Buffer
+	if err := w.packet.Serialize(&raw); err != nil {
+		t.Fatal(err)
+	}
+	cb, _ := ur.EncodePSBT(raw.Bytes())
+	e, err := qr.NewTypedEncoder(ur.TypeCryptoPSBT, cb, &qr.Options{MaxFragmentLen: 100, Redundancy: 0.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames := e.Frames()
+	if len(frames) < 3 {
+		t.Fatalf("want a multi-part UR, got %d frames", len(frames))
+	}
+	if err := os.WriteFile(c.path("psbt.ur"), []byte(strings.Join(frames[1:], "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(c.path("psbt.b64"), []byte(w.base64(t)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a := c.ok(append(sign, "--psbt", "psbt.ur", "-o", "ur.plan")...).stdout
+	b := c.ok(append(sign, "--psbt", "psbt.b64", "-o", "b64.plan")...).stdout
+	digest := func(s string) string {
+		i := strings.Index(s, "sighash:")
+		if i < 0 {
+			t.Fatalf("no sighash in\n%s", s)
+		}
+		return s[i : i+80]
+	}
+	if digest(a) != digest(b) {
+		t.Fatal("the UR and base64 forms of one PSBT make different items")
+	}
+
+	// An eth-sign-request as a wallet paired with the crypto-hdkey makes
+	// it: the exported fingerprint and a path below it.
+	child := refChild(t, pub.XPub, "m/0/9")
+	addr := common.HexToAddress(independentEthAddress(t, child.SerializeCompressed()))
+	to := common.HexToAddress("0x3535353535353535353535353535353535353535")
+	unsigned, err := types.NewTx(&types.DynamicFeeTx{ChainID: big.NewInt(137), Nonce: 1, GasTipCap: big.NewInt(3e10), GasFeeCap: big.NewInt(6e10),
+		Gas: 65000, To: &to, Value: big.NewInt(0), Data: append(common.FromHex("a9059cbb"), append(common.LeftPadBytes(addr[:], 32), common.LeftPadBytes(big.NewInt(5e6).Bytes(), 32)...)...)}).MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// MarshalBinary of an unsigned transaction carries zero V, R, S; the
+	// request holds the signing payload, which drops them: re-encode.
+	var tx types.Transaction
+	if err := tx.UnmarshalBinary(unsigned); err != nil {
+		t.Fatal(err)
+	}
+	payload := append([]byte{2}, rlpSigningPayload(t, &tx)...)
+	req, err := ur.EncodeEthSignRequest(&ur.EthSignRequest{RequestID: bytes.Repeat([]byte{7}, 16), SignData: payload, DataType: ur.EthTypedTx, ChainID: 137,
+		Path: ur.Keypath{Path: []uint32{0, 9}, Hardened: []bool{false, false}, SourceFingerprint: hk.Origin.SourceFingerprint}, Address: addr[:], Origin: "watch wallet"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	re, _ := qr.NewTypedEncoder(ur.TypeEthSignRequest, req, &qr.Options{MaxFragmentLen: 1000})
+	if err := os.WriteFile(c.path("req.ur"), []byte(re.Frames()[0]+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	show := c.ok(append(sign, "--eth-tx", "req.ur", "--chain-id", "137", "-o", "req.plan")...).stdout
+	t.Logf("eth-sign-request plan:\n%s", show)
+	for _, want := range []string{"(from an eth-sign-request)", "request path: m/0/9", "request from: watch wallet", "chain id:    137 (Polygon PoS)",
+		"call:        ERC-20 transfer", "amount:    5000000 token units", "from:        " + addr.Hex()} {
+		if !strings.Contains(show, want) {
+			t.Errorf("plan show lacks %q", want)
+		}
+	}
+	if r := c.run(append(sign, "--eth-tx", "req.ur", "--chain-id", "1", "-o", "req1.plan")...); r.code != 1 || !strings.Contains(r.stderr, "wrong chain id") {
+		t.Fatalf("request for chain 137 planned as chain 1: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// rlpSigningPayload is the RLP list an EIP-1559 signature covers (after
+// the type byte), computed with go-ethereum's rlp from the transaction's
+// fields.
+func rlpSigningPayload(t testing.TB, tx *types.Transaction) []byte {
+	t.Helper()
+	b, err := rlp.EncodeToBytes([]any{tx.ChainId(), tx.Nonce(), tx.GasTipCap(), tx.GasFeeCap(), tx.Gas(), tx.To(), tx.Value(), tx.Data(), tx.AccessList()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if crypto.Keccak256Hash(append([]byte{2}, b...)) != types.LatestSignerForChainID(tx.ChainId()).Hash(tx) {
+		t.Fatal("signing payload does not hash to go-ethereum's signing hash")
+	}
+	return b
 }

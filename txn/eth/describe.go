@@ -41,7 +41,7 @@ func (t *Tx) Describe(from common.Address) (fields []Field, warnings []string) {
 	} else {
 		add("to", "%s", tx.To().Hex())
 	}
-	add("value", "%s", FormatWei(tx.Value()))
+	add("value", "%s", FormatValue(tx.Value(), chainID))
 	add("nonce", "%d", tx.Nonce())
 	add("gas limit", "%d", tx.Gas())
 	var maxFee *big.Int
@@ -53,7 +53,7 @@ func (t *Tx) Describe(from common.Address) (fields []Field, warnings []string) {
 		add("gas price", "%s per gas", FormatGwei(tx.GasPrice()))
 		maxFee = new(big.Int).Mul(tx.GasPrice(), new(big.Int).SetUint64(tx.Gas()))
 	}
-	add("fee at most", "%s (gas limit × max fee)", FormatWei(maxFee))
+	add("fee at most", "%s (gas limit × max fee)", FormatValue(maxFee, chainID))
 	call, w := DecodeCall(tx.Data())
 	fields = append(fields, call...)
 	warnings = append(warnings, w...)
@@ -189,27 +189,39 @@ func decimal(v *big.Int, places int) string {
 	return i
 }
 
-// chainNames are chains officers should recognise by name. Anything else
-// is shown by number only.
-var chainNames = map[uint64]string{
-	1:        "Ethereum mainnet",
-	10:       "OP Mainnet",
-	56:       "BNB Smart Chain",
-	100:      "Gnosis",
-	137:      "Polygon PoS",
-	8453:     "Base",
-	17000:    "Holesky testnet",
-	42161:    "Arbitrum One",
-	560048:   "Hoodi testnet",
-	11155111: "Sepolia testnet",
+// chains are chains officers should recognise by name, with the symbol
+// of their native currency (18 decimals on all of them). Anything else is
+// shown by number, and amounts in wei.
+var chains = map[uint64]struct{ name, symbol string }{
+	1:        {"Ethereum mainnet", "ETH"},
+	10:       {"OP Mainnet", "ETH"},
+	56:       {"BNB Smart Chain", "BNB"},
+	100:      {"Gnosis", "xDAI"},
+	137:      {"Polygon PoS", "POL"},
+	8453:     {"Base", "ETH"},
+	17000:    {"Holesky testnet", "testnet ETH"},
+	42161:    {"Arbitrum One", "ETH"},
+	560048:   {"Hoodi testnet", "testnet ETH"},
+	11155111: {"Sepolia testnet", "testnet ETH"},
 }
 
-// ChainName names a chain id ("unknown chain" for the others).
+// ChainName names a chain id.
 func ChainName(id *big.Int) string {
 	if id != nil && id.IsUint64() {
-		if n, ok := chainNames[id.Uint64()]; ok {
-			return n
+		if c, ok := chains[id.Uint64()]; ok {
+			return c.name
 		}
 	}
 	return "a chain coldsig does not name; check the number"
+}
+
+// FormatValue writes wei in the chain's native currency when coldsig
+// knows it, and in wei with 10^18 units otherwise.
+func FormatValue(wei, chainID *big.Int) string {
+	if chainID != nil && chainID.IsUint64() {
+		if c, ok := chains[chainID.Uint64()]; ok {
+			return decimal(wei, 18) + " " + c.symbol + " (" + wei.String() + " wei)"
+		}
+	}
+	return wei.String() + " wei (" + decimal(wei, 18) + " units of the chain's native currency)"
 }

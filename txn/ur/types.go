@@ -279,3 +279,30 @@ func EncodeAccount(masterFingerprint uint32, key *HDKey) ([]byte, error) {
 // Fingerprint reads a 4-byte BIP32 fingerprint as the uint32 CBOR
 // carries (big-endian: d34db33f is 0xd34db33f).
 func Fingerprint(fp [4]byte) uint32 { return binary.BigEndian.Uint32(fp[:]) }
+
+// ParseAccount decodes a crypto-account message whose outputs are all
+// wpkh(key) (what EncodeAccount writes).
+func ParseAccount(msg []byte) (masterFingerprint uint32, keys []*HDKey, err error) {
+	var c struct {
+		MasterFingerprint uint32     `cbor:"1,keyasint"`
+		Outputs           []wpkhCBOR `cbor:"2,keyasint"`
+	}
+	if err := decode(msg, &c); err != nil {
+		return 0, nil, err
+	}
+	for _, o := range c.Outputs {
+		b, err := encMode.Marshal(hdKeyCBOR(o))
+		if err != nil {
+			return 0, nil, err
+		}
+		k, err := ParseHDKey(b)
+		if err != nil {
+			return 0, nil, err
+		}
+		keys = append(keys, k)
+	}
+	if len(keys) == 0 {
+		return 0, nil, fmt.Errorf("%w: crypto-account without outputs", ErrUR)
+	}
+	return c.MasterFingerprint, keys, nil
+}

@@ -143,3 +143,15 @@ func FuzzParseEthSignRequest(f *testing.F) {
 		}
 	})
 }
+
+func TestAccountRoundTrip(t *testing.T) {
+	k := &HDKey{PublicKey: mustHex(t, "03FD433450B6924B4F7EFDD5D1ED017D364BE95AB2B592DC8BDDB3B00C1C24F63F"), Origin: Keypath{SourceFingerprint: 0x13c6fe12}}
+	msg, err := EncodeAccount(0x13c6fe12, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp, keys, err := ParseAccount(msg)
+	if err != nil || fp != 0x13c6fe12 || len(keys) != 1 || !bytes.Equal(keys[0].PublicKey, k.PublicKey) || keys[0].Origin.SourceFingerprint != 0x13c6fe12 {
+		t.Fatalf("%x %+v %v", fp, keys, err)
+	}
+}
