@@ -7,7 +7,7 @@ export CGO_ENABLED ?= 0
 # spurious "context deadline exceeded" failure when it expires mid-run.
 FUZZTIME  ?= 2000x
 
-.PHONY: all build test unit lint fuzz fuzz-short race bench demo clean vectors release release-check
+.PHONY: all build test unit lint fuzz fuzz-short chaos chaos-short race bench demo clean vectors release release-check
 
 all: build
 
@@ -15,8 +15,9 @@ build:
 	$(GO) build $(GOFLAGS_BUILD) -o $(BIN) ./cmd/coldsig
 
 # The full gate: formatting, vet, the unit and CLI suites, the -race run of
-# the state engine, and a short pass of every fuzz target.
-test: lint unit race fuzz-short
+# the state engine, a short pass of every fuzz target, and the short form of
+# the reliability campaign (>= 30 SIGKILLs and faults, a few minutes).
+test: lint unit race fuzz-short chaos-short
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -36,6 +37,14 @@ fuzz-short:
 
 fuzz:
 	scripts/fuzz.sh 200000x
+
+# The reliability campaign (scripts/chaos, ceremony/chaos_test.go): the
+# short form in make test, the long form (>= 200 SIGKILLs) on demand.
+chaos-short:
+	scripts/chaos short
+
+chaos:
+	scripts/chaos long
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchtime=1x -timeout 60m ./...
