@@ -137,6 +137,9 @@ func runStatus(cmd *cobra.Command, opts *statusOptions) error {
 	switch {
 	case st.Problem != "":
 		fmt.Fprintf(out, "problem   %s\n", st.Problem)
+	case !st.State.Ended() && len(st.NextFrom) == 0:
+		// Never "needs ... from:" with nobody listed.
+		fmt.Fprintln(out, "needs     nothing from the other parties now: run 'coldsig step' to go on")
 	case st.State == ceremony.StateRunning:
 		fmt.Fprintf(out, "needs     round %d envelopes from:\n", st.Next)
 	case st.State == ceremony.StateConfirming:
