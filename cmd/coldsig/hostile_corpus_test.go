@@ -61,6 +61,14 @@ func TestHostileCorpus(t *testing.T) {
 			e.Setenv("COLDSIG_PASSPHRASE_FILE", "")
 			return nil
 		},
+		// [current]: the corpus runs against the build of this source (not
+		// COLDSIG_HOSTILE_BIN); cases that need the fault hook require it.
+		Condition: func(cond string) (bool, error) {
+			if cond == "current" {
+				return os.Getenv("COLDSIG_HOSTILE_BIN") == "", nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"csig": func(ts *testscript.TestScript, neg bool, args []string) { runCsig(ts, neg, bin, args) },
 			// csigf runs a build with the test-only fault hook (-tags
