@@ -1,4 +1,4 @@
-package main
+package identity
 
 import (
 	"errors"
@@ -15,12 +15,12 @@ func TestGeneratedPassphrasesPassTheRule(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for i := 0; i < 20; i++ {
-		p, err := generatePassphrase()
+		p, err := GeneratePassphrase()
 		if err != nil {
 			t.Fatal(err)
 		}
 		words := strings.Split(p, " ")
-		if len(words) != generatedWords {
+		if len(words) != GeneratedWords {
 			t.Fatalf("%q: %d words", p, len(words))
 		}
 		for _, w := range words {
@@ -32,7 +32,7 @@ func TestGeneratedPassphrasesPassTheRule(t *testing.T) {
 			t.Fatalf("%q generated twice", p)
 		}
 		seen[p] = true
-		if err := checkStrength([]byte(p)); err != nil {
+		if err := CheckPassphrase([]byte(p)); err != nil {
 			t.Fatalf("generated %q refused: %v", p, err)
 		}
 	}
@@ -40,12 +40,12 @@ func TestGeneratedPassphrasesPassTheRule(t *testing.T) {
 
 func TestCheckStrength(t *testing.T) {
 	for _, weak := range []string{"abc", "password", "Tr0ub4dor&3", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "qwertyuiopasdfghjkl", "able acid also apex", strings.Repeat("Zq9!", 200)} {
-		if err := checkStrength([]byte(weak)); !errors.Is(err, errWeakPassphrase) {
+		if err := CheckPassphrase([]byte(weak)); !errors.Is(err, ErrWeakPassphrase) {
 			t.Errorf("%q accepted (%v)", weak, err)
 		}
 	}
 	for _, strong := range []string{"sand lava hymn tofu", "vR8#qL2!mZ7@xK4$wT9%", "sand lava hymn tofu " + strings.Repeat("a", 300)} {
-		if err := checkStrength([]byte(strong)); err != nil {
+		if err := CheckPassphrase([]byte(strong)); err != nil {
 			t.Errorf("%q refused: %v", strong, err)
 		}
 	}
