@@ -5,13 +5,19 @@ package atomicfile
 // Fault injection for the reliability campaign (scripts/chaos), compiled
 // only into binaries built with -tags coldsig_faults; shipped builds use
 // fault_off.go. COLDSIG_FAULTS holds comma-separated rules, each applied to
-// every write (Write, Create) this process makes:
+// every write (Write, Create, Group.Stage) this process makes:
 //
 //	enospc-after=N   the first N writes succeed, every later one fails with
 //	                 ENOSPC (the disk filled up during the run)
 //	enospc=SUBSTR    writes to a path containing SUBSTR fail with ENOSPC
 //	erofs=SUBSTR     writes to a path containing SUBSTR fail with EROFS
 //	                 (read-only media)
+//	enospc-place=SUBSTR
+//	                 putting a complete, synced file whose path contains
+//	                 SUBSTR in place (link or rename) fails with ENOSPC, as
+//	                 when its directory cannot grow: a failure after the
+//	                 data was written, where a caller may be past its
+//	                 commit point
 
 import (
 	"os"
@@ -27,6 +33,7 @@ var faults struct {
 	after  int // -1: no enospc-after rule
 	writes int
 	rules  []faultRule
+	place  []faultRule
 }
 
 type faultRule struct {
@@ -34,7 +41,7 @@ type faultRule struct {
 	err syscall.Errno
 }
 
-func injectFault(path string) error {
+func loadFaults() {
 	faults.once.Do(func() {
 		faults.after = -1
 		for _, r := range strings.Split(os.Getenv("COLDSIG_FAULTS"), ",") {
@@ -48,9 +55,15 @@ func injectFault(path string) error {
 				faults.rules = append(faults.rules, faultRule{v, syscall.ENOSPC})
 			case "erofs":
 				faults.rules = append(faults.rules, faultRule{v, syscall.EROFS})
+			case "enospc-place":
+				faults.place = append(faults.place, faultRule{v, syscall.ENOSPC})
 			}
 		}
 	})
+}
+
+func injectFault(path string) error {
+	loadFaults()
 	faults.mu.Lock()
 	defer faults.mu.Unlock()
 	faults.writes++
@@ -60,6 +73,16 @@ func injectFault(path string) error {
 	for _, r := range faults.rules {
 		if r.sub != "" && strings.Contains(path, r.sub) {
 			return &os.PathError{Op: "write", Path: path, Err: r.err}
+		}
+	}
+	return nil
+}
+
+func injectPlaceFault(path string) error {
+	loadFaults()
+	for _, r := range faults.place {
+		if r.sub != "" && strings.Contains(path, r.sub) {
+			return &os.PathError{Op: "link", Path: path, Err: r.err}
 		}
 	}
 	return nil
