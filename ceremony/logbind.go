@@ -9,7 +9,6 @@ import (
 
 	"github.com/coldsig/coldsig/ceremony/internal/statestore"
 	"github.com/coldsig/coldsig/envelope"
-	"github.com/coldsig/coldsig/internal/atomicfile"
 )
 
 // The state (encrypted, authenticated, in DIR/state/) and the log
@@ -137,14 +136,7 @@ func (s *session) checkLog(store *statestore.Store, st *partyState, log *Log) (*
 		if repaired.Head() != st.LogHead {
 			break
 		}
-		data, err := repaired.Marshal()
-		if err == nil {
-			err = atomicfile.Write(path, data, 0o600)
-		}
-		if err == nil {
-			err = writeProgress(s, st.Phase)
-		}
-		if err != nil {
+		if err := s.writeMeta(repaired, st.Phase); err != nil {
 			return nil, afterCommit(S, fmt.Errorf("completing %s: %w", path, err))
 		}
 		s.obs.emit(Event{Kind: EventWarning, Detail: fmt.Sprintf("%s lacked the entries of step %d (an interrupted or failed write); completed from the state", path, S)})

@@ -167,7 +167,13 @@ func Join(ctx context.Context, o JoinOptions) (*Report, error) {
 	if err := writeIfAbsentOrSame(filepath.Join(o.WorkDir, planFile), planBytes); err != nil {
 		return nil, err
 	}
-	store, err := statestore.Create(o.WorkDir, s.binding(), keys, data, [32]byte{}, toStoreFiles(files))
+	// The log and progress record go with the commit (statestore writes
+	// them after the outbox, in the same synchronous batch).
+	meta, err := s.metaFiles(log, 0)
+	if err != nil {
+		return nil, err
+	}
+	store, err := statestore.Create(o.WorkDir, s.binding(), keys, data, [32]byte{}, toStoreFiles(files), meta...)
 	if err != nil {
 		var ce *statestore.CommittedError
 		if errors.As(err, &ce) {
@@ -175,9 +181,6 @@ func Join(ctx context.Context, o JoinOptions) (*Report, error) {
 			return nil, afterCommit(1, err)
 		}
 		return nil, err
-	}
-	if err := s.writeMeta(log, 0); err != nil {
-		return nil, afterCommit(1, err)
 	}
 	return s.report(store, files, false), nil
 }
@@ -528,16 +531,17 @@ func Step(ctx context.Context, o StepOptions) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := store.Advance(from, inboundDigest(envs), data, toStoreFiles(files)); err != nil {
+	meta, err := s.metaFiles(log, st.Phase)
+	if err != nil {
+		return nil, err
+	}
+	if err := store.Advance(from, inboundDigest(envs), data, toStoreFiles(files), meta...); err != nil {
 		var ce *statestore.CommittedError
 		if errors.As(err, &ce) {
 			s.writeMeta(log, st.Phase) // best effort; the next step completes it
 			return nil, afterCommit(from+1, err)
 		}
 		return nil, err
-	}
-	if err := s.writeMeta(log, st.Phase); err != nil {
-		return nil, afterCommit(from+1, err)
 	}
 	return s.report(store, files, false), nil
 }
@@ -753,14 +757,46 @@ func checkWorkDirLinks(dir string) error {
 
 func (s *session) checkFiles() error { return checkWorkDirLinks(s.dir) }
 
-// writeMeta writes the non-secret log and progress record.
+// metaFiles are the non-secret progress record and log, in the order they
+// are put in place (after the outbox): the log, whose last line says the
+// step is committed, comes last. A crash between the two leaves a log one
+// step behind the state, which the next step completes (see logbind.go);
+// the other way round a stale progress record could outlive the crash.
+func (s *session) metaFiles(log *Log, phase int) ([]statestore.File, error) {
+	p, err := progressRecord(s, phase)
+	if err != nil {
+		return nil, err
+	}
+	l, err := log.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	return []statestore.File{{Name: progressFile, Data: p}, {Name: logFile, Data: l}}, nil
+}
+
+// writeMeta writes the log and progress record on their own, where no step
+// is committed with them (the end of a ceremony, a completed log): both
+// files synced together, then put in place, then the directory synced.
 func (s *session) writeMeta(log *Log, phase int) error {
-	data, err := log.Marshal()
+	files, err := s.metaFiles(log, phase)
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.Write(filepath.Join(s.dir, logFile), data, 0o600); err != nil {
+	var g atomicfile.Group
+	defer g.Discard()
+	staged := make([]*atomicfile.Staged, len(files))
+	for i, f := range files {
+		if staged[i], err = g.Stage(filepath.Join(s.dir, f.Name), f.Data, 0o600); err != nil {
+			return err
+		}
+	}
+	if err := g.Sync(); err != nil {
 		return err
 	}
-	return writeProgress(s, phase)
+	for _, f := range staged {
+		if err := f.Replace(); err != nil {
+			return err
+		}
+	}
+	return atomicfile.SyncDir(s.dir)
 }

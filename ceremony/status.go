@@ -18,18 +18,14 @@ const progressMagic = "coldsig/progress/v1"
 // maxProgressSize bounds progress.txt (two short fields).
 const maxProgressSize = 4 << 10
 
-// writeProgress records, in the clear, where the party stands, so that
+// progressRecord records, in the clear, where the party stands, so that
 // status needs no passphrase. It holds nothing the plan does not already
 // say publicly.
-func writeProgress(s *session, phase int) error {
+func progressRecord(s *session, phase int) ([]byte, error) {
 	w := textrec.NewWriter(progressMagic)
 	w.Uint("slot", uint64(s.me))
 	w.Uint("phase", uint64(phase))
-	data, err := w.Bytes()
-	if err != nil {
-		return err
-	}
-	return atomicfile.Write(filepath.Join(s.dir, progressFile), data, 0o600)
+	return w.Bytes()
 }
 
 // State is where a party's ceremony stands.
@@ -155,7 +151,11 @@ func ReadStatus(dir string) (*Status, error) {
 	}
 	entries, _ := os.ReadDir(filepath.Join(dir, "outbox"))
 	for _, e := range entries {
-		st.Outbox = append(st.Outbox, filepath.Join(dir, "outbox", e.Name()))
+		// A temporary file is an envelope a killed step never put in
+		// place: not to be handed on (the next step removes it).
+		if !atomicfile.IsTemp(e.Name()) {
+			st.Outbox = append(st.Outbox, filepath.Join(dir, "outbox", e.Name()))
+		}
 	}
 	st.Problem = progressProblem(dir, ss.Step, phase)
 	if st.Problem != "" {

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 )
 
 // The largest snapshots (ECDSA keygen and resharing) are about 300 KB; the
@@ -98,4 +100,67 @@ func BenchmarkSeal300KB(b *testing.B) {
 		}
 		encryptForTest(b, plain, k.recipient)
 	}
+}
+
+// A signing step of the ceremony engine, as written durably: the step
+// file (a 2-party ECDSA signing state is 6 to 43 KB, with the engine's
+// record around it), the retirement of the previous step, one envelope
+// (0.7 to 10 KB), and the engine's log.txt (about 6 KB at the end of a
+// signing) and progress.txt. Every step advances a fresh store (the record's
+// history grows by one envelope a step, as in a ten-step signing).
+const (
+	benchStepSnapshot = 40 << 10
+	benchStepEnvelope = 1 << 10
+	benchStepLog      = 6 << 10
+	benchStepProgress = 40
+	benchStepsPerSign = 10
+)
+
+// BenchmarkSigningStep measures the durable writes of one signing step
+// (everything after the round's compute: seal, commit, retire, outbox, log,
+// progress) and reports the median and the spread over b.N steps; run it
+// with -benchtime=Nx. Compare with compute-us/step of
+// tssparty's BenchmarkFlows/ecdsa-sign-2 and eddsa-sign-2.
+func BenchmarkSigningStep(b *testing.B) {
+	k := testKeys(b)
+	snap := make([]byte, benchStepSnapshot)
+	rand.Read(snap)
+	env := make([]byte, benchStepEnvelope)
+	rand.Read(env)
+	log := make([]byte, benchStepLog)
+	rand.Read(log)
+	progress := make([]byte, benchStepProgress)
+	var s *Store
+	var dir string
+	times := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if i%benchStepsPerSign == 0 {
+			b.StopTimer()
+			dir = filepath.Join(b.TempDir(), "w")
+			var err error
+			if s, err = Create(dir, testBinding("bench"), k, snap, digest("plan"), []File{{"r01.env", env}}); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+		}
+		t := time.Now()
+		out := []File{{fmt.Sprintf("r%02d.env", s.Step()+1), env}}
+		if err := benchWriteStep(s, dir, digest(fmt.Sprint(i)), snap, out, log, progress); err != nil {
+			b.Fatal(err)
+		}
+		times = append(times, time.Since(t))
+	}
+	b.StopTimer()
+	slices.Sort(times)
+	q := func(p int) float64 { return float64(times[(len(times)-1)*p/100].Microseconds()) }
+	b.ReportMetric(q(10), "p10-us/step")
+	b.ReportMetric(q(50), "median-us/step")
+	b.ReportMetric(q(90), "p90-us/step")
+}
+
+// benchWriteStep is what ceremony.Step writes after the round: Advance
+// with the log and progress record as meta files.
+func benchWriteStep(s *Store, dir string, in [32]byte, snap []byte, out []File, log, progress []byte) error {
+	return s.Advance(s.Step(), in, snap, out, File{"log.txt", log}, File{"progress.txt", progress})
 }

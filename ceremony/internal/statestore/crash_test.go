@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"filippo.io/age"
+
+	"github.com/coldsig/coldsig/internal/atomicfile"
 )
 
 // The crash tests re-execute the test binary as a helper process that runs
@@ -43,6 +45,10 @@ var (
 	crashNext    = []byte("snapshot 2 written by the killed process")
 	crashOut     = []File{{"r2-to-p2.env", []byte("child r2 to p2")}, {"r2-to-p3.env", []byte("child r2 to p3")}}
 	crashResult  = []File{{"public.json", []byte("{}")}, {"share.age", []byte("share")}}
+	// The caller's files written with each step (the engine's log and
+	// progress record), as Create wrote them and as the advance writes them.
+	crashMeta1 = []File{{"progress.txt", []byte("progress 1")}, {"log.txt", []byte("log at step 1")}}
+	crashMeta2 = []File{{"progress.txt", []byte("progress 2")}, {"log.txt", []byte("log at step 2")}}
 )
 
 func crashHelper() int {
@@ -64,6 +70,15 @@ func crashHelper() int {
 			time.Sleep(time.Hour)
 		}
 	}
+	if os.Getenv(crashEnvOp) == "create" {
+		_, err = Create(os.Getenv(crashEnvDir), crashBinding, k, []byte("snapshot 1"), digest("plan"), out1, crashMeta1...)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 2
+		}
+		fmt.Println("done without reaching " + point)
+		return 3
+	}
 	s, err := Open(os.Getenv(crashEnvDir), crashBinding, k)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -71,7 +86,7 @@ func crashHelper() int {
 	}
 	switch os.Getenv(crashEnvOp) {
 	case "advance":
-		err = s.Advance(1, crashIn, crashNext, crashOut)
+		err = s.Advance(1, crashIn, crashNext, crashOut, crashMeta2...)
 	case "finish":
 		err = s.Finish(crashResult)
 	case "abort":
@@ -129,7 +144,9 @@ func crashAt(t *testing.T, dir string, id *age.X25519Identity, op, point string)
 	}
 }
 
-func crashSetup(t *testing.T) (string, *age.X25519Identity, Keys) {
+// crashIdentity is a party identity for a crash test: the child process
+// gets its text, the parent the keys.
+func crashIdentity(t *testing.T) (*age.X25519Identity, Keys) {
 	t.Helper()
 	id, err := age.GenerateX25519Identity()
 	if err != nil {
@@ -139,8 +156,14 @@ func crashSetup(t *testing.T) (string, *age.X25519Identity, Keys) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return id, k
+}
+
+func crashSetup(t *testing.T) (string, *age.X25519Identity, Keys) {
+	t.Helper()
+	id, k := crashIdentity(t)
 	dir := filepath.Join(t.TempDir(), "work")
-	if _, err := Create(dir, crashBinding, k, []byte("snapshot 1"), digest("plan"), out1); err != nil {
+	if _, err := Create(dir, crashBinding, k, []byte("snapshot 1"), digest("plan"), out1, crashMeta1...); err != nil {
 		t.Fatal(err)
 	}
 	return dir, id, k
@@ -156,6 +179,30 @@ func outboxHas(t *testing.T, dir string, files []File) {
 	}
 }
 
+// metaHas checks the caller's files in the work directory.
+func metaHas(t *testing.T, dir string, files []File) {
+	t.Helper()
+	for _, f := range files {
+		got, err := os.ReadFile(filepath.Join(dir, f.Name))
+		if err != nil || !bytes.Equal(got, f.Data) {
+			t.Errorf("%s = %q, %v; want %q", f.Name, got, err, f.Data)
+		}
+	}
+}
+
+// temps lists the temporary files anywhere under dir.
+func temps(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	for name := range tree(t, dir) {
+		if atomicfile.IsTemp(filepath.Base(name)) {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 func TestCrashDuringAdvance(t *testing.T) {
 	for _, tc := range []struct {
 		point     string
@@ -164,16 +211,23 @@ func TestCrashDuringAdvance(t *testing.T) {
 		left []string
 		// outbox files it already wrote
 		outboxLeft []string
+		// the caller's files as it leaves them
+		meta []File
+		// whether it leaves temporary files (staged, not yet in place)
+		temps bool
 	}{
-		{"before-commit", false, []string{StepFileName(1)}, nil},
-		{"committed", true, []string{StepFileName(1), StepFileName(2)}, nil},
-		{"retired", true, []string{StepFileName(2)}, nil},
-		{"outbox:" + crashOut[0].Name, true, []string{StepFileName(2)}, []string{crashOut[0].Name}},
+		{"before-commit", false, []string{StepFileName(1)}, nil, crashMeta1, true},
+		{"committed", true, []string{StepFileName(1), StepFileName(2)}, nil, crashMeta1, true},
+		{"retired", true, []string{StepFileName(2)}, nil, crashMeta1, true},
+		{"outbox:" + crashOut[0].Name, true, []string{StepFileName(2)}, []string{crashOut[0].Name}, crashMeta1, true},
+		{"outbox:" + crashOut[1].Name, true, []string{StepFileName(2)}, []string{crashOut[0].Name, crashOut[1].Name}, crashMeta1, true},
+		{"meta:progress.txt", true, []string{StepFileName(2)}, []string{crashOut[0].Name, crashOut[1].Name}, []File{crashMeta2[0], crashMeta1[1]}, true},
+		{"meta:log.txt", true, []string{StepFileName(2)}, []string{crashOut[0].Name, crashOut[1].Name}, crashMeta2, false},
 	} {
 		t.Run(tc.point, func(t *testing.T) {
 			dir, id, k := crashSetup(t)
 			crashAt(t, dir, id, "advance", tc.point)
-			if got := stateFiles(t, dir); !slices.Equal(got, tc.left) {
+			if got := stepFiles(t, dir); !slices.Equal(got, tc.left) {
 				t.Fatalf("after kill: state files %v, want %v", got, tc.left)
 			}
 			for _, f := range crashOut {
@@ -182,10 +236,24 @@ func TestCrashDuringAdvance(t *testing.T) {
 					t.Fatalf("after kill: outbox %s present=%v", f.Name, err == nil)
 				}
 			}
+			// The log and progress record are never ahead of the state,
+			// and at most one step behind it.
+			metaHas(t, dir, tc.meta)
+			if got := temps(t, dir); tc.temps != (len(got) > 0) {
+				t.Fatalf("after kill: temporary files %v", got)
+			}
 
 			s, err := Open(dir, crashBinding, k)
 			if err != nil {
 				t.Fatal(err)
+			}
+			// Open clears what it owns: stale steps, temporary files in
+			// state/ and outbox/. Those of the caller's files go with the
+			// next write of them.
+			for _, tmp := range temps(t, dir) {
+				if filepath.Dir(tmp) != "." {
+					t.Fatalf("after open: %s left", tmp)
+				}
 			}
 			if !tc.committed {
 				// Nothing was committed, nothing was sent: the step runs again.
@@ -196,10 +264,14 @@ func TestCrashDuringAdvance(t *testing.T) {
 					t.Fatalf("Lookup = %v, %v", found, err)
 				}
 				rerun := []File{{"r2-to-p2.env", []byte("rerun to p2")}}
-				if err := s.Advance(1, crashIn, []byte("rerun"), rerun); err != nil {
+				if err := s.Advance(1, crashIn, []byte("rerun"), rerun, crashMeta2...); err != nil {
 					t.Fatal(err)
 				}
 				outboxHas(t, dir, rerun)
+				metaHas(t, dir, crashMeta2)
+				if got := temps(t, dir); got != nil {
+					t.Fatalf("temporary files left: %v", got)
+				}
 				return
 			}
 			if got := stateFiles(t, dir); !slices.Equal(got, []string{StepFileName(2)}) {
@@ -211,7 +283,7 @@ func TestCrashDuringAdvance(t *testing.T) {
 			before := tree(t, dir)
 			_, _, err = s.Lookup(1, digest("other inbound"))
 			wantErr(t, err, ErrInputsDiffer, "nonces")
-			err = s.Advance(1, digest("other inbound"), []byte("x"), nil)
+			err = s.Advance(1, digest("other inbound"), []byte("x"), nil, crashMeta2...)
 			wantErr(t, err, ErrInputsDiffer, "nonces")
 			sameTree(t, before, tree(t, dir))
 			out, found, err := s.Lookup(1, crashIn)
@@ -222,8 +294,78 @@ func TestCrashDuringAdvance(t *testing.T) {
 				t.Fatal(err)
 			}
 			outboxHas(t, dir, crashOut)
-			if err := s.Advance(2, digest("round 3 inbound"), []byte("snapshot 3"), nil); err != nil {
+			meta3 := []File{{"progress.txt", []byte("progress 3")}, {"log.txt", []byte("log at step 3")}}
+			if err := s.Advance(2, digest("round 3 inbound"), []byte("snapshot 3"), nil, meta3...); err != nil {
 				t.Fatal(err)
+			}
+			metaHas(t, dir, meta3)
+			if got := temps(t, dir); got != nil {
+				t.Fatalf("temporary files left: %v", got)
+			}
+		})
+	}
+}
+
+// TestCrashDuringJoin kills Create at each point of its write sequence:
+// before the commit the join completes when run again (nothing was sent);
+// after it the step 1 envelopes are re-emitted, never recomputed.
+func TestCrashDuringJoin(t *testing.T) {
+	for _, tc := range []struct {
+		point      string
+		committed  bool
+		outboxLeft int
+		meta       []File
+	}{
+		{"before-commit", false, 0, nil},
+		{"committed", true, 0, nil},
+		{"outbox:" + out1[1].Name, true, 2, nil},
+		{"meta:progress.txt", true, 2, crashMeta1[:1]},
+		{"meta:log.txt", true, 2, crashMeta1},
+	} {
+		t.Run(tc.point, func(t *testing.T) {
+			id, k := crashIdentity(t)
+			dir := filepath.Join(t.TempDir(), "work")
+			crashAt(t, dir, id, "create", tc.point)
+			if got := stepFiles(t, dir); tc.committed != slices.Equal(got, []string{StepFileName(1)}) {
+				t.Fatalf("after kill: state files %v", got)
+			}
+			entries, _ := os.ReadDir(filepath.Join(dir, outboxDir))
+			n := 0
+			for _, e := range entries {
+				if !atomicfile.IsTemp(e.Name()) {
+					n++
+				}
+			}
+			if n != tc.outboxLeft {
+				t.Fatalf("after kill: %d envelopes in the outbox, want %d", n, tc.outboxLeft)
+			}
+			metaHas(t, dir, tc.meta)
+			if !tc.committed {
+				// Nothing committed, nothing sent: the join completes.
+				if _, err := Create(dir, crashBinding, k, []byte("snapshot 1"), digest("plan"), out1, crashMeta1...); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				_, err := Create(dir, crashBinding, k, []byte("other"), digest("plan"), out1, crashMeta1...)
+				wantErr(t, err, ErrJoined, "")
+				s, err := Open(dir, crashBinding, k)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out, found, err := s.Lookup(0, digest("plan"))
+				if err != nil || !found {
+					t.Fatalf("Lookup = %v, %v", found, err)
+				}
+				if err := s.WriteOutbox(out); err != nil {
+					t.Fatal(err)
+				}
+				if err := s.Advance(1, crashIn, crashNext, crashOut, crashMeta2...); err != nil {
+					t.Fatal(err)
+				}
+			}
+			outboxHas(t, dir, out1)
+			if got := temps(t, dir); got != nil {
+				t.Fatalf("temporary files left: %v", got)
 			}
 		})
 	}
@@ -236,15 +378,25 @@ func TestCrashDuringEnd(t *testing.T) {
 		if st, err := ReadStatus(dir); err != nil || st.Status != StatusJoined {
 			t.Fatalf("status %+v, %v", st, err)
 		}
+		// The second result file and the new session record were staged.
+		if got := temps(t, dir); len(got) != 2 {
+			t.Fatalf("after kill: temporary files %v, want 2", got)
+		}
 		s, err := Open(dir, crashBinding, k)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if got := temps(t, dir); got != nil {
+			t.Fatalf("after open: temporary files %v", got)
 		}
 		if err := s.Finish(crashResult); err != nil {
 			t.Fatal(err)
 		}
 		if got := stateFiles(t, dir); got != nil {
 			t.Fatalf("state left: %v", got)
+		}
+		if st, err := ReadStatus(dir); err != nil || st.Status != StatusFinished {
+			t.Fatalf("status %+v, %v", st, err)
 		}
 	})
 	for _, op := range []string{"finish", "abort"} {

@@ -15,7 +15,10 @@
 //   - commits the next state together with its outbound envelopes and the
 //     digest of the inbound set that produced it, in one atomically created
 //     file, before the previous state is deleted and before anything is put
-//     in the outbox;
+//     in the outbox; the state file, the envelopes and the caller's own
+//     files of the step (meta: the engine's log and progress record) are
+//     written in one batch of three write barriers (stage and sync all,
+//     commit, publish), not two barriers per file;
 //   - answers "was step N already advanced with inbound digest D?" from that
 //     record: the same D re-emits the stored envelopes byte for byte, a
 //     different D is refused;

@@ -225,6 +225,19 @@ func readDirMax(dir string, max int) ([]fs.DirEntry, error) {
 	return entries, nil
 }
 
+// removeTemps deletes what a run killed between staging its files and
+// putting them in place left in outbox/ and result/ and beside
+// session.txt (state/ is listState's): nothing of it was committed or
+// sent, and 'status' would list an envelope's temporary file.
+func removeTemps(dir string) error {
+	for _, d := range []string{outboxDir, resultDir} {
+		if err := atomicfile.RemoveTemps(filepath.Join(dir, d)); err != nil {
+			return err
+		}
+	}
+	return atomicfile.RemoveTemps(dir, sessionFile)
+}
+
 func removeAll(dir string, names []string) error {
 	if len(names) == 0 {
 		return nil
@@ -271,10 +284,13 @@ func endedError(dir string, s *Status) error {
 // Create joins a session: it records the join in dir and commits step 1
 // (the state after the party's first round, produced from the join inputs
 // with digest inDigest) together with the first outbound envelopes, then
-// writes those to DIR/outbox/. It refuses a directory that already holds a
-// state or records an end.
-func Create(dir string, b Binding, k Keys, initial []byte, inDigest [32]byte, outbox []File) (*Store, error) {
+// writes those to DIR/outbox/ and the meta files (see Advance) to DIR. It
+// refuses a directory that already holds a state or records an end.
+func Create(dir string, b Binding, k Keys, initial []byte, inDigest [32]byte, outbox []File, meta ...File) (*Store, error) {
 	if err := checkArgs(b, k); err != nil {
+		return nil, err
+	}
+	if err := checkMeta(meta); err != nil {
 		return nil, err
 	}
 	rec := &record{
@@ -341,17 +357,24 @@ func Create(dir string, b Binding, k Keys, initial []byte, inDigest [32]byte, ou
 	} else if err := removeAll(state, temps); err != nil {
 		return nil, err
 	}
+	if err := removeTemps(dir); err != nil {
+		return nil, err
+	}
 	st := &Store{dir: dir, keys: k}
-	if err := st.commit(rec); err != nil {
-		if errors.Is(err, ErrConcurrent) {
-			return nil, fmt.Errorf("%s: %w", dir, ErrJoined)
-		}
+	// The state directory may be new: its entry in dir is synced with the
+	// commit, or the step file could be lost with it.
+	err = st.commit(rec, 0, meta, dir)
+	var ce *CommittedError
+	switch {
+	case errors.As(err, &ce):
+		ce.Err = fmt.Errorf("%w; run join again to complete it (nothing is recomputed)", ce.Err)
+		return nil, ce
+	case errors.Is(err, ErrConcurrent):
+		return nil, fmt.Errorf("%s: %w", dir, ErrJoined)
+	case err != nil:
 		return nil, err
 	}
 	st.rec = rec
-	if err := st.WriteOutbox(rec.history[0].out); err != nil {
-		return nil, &CommittedError{Step: 1, Err: fmt.Errorf("writing the outbox failed: %w; run join again to write the envelopes (nothing is recomputed)", err)}
-	}
 	return st, nil
 }
 
@@ -383,6 +406,9 @@ func Open(dir string, b Binding, k Keys) (*Store, error) {
 		return nil, err
 	}
 	if err := removeAll(state, temps); err != nil {
+		return nil, err
+	}
+	if err := removeTemps(dir); err != nil {
 		return nil, err
 	}
 	if len(steps) == 0 {
@@ -437,8 +463,24 @@ func readStep(path string, k Keys, b Binding, step uint64) (*record, error) {
 	return rec, nil
 }
 
-// commit encrypts rec and creates its step file; it never replaces one.
-func (s *Store) commit(rec *record) error {
+// commit makes rec the current state and then publishes what it emitted,
+// in the order of the single-use rules (docs/format.md, "Write ordering"),
+// paying one synchronous write barrier per stage of that order instead of
+// two per file:
+//
+//  1. The step file, the envelopes of rec's last transition and the meta
+//     files are staged as temporary files and fsynced together. Nothing is
+//     visible yet; a crash or an error leaves the previous state.
+//  2. The step file is created (never over an existing one) and state/ is
+//     fsynced (with syncAlso): the commit point.
+//  3. The previous step file (prev, 0 for none) is retired, the envelopes
+//     are put in outbox/ and the meta files in the work directory, in that
+//     order, and the three directories are fsynced together.
+//
+// So nothing can leave through the outbox before the step that made it is
+// durable, and when commit returns nil everything it wrote is durable.
+// Errors after the commit point are *CommittedError.
+func (s *Store) commit(rec *record, prev uint64, meta []File, syncAlso ...string) error {
 	plain, err := rec.encode(s.keys.mac)
 	if err != nil {
 		return fmt.Errorf("statestore: %w", err)
@@ -448,16 +490,110 @@ func (s *Store) commit(rec *record) error {
 	if err != nil {
 		return err
 	}
+	var g atomicfile.Group
+	defer g.Discard()
+	state := filepath.Join(s.dir, stateDir)
+	path := filepath.Join(state, StepFileName(rec.step))
+	step, err := g.Stage(path, sealed, 0o600)
+	if err != nil {
+		return err
+	}
+	out, newOutbox, err := s.stageOutbox(&g, rec.history[len(rec.history)-1].out)
+	if err != nil {
+		return err
+	}
+	metas, err := s.stageMeta(&g, meta)
+	if err != nil {
+		return err
+	}
+	if err := g.Sync(); err != nil {
+		return err
+	}
 	hook("before-commit")
-	path := filepath.Join(s.dir, stateDir, StepFileName(rec.step))
-	if err := atomicfile.Create(path, sealed, 0o600); err != nil {
+	if err := step.Create(); err != nil {
 		if errors.Is(err, atomicfile.ErrExists) {
 			return fmt.Errorf("%s: %w", path, ErrConcurrent)
 		}
 		return err
 	}
+	committed := func(err error) error { return &CommittedError{Step: rec.step, Err: err} }
+	if err := atomicfile.SyncDirs(append(syncAlso, state)...); err != nil {
+		return committed(err)
+	}
 	hook("committed")
+	dirs := []string{state}
+	if prev > 0 {
+		if err := os.Remove(filepath.Join(state, StepFileName(prev))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return committed(fmt.Errorf("retiring step %d failed (the next run retires it): %w", prev, err))
+		}
+		hook("retired")
+	}
+	if len(out) > 0 {
+		dirs = append(dirs, filepath.Join(s.dir, outboxDir))
+	}
+	if len(metas) > 0 || (len(out) > 0 && newOutbox) {
+		dirs = append(dirs, s.dir)
+	}
+	if err := publish(out, "outbox:"); err != nil {
+		return committed(fmt.Errorf("writing the outbox failed: %w", err))
+	}
+	for _, m := range metas {
+		if err := m.Replace(); err != nil {
+			return committed(fmt.Errorf("writing %s failed: %w", m.Path(), err))
+		}
+		hook("meta:" + filepath.Base(m.Path()))
+	}
+	if err := atomicfile.SyncDirs(dirs...); err != nil {
+		return committed(err)
+	}
 	return nil
+}
+
+// checkMeta checks the caller's meta files: plain names in the work
+// directory, other than the store's own.
+func checkMeta(meta []File) error {
+	for i, m := range meta {
+		if err := ValidName(m.Name); err != nil {
+			return fmt.Errorf("statestore: meta: %w", err)
+		}
+		switch m.Name {
+		case sessionFile, stateDir, outboxDir, resultDir:
+			return fmt.Errorf("statestore: meta file %q is the store's own", m.Name)
+		}
+		for _, o := range meta[:i] {
+			if o.Name == m.Name {
+				return fmt.Errorf("statestore: meta file %q given twice", m.Name)
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Store) stageMeta(g *atomicfile.Group, meta []File) ([]*atomicfile.Staged, error) {
+	if len(meta) == 0 {
+		return nil, nil
+	}
+	names := make([]string, len(meta))
+	for i, m := range meta {
+		if err := noSymlink(filepath.Join(s.dir, m.Name)); err != nil {
+			return nil, err
+		}
+		names[i] = m.Name
+	}
+	// Temporary files of an earlier run that was killed before it put
+	// them in place.
+	if err := atomicfile.RemoveTemps(s.dir, names...); err != nil {
+		return nil, err
+	}
+	out := make([]*atomicfile.Staged, len(meta))
+	for i, m := range meta {
+		f, err := g.Stage(filepath.Join(s.dir, m.Name), m.Data, 0o600)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = f
+	}
+	return out, nil
 }
 
 // Step is the current step: the number of transitions behind the state.
@@ -513,9 +649,16 @@ func (s *Store) Lookup(step uint64, inDigest [32]byte) (outbox []File, found boo
 // with digest inDigest: next is the new snapshot and outbox the outbound
 // envelopes. The new step file is committed before the old one is retired
 // and before anything is written to DIR/outbox/. An error after the commit
-// point leaves the state advanced (Step() reports it); running the step
-// again with the same inputs then re-emits the envelopes via Lookup.
-func (s *Store) Advance(fromStep uint64, inDigest [32]byte, next []byte, outbox []File) error {
+// point (a *CommittedError) leaves the state advanced (Step() reports it);
+// running the step again with the same inputs then re-emits the envelopes
+// via Lookup.
+//
+// meta are the caller's own files in the work directory that describe the
+// committed step (the ceremony engine's log and progress record; never
+// secret): each replaces DIR/NAME after the envelopes are in the outbox,
+// in the same synchronous batch, so they cost no write barrier of their
+// own. A crash can leave them one step behind the state, never ahead.
+func (s *Store) Advance(fromStep uint64, inDigest [32]byte, next []byte, outbox []File, meta ...File) error {
 	if s.ended {
 		return fmt.Errorf("%s: %w", s.dir, ErrEnded)
 	}
@@ -529,6 +672,9 @@ func (s *Store) Advance(fromStep uint64, inDigest [32]byte, next []byte, outbox 
 		}
 		return fmt.Errorf("%s: step %d: %w", s.dir, fromStep, ErrInputsDiffer)
 	}
+	if err := checkMeta(meta); err != nil {
+		return err
+	}
 	rec := &record{
 		binding:  s.rec.binding,
 		step:     cur + 1,
@@ -538,18 +684,17 @@ func (s *Store) Advance(fromStep uint64, inDigest [32]byte, next []byte, outbox 
 	if err := rec.check(); err != nil {
 		return fmt.Errorf("statestore: %w", err)
 	}
-	if err := s.commit(rec); err != nil {
+	err := s.commit(rec, cur, meta)
+	var ce *CommittedError
+	if err != nil && !errors.As(err, &ce) {
 		return err
 	}
 	old := s.rec
 	s.rec = rec
 	clear(old.snapshot)
-	if err := atomicfile.Remove(filepath.Join(s.dir, stateDir, StepFileName(cur))); err != nil {
-		return &CommittedError{Step: rec.step, Err: fmt.Errorf("retiring step %d failed (the next run retires it): %w", cur, err)}
-	}
-	hook("retired")
-	if err := s.WriteOutbox(rec.history[cur].out); err != nil {
-		return &CommittedError{Step: rec.step, Err: fmt.Errorf("writing the outbox failed: %w; run the step again to write the envelopes (nothing is recomputed)", err)}
+	if ce != nil {
+		ce.Err = fmt.Errorf("%w; run the step again to complete it (nothing is recomputed)", ce.Err)
+		return ce
 	}
 	return nil
 }
@@ -618,40 +763,99 @@ func (s *Store) CheckOutbox(mine func(name string) bool) error {
 
 // WriteOutbox writes files to DIR/outbox/, each atomically and never over
 // a different file: a file already present with identical bytes is kept
-// (a re-emission), one with other bytes is an error.
+// (a re-emission), one with other bytes is an error. The missing ones are
+// written as one batch (two write barriers in all).
 func (s *Store) WriteOutbox(files []File) error {
-	return placeFiles(filepath.Join(s.dir, outboxDir), files, "outbox:")
+	var g atomicfile.Group
+	defer g.Discard()
+	out, newDir, err := s.stageOutbox(&g, files)
+	if err != nil || len(out) == 0 {
+		return err
+	}
+	if err := g.Sync(); err != nil {
+		return err
+	}
+	if err := publish(out, "outbox:"); err != nil {
+		return err
+	}
+	dirs := []string{filepath.Join(s.dir, outboxDir)}
+	if newDir {
+		dirs = append(dirs, s.dir)
+	}
+	return atomicfile.SyncDirs(dirs...)
 }
 
-func placeFiles(dir string, files []File, hookPrefix string) error {
+// stagedFile is a file staged for outbox/ or result/ and the bytes it must
+// hold.
+type stagedFile struct {
+	*atomicfile.Staged
+	data []byte
+}
+
+func (s *Store) stageOutbox(g *atomicfile.Group, files []File) ([]stagedFile, bool, error) {
+	return stageFiles(g, filepath.Join(s.dir, outboxDir), files)
+}
+
+// stageFiles stages the files that dir does not hold yet: one already
+// there with the same bytes needs nothing (a re-emission). One with other
+// bytes is staged all the same and refused when publish finds it, after
+// the commit point, as it always was. dir is made if missing (newDir: the
+// caller syncs dir's parent too).
+func stageFiles(g *atomicfile.Group, dir string, files []File) (out []stagedFile, newDir bool, err error) {
+	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
+		newDir = true
+	}
 	if err := privateDir(dir); err != nil {
-		return err
+		return nil, false, err
 	}
 	for _, f := range files {
 		if err := ValidName(f.Name); err != nil {
-			return fmt.Errorf("statestore: %w", err)
+			return nil, false, fmt.Errorf("statestore: %w", err)
 		}
 		path := filepath.Join(dir, f.Name)
-		err := atomicfile.Create(path, f.Data, 0o600)
+		if sameFile(path, f.Data) == nil {
+			continue
+		}
+		p, err := g.Stage(path, f.Data, 0o600)
+		if err != nil {
+			return nil, false, err
+		}
+		out = append(out, stagedFile{p, f.Data})
+	}
+	return out, newDir, nil
+}
+
+// sameFile is nil if path holds exactly data, wraps fs.ErrNotExist if
+// there is no such file, and otherwise says that the file differs.
+func sameFile(path string, data []byte) error {
+	// Read one byte more than the file should hold: a larger one differs,
+	// and is not read whole.
+	have, err := boundedio.ReadFile(path, int64(len(data))+1)
+	if err != nil && !errors.Is(err, boundedio.ErrTooLarge) {
+		return err
+	}
+	if !bytes.Equal(have, data) {
+		// Never "move it away and run again": a different file under this
+		// name means two versions of one round's output, and sending the
+		// second one breaks the single-use rule.
+		return fmt.Errorf("%s: already exists with different content: two versions of one output (was the work directory's state rolled back or copied?); hand on neither, keep both as evidence, and abort the session ('coldsig abort') unless you can explain the other one", path)
+	}
+	return nil
+}
+
+// publish puts staged files in place, never over a different file, in
+// order; the caller syncs their directory.
+func publish(files []stagedFile, hookPrefix string) error {
+	for _, f := range files {
+		err := f.Create()
 		if errors.Is(err, atomicfile.ErrExists) {
-			// Read one byte more than the file should hold: a larger one
-			// differs, and is not read whole.
-			have, rerr := boundedio.ReadFile(path, int64(len(f.Data))+1)
-			if rerr != nil && !errors.Is(rerr, boundedio.ErrTooLarge) {
-				return rerr
-			}
-			if !bytes.Equal(have, f.Data) {
-				// Never "move it away and run again": a different file under
-				// this name means two versions of one round's output, and
-				// sending the second one breaks the single-use rule.
-				return fmt.Errorf("%s: already exists with different content: two versions of one output (was the work directory's state rolled back or copied?); hand on neither, keep both as evidence, and abort the session ('coldsig abort') unless you can explain the other one", path)
-			}
-			err = nil
+			// Written meanwhile (a concurrent re-emission): fine if equal.
+			err = sameFile(f.Path(), f.data)
 		}
 		if err != nil {
 			return err
 		}
-		hook(hookPrefix + f.Name)
+		hook(hookPrefix + filepath.Base(f.Path()))
 	}
 	return nil
 }
@@ -675,14 +879,45 @@ func (s *Store) Finish(result []File) error {
 		}
 		names[i] = f.Name
 	}
-	if err := placeFiles(filepath.Join(s.dir, resultDir), result, "result:"); err != nil {
-		return err
-	}
 	st := &Status{Binding: s.rec.binding, Status: StatusFinished, Step: s.rec.step, Results: names}
-	if err := s.end(st); err != nil {
+	data, err := st.encode()
+	if err != nil {
+		return fmt.Errorf("statestore: %w", err)
+	}
+	// The results and the new session record are staged and synced
+	// together; the results must be durable in result/ before the record
+	// says finished (a crash in between leaves a live state that finishes
+	// again, reusing identical result files), and the record before the
+	// state is destroyed.
+	var g atomicfile.Group
+	defer g.Discard()
+	results := filepath.Join(s.dir, resultDir)
+	staged, _, err := stageFiles(&g, results, result)
+	if err != nil {
 		return err
 	}
-	return nil
+	sess, err := g.Stage(filepath.Join(s.dir, sessionFile), data, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := g.Sync(); err != nil {
+		return err
+	}
+	if err := publish(staged, "result:"); err != nil {
+		return err
+	}
+	// Synced even when every result was there already: an interrupted
+	// run may have put them in place without syncing.
+	if err := atomicfile.SyncDirs(results, s.dir); err != nil {
+		return err
+	}
+	if err := sess.Replace(); err != nil {
+		return err
+	}
+	if err := atomicfile.SyncDir(s.dir); err != nil {
+		return err
+	}
+	return s.destroyAfterEnd(st)
 }
 
 // abortReason is recordText for a reason. A missing reason stays missing
@@ -716,6 +951,14 @@ func (s *Store) end(st *Status) error {
 	s.ended = true
 	clear(s.rec.snapshot)
 	return nil
+}
+
+// destroyAfterEnd is writeEnd's second half, for an end already recorded.
+func (s *Store) destroyAfterEnd(st *Status) error {
+	s.ended = true
+	clear(s.rec.snapshot)
+	hook("end-recorded")
+	return destroyEnded(s.dir, st)
 }
 
 // AbortDir aborts the session in dir without opening its state: it needs
@@ -754,6 +997,10 @@ func writeEnd(dir string, st *Status) error {
 		return err
 	}
 	hook("end-recorded")
+	return destroyEnded(dir, st)
+}
+
+func destroyEnded(dir string, st *Status) error {
 	if err := destroyState(dir); err != nil {
 		return &CommittedError{Step: st.Step, Err: fmt.Errorf("the end is recorded, but destroying the state in %s failed (the next run retries): %w", dir, err)}
 	}

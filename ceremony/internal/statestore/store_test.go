@@ -14,6 +14,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/coldsig/coldsig/internal/atomicfile"
 	"github.com/coldsig/coldsig/internal/termsafe"
 	"github.com/coldsig/coldsig/internal/textrec"
 )
@@ -105,6 +106,18 @@ func stateFiles(t *testing.T, dir string) []string {
 	var names []string
 	for _, e := range entries {
 		names = append(names, e.Name())
+	}
+	return names
+}
+
+// stepFiles is stateFiles without temporary files.
+func stepFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var names []string
+	for _, n := range stateFiles(t, dir) {
+		if !atomicfile.IsTemp(n) {
+			names = append(names, n)
+		}
 	}
 	return names
 }

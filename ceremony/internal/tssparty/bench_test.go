@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"path/filepath"
 	"sort"
 	"testing"
@@ -28,10 +29,12 @@ func benchFlow(b *testing.B, mk func() []*Party) []any {
 	return res
 }
 
-// storeCost times what a ceremony does with a snapshot of n bytes after
-// the step: encrypt to the party, MAC, write, fsync and rename through the
-// state store (the engine wraps the snapshot in its own record first; the
-// base64 there is included by storing the base64 form).
+// storeCost times what a ceremony writes durably after a step with a
+// snapshot of n bytes: the state store's encrypt, MAC and commit (the
+// engine wraps the snapshot in its own record first; the base64 there is
+// included by storing the base64 form), the retirement of the previous
+// step, one outbound envelope and the engine's log.txt and progress.txt,
+// as ceremony.Step writes them.
 func storeCost(b *testing.B, st *statestore.Store, n int) time.Duration {
 	b.Helper()
 	data := make([]byte, n)
@@ -39,8 +42,13 @@ func storeCost(b *testing.B, st *statestore.Store, n int) time.Duration {
 	rec := []byte(base64.StdEncoding.EncodeToString(data))
 	var d [32]byte
 	rand.Read(d[:])
+	env, log := make([]byte, 1<<10), make([]byte, 6<<10)
+	rand.Read(env)
+	rand.Read(log)
+	out := []statestore.File{{Name: fmt.Sprintf("step-%d.env", st.Step()), Data: env}}
 	t := time.Now()
-	if err := st.Advance(st.Step(), d, rec, nil); err != nil {
+	if err := st.Advance(st.Step(), d, rec, out,
+		statestore.File{Name: "log.txt", Data: log}, statestore.File{Name: "progress.txt", Data: []byte("coldsig/progress/v1\nslot: 1\nphase: 1\n")}); err != nil {
 		b.Fatal(err)
 	}
 	return time.Since(t)
