@@ -16,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/coldsig/coldsig/internal/atomicfile"
+	"github.com/coldsig/coldsig/internal/boundedio"
 	"github.com/coldsig/coldsig/internal/termsafe"
 	"github.com/coldsig/coldsig/qr"
 )
@@ -192,7 +193,7 @@ func qrReadPayload(path string) ([]byte, error) {
 		return nil, withHint(fmt.Errorf("%s: %d bytes, more than the %d a QR transfer carries", path, fi.Size(), qr.MaxPayload),
 			"move large files on removable media")
 	}
-	return os.ReadFile(path)
+	return boundedio.ReadFile(path, qr.MaxPayload)
 }
 
 // qrCheckOutDir accepts a missing or empty directory.

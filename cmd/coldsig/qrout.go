@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -66,7 +64,6 @@ func writeOutboxQR(cmd *cobra.Command, dir string, rep *ceremony.Report) error {
 		path        string
 		frames, min int
 		present     bool
-		existing    *sameAs
 	}
 	var b atomicfile.Batch
 	if err := b.MkdirAll(dir); err != nil {
@@ -88,20 +85,16 @@ func writeOutboxQR(cmd *cobra.Command, dir string, rep *ceremony.Report) error {
 		}
 		frames := enc.Frames()
 		o.frames, o.min = len(frames), enc.SeqLen()
+		// A repeated step re-emits the same envelopes: an identical GIF
+		// already there is fine, anything else is not replaced.
 		create := func(string) (io.WriteCloser, error) {
-			if _, err := os.Lstat(o.path); err == nil {
-				// A repeated step re-emits the same envelopes: an identical
-				// GIF already there is fine, anything else is not replaced.
-				o.present = true
-				var err error
-				o.existing, err = openSameAs(o.path)
-				return o.existing, err
-			}
-			return b.Create(o.path, 0o600)
+			w, existed, err := b.CreateOrMatch(o.path, 0o600)
+			o.present = existed
+			return w, err
 		}
 		if err := qr.WriteVerified(cmd.Context(), payload, frames, qr.RenderOptions{Format: qr.GIF}, create); err != nil {
 			b.Abort()
-			if o.existing == nil || !o.existing.differs {
+			if !errors.Is(err, atomicfile.ErrExists) {
 				err = fmt.Errorf("%s: %w", env, err)
 			}
 			return qrOutError(rep, err)
@@ -116,52 +109,6 @@ func writeOutboxQR(cmd *cobra.Command, dir string, rep *ceremony.Report) error {
 			note = "already there, identical"
 		}
 		fmt.Fprintf(e.stdout, "qr        %s (%d frames, at least %d needed; %s)\n", o.path, o.frames, o.min, note)
-	}
-	return nil
-}
-
-// sameAs is a writer that compares what is written with an existing file;
-// Close fails unless they are equal.
-type sameAs struct {
-	f       *os.File
-	path    string
-	buf     []byte
-	differs bool
-}
-
-func openSameAs(path string) (*sameAs, error) {
-	fi, err := os.Lstat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: already exists and is not a regular file; not overwritten", path)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	return &sameAs{f: f, path: path}, nil
-}
-
-func (s *sameAs) Write(p []byte) (int, error) {
-	if !s.differs {
-		s.buf = slices.Grow(s.buf[:0], len(p))[:len(p)]
-		if n, _ := io.ReadFull(s.f, s.buf); n != len(p) || !bytes.Equal(s.buf, p) {
-			s.differs = true
-		}
-	}
-	return len(p), nil
-}
-
-func (s *sameAs) Close() error {
-	defer s.f.Close()
-	var one [1]byte
-	if n, _ := s.f.Read(one[:]); n > 0 {
-		s.differs = true
-	}
-	if s.differs {
-		return fmt.Errorf("%s: already exists with other content; not overwritten", s.path)
 	}
 	return nil
 }

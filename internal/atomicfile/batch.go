@@ -1,6 +1,7 @@
 package atomicfile
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -109,6 +110,65 @@ func (b *Batch) Create(path string, perm fs.FileMode) (*Pending, error) {
 	p := &Pending{f: f, tmp: tmp, path: path, perm: perm}
 	b.files = append(b.files, p)
 	return p, nil
+}
+
+// CreateOrMatch is Create, except that an existing regular file at path
+// is accepted if what is written equals its content, as when a repeated
+// run writes the same bytes again: then existed is true, nothing is
+// written, and Close fails (wrapping ErrExists) if the content differs.
+func (b *Batch) CreateOrMatch(path string, perm fs.FileMode) (w io.WriteCloser, existed bool, err error) {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		p, err := b.Create(path, perm)
+		return p, false, err
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, true, existsError(path + ": already exists and is not a regular file; not overwritten")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, true, err
+	}
+	return &matcher{f: f, path: path}, true, nil
+}
+
+// existsError is an ErrExists with its own words.
+type existsError string
+
+func (e existsError) Error() string { return string(e) }
+func (e existsError) Unwrap() error { return ErrExists }
+
+// matcher compares what is written with an existing file.
+type matcher struct {
+	f       *os.File
+	path    string
+	buf     []byte
+	differs bool
+}
+
+func (m *matcher) Write(p []byte) (int, error) {
+	if !m.differs {
+		m.buf = slices.Grow(m.buf[:0], len(p))[:len(p)]
+		if n, _ := io.ReadFull(m.f, m.buf); n != len(p) || !bytes.Equal(m.buf, p) {
+			m.differs = true
+		}
+	}
+	return len(p), nil
+}
+
+func (m *matcher) Close() error {
+	defer m.f.Close()
+	var one [1]byte
+	if n, _ := m.f.Read(one[:]); n > 0 {
+		m.differs = true
+	}
+	if m.differs {
+		return existsError(m.path + ": already exists with other content; not overwritten")
+	}
+	return nil
 }
 
 // Write is Create, Write and Close of data.

@@ -81,3 +81,40 @@ func TestBatchUndo(t *testing.T) {
 		t.Fatalf("Create over an existing file: %v", err)
 	}
 }
+
+// TestBatchCreateOrMatch: an existing file is accepted only when the same
+// bytes are written again, and is never changed.
+func TestBatchCreateOrMatch(t *testing.T) {
+	root := t.TempDir()
+	path := filepath.Join(root, "f")
+	os.WriteFile(path, []byte("same"), 0o600)
+	for _, c := range []struct {
+		write string
+		ok    bool
+	}{{"same", true}, {"sam", false}, {"samex", false}, {"other", false}} {
+		var b Batch
+		w, existed, err := b.CreateOrMatch(path, 0o600)
+		if err != nil || !existed {
+			t.Fatalf("%q: %v %v", c.write, existed, err)
+		}
+		w.Write([]byte(c.write[:2]))
+		w.Write([]byte(c.write[2:]))
+		err = w.Close()
+		if (err == nil) != c.ok || (err != nil && !errors.Is(err, ErrExists)) {
+			t.Fatalf("%q: Close: %v", c.write, err)
+		}
+		if got, _ := os.ReadFile(path); string(got) != "same" {
+			t.Fatalf("file changed to %q", got)
+		}
+	}
+	var b Batch
+	w, existed, err := b.CreateOrMatch(filepath.Join(root, "new"), 0o600)
+	if err != nil || existed {
+		t.Fatal(existed, err)
+	}
+	w.Write([]byte("x"))
+	w.Close()
+	if err := b.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
