@@ -258,12 +258,13 @@ func checkImageSize(cfg image.Config, format string, r io.ReadSeeker, maxPixels,
 		return fmt.Errorf("%w: %dx%d pixels (limit %d pixels)", ErrImageTooLarge, cfg.Width, cfg.Height, maxPixels)
 	}
 	perPixel := int64(2) // the scanner's grey copies
-	switch cfg.ColorModel {
-	case color.GrayModel, color.AlphaModel:
+	_, paletted := cfg.ColorModel.(color.Palette)
+	switch {
+	case paletted, cfg.ColorModel == color.GrayModel, cfg.ColorModel == color.AlphaModel:
 		perPixel++
-	case color.Gray16Model, color.Alpha16Model:
+	case cfg.ColorModel == color.Gray16Model, cfg.ColorModel == color.Alpha16Model:
 		perPixel += 2
-	case color.RGBA64Model, color.NRGBA64Model:
+	case cfg.ColorModel == color.RGBA64Model, cfg.ColorModel == color.NRGBA64Model:
 		perPixel += 8
 	default: // RGBA, NRGBA, YCbCr (4:4:4 at worst), CMYK, palettes
 		perPixel += 4

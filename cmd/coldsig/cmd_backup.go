@@ -306,8 +306,12 @@ func runBackupSplit(cmd *cobra.Command, opts *backupSplitOptions, sharePath stri
 		}
 		recipients = append(recipients, r)
 	}
-	if err := prepareDir(opts.out); err != nil {
-		return err
+	// A missing DIR is made by backup.Write, and removed again if the
+	// backup fails; an existing one must not be writable by others.
+	if _, err := os.Stat(opts.out); err == nil {
+		if err := prepareDir(opts.out); err != nil {
+			return err
+		}
 	}
 	files, err := backup.Write(cmd.Context(), opts.out, shards, recipients, backup.WriteOptions{Paper: opts.paper, QR: opts.qr})
 	if err != nil {
