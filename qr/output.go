@@ -12,6 +12,7 @@ import (
 	"io"
 	"runtime"
 	"strings"
+	"sync"
 
 	goqrcode "github.com/skip2/go-qrcode"
 	"golang.org/x/sync/errgroup"
@@ -232,7 +233,7 @@ func (w *frameWriter) renderChecked(i int) ([]byte, error) {
 			pic = caption(img, w.opts.Caption(i, len(w.frames)))
 		}
 		var buf bytes.Buffer
-		if err := png.Encode(&buf, pic); err != nil {
+		if err := pngEncoder.Encode(&buf, pic); err != nil {
 			return nil, err
 		}
 		data = buf.Bytes()
@@ -249,6 +250,20 @@ func (w *frameWriter) renderChecked(i int) ([]byte, error) {
 	}
 	return data, nil
 }
+
+// pngEncoder reuses its compressor across frames: a fresh one per frame
+// is most of the garbage of the pipeline.
+var pngEncoder = &png.Encoder{BufferPool: &pngBuffers{}}
+
+type pngBuffers struct{ p sync.Pool }
+
+func (b *pngBuffers) Get() *png.EncoderBuffer {
+	if e, ok := b.p.Get().(*png.EncoderBuffer); ok {
+		return e
+	}
+	return nil
+}
+func (b *pngBuffers) Put(e *png.EncoderBuffer) { b.p.Put(e) }
 
 // moduleCount is the width in modules (quiet zone included) of frame's
 // code, without drawing it: choosing the version is cheap, masking is not.

@@ -313,6 +313,9 @@ func runBackupSplit(cmd *cobra.Command, opts *backupSplitOptions, sharePath stri
 			return err
 		}
 	}
+	if opts.qr {
+		qrMemory()
+	}
 	files, err := backup.Write(cmd.Context(), opts.out, shards, recipients, backup.WriteOptions{Paper: opts.paper, QR: opts.qr})
 	if err != nil {
 		if errors.Is(err, atomicfile.ErrExists) {

@@ -60,6 +60,7 @@ func writeOutboxQR(cmd *cobra.Command, dir string, rep *ceremony.Report) error {
 		return nil
 	}
 	e := getEnv(cmd)
+	qrMemory()
 	type output struct {
 		path        string
 		frames, min int
