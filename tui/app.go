@@ -95,6 +95,9 @@ type scroller struct{ off int }
 
 type scrollable interface{ offset() int }
 
+// fullScreen is a screen that needs every line of the terminal.
+type fullScreen interface{ fullScreen() bool }
+
 func (s *scroller) offset() int { return s.off }
 
 // scroll handles the scrolling keys; it reports whether k was one.
@@ -338,6 +341,11 @@ func (a *App) render() string {
 	if a.showHelp {
 		body = a.helpView(s)
 		footer = "press any key to close this help"
+	}
+	if fs, ok := s.(fullScreen); ok && fs.fullScreen() && !a.showHelp {
+		// The whole terminal for the content (a QR code): one line of
+		// title and keys, then the body, nothing cut.
+		return fit(title+" · "+footer, a.w) + "\n" + body
 	}
 	off := 0
 	if sc, ok := s.(scrollable); ok && !a.showHelp {

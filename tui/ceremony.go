@@ -328,7 +328,11 @@ func (c *ceremonyScreen) view(a *App) (string, string, string) {
 	d := c.desc
 	fmt.Fprintf(&b, "%s %s  %s  you: %s, %s\n", d.Curve, d.Protocol, tOfN(d), termsafe.String(st.Me.String()), st.Role)
 	fmt.Fprintf(&b, "plan words  %s\n", a.st.words.Render(d.Words))
-	fmt.Fprintf(&b, "work dir    %s   inbox %s (%d files)\n", termsafe.Path(c.workdir), termsafe.Path(strings.Join(c.inbox, ", ")), c.inboxN)
+	inbox := termsafe.Path(strings.Join(c.inbox, ", "))
+	if !c.ended() {
+		inbox += fmt.Sprintf(" (%d files)", c.inboxN)
+	}
+	fmt.Fprintf(&b, "work dir    %s   inbox %s\n", termsafe.Path(c.workdir), inbox)
 	b.WriteString("\n")
 	switch st.State {
 	case ceremony.StateFinished:

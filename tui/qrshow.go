@@ -20,14 +20,16 @@ import (
 // INBOX/NAME', NAME shown above the code).
 type qrShowScreen struct {
 	base
-	files   []string
-	cur     int
-	enc     *qr.Encoder
-	encFor  string // file and terminal size the encoder was made for
-	frame   string
-	seq     int
-	fps     int
-	errText string
+	files  []string
+	cur    int
+	enc    *qr.Encoder
+	encFor string // file and terminal size the encoder was made for
+	frame  string
+	// lastFrame is the UR text of the code on screen.
+	lastFrame string
+	seq       int
+	fps       int
+	errText   string
 }
 
 type (
@@ -56,7 +58,7 @@ func (s *qrShowScreen) tick() tea.Cmd {
 // fit the terminal (two modules per character cell vertically).
 func (s *qrShowScreen) load(a *App) tea.Cmd {
 	key, path := s.key(a), s.files[s.cur]
-	rows, cols := a.h-4, a.w
+	rows, cols := a.h-2, a.w
 	return async(s, func() tea.Msg {
 		data, err := boundedio.ReadFile(path, qr.MaxPayload)
 		if err != nil {
@@ -94,8 +96,8 @@ func (s *qrShowScreen) update(a *App, msg tea.Msg) tea.Cmd {
 	case qrTickMsg:
 		if s.enc != nil {
 			f := s.enc.Next()
-			if t, err := qr.Terminal(f); err == nil {
-				s.frame, s.seq = t, s.seq+1
+			if t, err := qr.TerminalANSI(f); err == nil {
+				s.frame, s.lastFrame, s.seq = t, f, s.seq+1
 			}
 		}
 		return s.tick()
@@ -122,25 +124,28 @@ func (s *qrShowScreen) update(a *App, msg tea.Msg) tea.Cmd {
 	return nil
 }
 
+// fullScreen: the code needs every line (at 80x24 a code of 41 modules
+// square fits, which is what carries a useful fragment).
+func (s *qrShowScreen) fullScreen() bool { return s.errText == "" && s.frame != "" }
+
 func (s *qrShowScreen) view(a *App) (string, string, string) {
 	var b strings.Builder
 	name := termsafe.Path(filepath.Base(s.files[s.cur]))
-	fmt.Fprintf(&b, "file %d of %d: %s", s.cur+1, len(s.files), name)
+	title := fmt.Sprintf("QR %d/%d %s", s.cur+1, len(s.files), name)
 	if s.enc != nil {
-		fmt.Fprintf(&b, "  (%d fragments, frame %d, %d fps)", s.enc.SeqLen(), s.seq, s.fps)
+		title += fmt.Sprintf(" (%d parts, #%d)", s.enc.SeqLen(), s.seq)
 	}
-	b.WriteString("\n")
 	switch {
 	case s.errText != "":
 		b.WriteString(a.st.bad.Render("✗ "+termsafe.String(s.errText)) + "\n")
 	case s.frame == "":
 		b.WriteString("preparing the code ...\n")
 	default:
-		// Dark modules in the foreground colour on the background: scan
-		// with a dark-on-light terminal theme (or raise the brightness).
-		b.WriteString(strings.TrimRight(s.frame, "\n") + "\n")
+		// Black on white whatever the terminal's theme (with NO_COLOR the
+		// terminal's own colours: scan on a light theme).
+		b.WriteString(strings.TrimRight(s.frame, "\n"))
 	}
-	return "QR", b.String(), a.st.keyHint("n/p", "next/previous file", "+/-", "speed", "esc", "back")
+	return title, b.String(), a.st.keyHint("n/p", "file", "+/-", "speed", "esc", "back")
 }
 
 func (s *qrShowScreen) help() []string {

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	"github.com/coldsig/coldsig/keyshare"
 	"github.com/coldsig/coldsig/keyshare/keysharetest"
 	"github.com/coldsig/coldsig/plan"
+	"github.com/coldsig/coldsig/qr"
 )
 
 // Models are driven here by feeding messages to Update and reading View:
@@ -616,5 +618,44 @@ func TestTaskUnlocksEachCustodian(t *testing.T) {
 	}
 	if a.sess.id.Name != "alice" {
 		t.Fatal("a custodian's identity replaced the officer's")
+	}
+}
+
+// The QR screen picks a fragment size whose codes fit the terminal, and
+// its frames rebuild the file.
+func TestQRShowFitsAndDecodes(t *testing.T) {
+	payload := make([]byte, 1500)
+	for i := range payload {
+		payload[i] = byte(i * 7)
+	}
+	path := filepath.Join(t.TempDir(), "cs-01020304-eddsa-keygen-r01-p1-to-all.age")
+	if err := os.WriteFile(path, payload, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a := newTestApp(Options{})
+	s := newQRShow([]string{path})
+	a.push(s)
+	m := s.load(a)().(toMsg).msg.(qrEncMsg)
+	if m.err != nil {
+		t.Fatal(m.err)
+	}
+	send(a, toMsg{s.id(), m})
+	var d qr.Decoder
+	for i := 0; i < 20*s.enc.SeqLen() && !d.Complete(); i++ {
+		a.Update(toMsg{s.id(), qrTickMsg{}}) // (its next tick is not waited for)
+		scr := strings.Split(screenText(a), "\n")
+		if len(scr) > a.h {
+			t.Fatalf("the QR screen has %d lines, the terminal %d", len(scr), a.h)
+		}
+		for _, l := range scr {
+			if ansi.StringWidth(l) > a.w {
+				t.Fatalf("a line of %d cells on an %d-cell terminal", ansi.StringWidth(l), a.w)
+			}
+		}
+		d.Add(s.lastFrame)
+	}
+	got, err := d.Result()
+	if err != nil || !bytes.Equal(got, payload) {
+		t.Fatalf("the frames shown do not rebuild the file: %v", err)
 	}
 }
