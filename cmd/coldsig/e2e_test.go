@@ -1090,28 +1090,8 @@ func TestE2EConsumedEnvelopeReplaced(t *testing.T) {
 	if r := c.step(alice, "stick"); r.code != 0 {
 		t.Fatalf("alice round 1: %d %s", r.code, r.stderr)
 	}
-	aliceID := loadTestIdentity(t, c.path("ids", "alice.key"))
-	bobID := loadTestIdentity(t, c.path("ids", "bob.key"))
 	realPath := globT(t, c.path("stick", "*-r01-p2-to-all.age"))[0]
-	data := readFileT(t, realPath)
-	real, err := envelope.Open(data, aliceID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	od := readFileT(t, globT(t, c.path(other[1].workdir, "outbox", "*-r01-p2-to-all.age"))[0])
-	oe, err := envelope.Open(od, aliceID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rcpts []age.Recipient
-	for _, n := range []string{"alice", "carol"} {
-		card, _ := identity.LoadCard(c.path("ids", n+".card"))
-		rcpts = append(rcpts, card.Recipient)
-	}
-	forged, err := envelope.Seal(real.Header, oe.Payload, bobID, rcpts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	forged := forgeRound1(t, c, ps, other)
 	os.WriteFile(realPath, forged, 0o600)
 	for _, p := range ps[1:] {
 		c.step(p, "stick")
