@@ -20,6 +20,7 @@ import (
 	"github.com/coldsig/coldsig/txn/btc"
 	"github.com/coldsig/coldsig/txn/btc/btctest"
 	"github.com/coldsig/coldsig/txn/eth"
+	"github.com/coldsig/coldsig/txn/ur"
 )
 
 // go test ./plan -run TestVectors -update rewrites testdata/vectors/plan
@@ -59,11 +60,12 @@ func validVectors(t *testing.T) map[string]*Plan {
 	}
 	d2 := fixed32("coldsig plan vector digest 2")
 	text3, _ := NewTextPayload(keyshare.CurveEd25519, "second message")
-	psbtReq, ethReq, typedReq := txVectors(t, hdpub)
+	psbtReq, ethReq, typedReq, urReq := txVectors(t, hdpub)
 	return map[string]*Plan{
-		"sign-secp256k1-psbt":   withSession(must(NewSignTx(hdpub, testCards(t, 0, 2), psbtReq)), "14"),
-		"sign-secp256k1-eth-tx": withSession(must(NewSignTx(hdpub, testCards(t, 0, 2), ethReq)), "15"),
-		"sign-secp256k1-eip712": withSession(must(NewSignTx(hdpub, testCards(t, 1, 2), typedReq)), "16"),
+		"sign-secp256k1-psbt":             withSession(must(NewSignTx(hdpub, testCards(t, 0, 2), psbtReq)), "14"),
+		"sign-secp256k1-eth-tx":           withSession(must(NewSignTx(hdpub, testCards(t, 0, 2), ethReq)), "15"),
+		"sign-secp256k1-eip712":           withSession(must(NewSignTx(hdpub, testCards(t, 1, 2), typedReq)), "16"),
+		"sign-secp256k1-eth-sign-request": withSession(must(NewSignTx(hdpub, testCards(t, 0, 1), urReq)), "17"),
 		"sign-secp256k1-batch-hd": withSession(must(NewSignItems(hdpub, testCards(t, 0, 2), []*Item{
 			NewItem(NewDigestPayload(digest), hd.Path{0, 7}),
 			NewItem(NewDigestPayload(d2), nil),
@@ -211,13 +213,14 @@ func invalidVectors(t *testing.T) map[string]invalidVector {
 		"tx-sighash-all":   {"sign-secp256k1-psbt", replaceOnce("tx-finalize: yes\n", "tx-finalize: yes\ntx-allow-sighash: SIGHASH_ALL\n"), "list only types other than SIGHASH_ALL"},
 		"tx-payload-alone": {"sign-secp256k1-batch-hd", replaceOnce("payload: digest\n", "payload: eth-tx\n"), "belongs to a transaction, and the plan has none"},
 		"tx-typed-chain":   {"sign-secp256k1-eip712", replaceOnce("tx-chain-id: 1\n", "tx-chain-id: 137\n"), "the typed data's domain is for chain 1"},
+		"tx-request-path":  {"sign-secp256k1-eth-sign-request", replaceOnce("tx-chain-id: 1\n", "tx-chain-id: 1\ntx-path: m/0/9\n"), "an eth-sign-request names its own derivation path"},
 	}
 }
 
 // txVectors are the transactions of the plan vectors: a PSBT spending two
 // P2WPKH children of the key (built with btcutil/psbt), an EIP-1559
 // transaction signed by the child m/0/2, and EIP-712's own example.
-func txVectors(t *testing.T, pub *keyshare.Public) (psbtReq, ethReq, typedReq *txn.Request) {
+func txVectors(t *testing.T, pub *keyshare.Public) (psbtReq, ethReq, typedReq, urReq *txn.Request) {
 	t.Helper()
 	b, err := btctest.Build(pub.Account(), &chaincfg.MainNetParams, "plan vector", []btctest.Input{
 		{Path: hd.Path{0, 3}, Amount: 150_000}, {Path: hd.Path{0, 7}, Amount: 90_000},
@@ -234,9 +237,17 @@ func txVectors(t *testing.T, pub *keyshare.Public) (psbtReq, ethReq, typedReq *t
 	if err != nil {
 		t.Fatal(err)
 	}
+	fp := pub.Account().Fingerprint()
+	id := fixed32("request id")
+	req, err := ur.EncodeEthSignRequest(&ur.EthSignRequest{RequestID: id[:16], SignData: typed, DataType: ur.EthTypedData, ChainID: 1,
+		Path: ur.Keypath{Path: []uint32{0, 9}, Hardened: []bool{false, false}, SourceFingerprint: ur.Fingerprint(fp)}, Origin: "watch wallet"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return &txn.Request{Kind: txn.PSBT, Data: b.Bytes(), Network: btc.Mainnet, Finalize: true},
 		&txn.Request{Kind: txn.EthTx, Data: tx.Payload, ChainID: 1, Path: hd.Path{0, 2}},
-		&txn.Request{Kind: txn.EIP712, Data: typed, ChainID: 1}
+		&txn.Request{Kind: txn.EIP712, Data: typed, ChainID: 1},
+		&txn.Request{Kind: txn.EthSignRequest, Data: req, ChainID: 1}
 }
 
 func lines(s string) []string { return strings.SplitAfter(s, "\n") }

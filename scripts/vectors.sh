@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 go run ./envelope/internal/vectorgen
-for pkg in ./plan ./keyshare ./backup ./ceremony ./ceremony/internal/statestore ./qr ./txn/btc; do
+for pkg in ./plan ./keyshare ./backup ./ceremony ./ceremony/internal/statestore ./qr ./txn/btc ./txn/ur; do
   echo "vectors: $pkg"
   go test -count=1 -run 'Vectors' "$pkg" -args -update-vectors >/dev/null
 done

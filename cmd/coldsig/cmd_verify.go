@@ -163,6 +163,8 @@ func printVerified(out io.Writer, s *ceremony.SignatureFile) {
 	case "file":
 		fmt.Fprintf(out, "signed    SHA-256 %s of a file\n", s.Payload.FileSHA256)
 		fmt.Fprintf(out, "          described as %s, %d bytes (name and size are not signed: hash the file and compare)\n", termsafe.String(s.Payload.File), s.Payload.FileSize)
+	case "psbt-input", "eth-tx", "eip712":
+		fmt.Fprintf(out, "signed    %s digest %s of the signing plan's transaction (the plan shows the transaction; its signed form is in the signing's result/)\n", s.Payload.Kind, s.Digest)
 	default:
 		fmt.Fprintf(out, "signed    raw digest %s\n", s.Digest)
 	}

@@ -226,6 +226,10 @@ func TestE2ETransactions(t *testing.T) {
 			}
 		}
 		t.Logf("txscript (StandardVerifyFlags) verified both inputs of %s (%d bytes)", tx.TxHash(), len(raw))
+		v := c.ok("verify", "--key", "key/public.json", "--signature", filepath.Join("alice-psbt", "result", "signature-02.json")).stdout
+		if !strings.Contains(v, "signed    psbt-input digest") || !strings.Contains(v, "child     m/0/7") {
+			t.Errorf("verify of a PSBT item:\n%s", v)
+		}
 		status := c.ok("status", "--workdir", "alice-psbt").stdout
 		if !strings.Contains(status, "output    result/tx.hex") {
 			t.Errorf("status does not name the transaction outputs:\n%s", status)
