@@ -14,9 +14,6 @@ import (
 var testMainHooks []func()
 
 func TestMain(m *testing.M) {
-	if os.Getenv(rssLauncherEnv) != "" {
-		os.Exit(rssLaunch())
-	}
 	os.Exit(testscript.RunMain(cleanupM{m}, map[string]func() int{
 		"coldsig": func() int {
 			for _, h := range testMainHooks {

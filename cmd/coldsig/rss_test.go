@@ -1,15 +1,14 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
+	"sync"
 	"testing"
 	"time"
 )
@@ -19,41 +18,36 @@ import (
 // high-water mark is carried into the process's maxrss), so measured from a
 // large parent, such as a test process that just made a 100 MB input, every
 // child looks as large as the parent. measureRSS therefore starts the
-// command from a launcher: this test binary re-executed at once in
-// TestMain, before it allocates anything, which runs the command, waits,
-// and reports the child's ru_maxrss. The result is an upper bound: a child
-// smaller than the launcher (a few MB; launcherFloor) reports the
-// launcher's size.
+// command from a tiny launcher (testdata/rsslaunch, a few MB), which runs
+// it, waits, and reports its ru_maxrss. The result is an upper bound: a
+// child smaller than the launcher reports the launcher's size
+// (TestRSSLauncherFloor logs it).
 
-const (
-	rssLauncherEnv = "COLDSIG_TEST_RSS_LAUNCH"
-	rssOutEnv      = "COLDSIG_TEST_RSS_OUT"
+var (
+	launchOnce sync.Once
+	launchBin  string
+	launchErr  error
 )
 
-func rssLaunch() int {
-	var args []string
-	if err := json.Unmarshal([]byte(os.Getenv(rssLauncherEnv)), &args); err != nil || len(args) == 0 {
-		fmt.Fprintln(os.Stderr, "rss launcher: bad", rssLauncherEnv)
-		return 125
+func rssLauncher(t testing.TB) string {
+	t.Helper()
+	launchOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "coldsig-rsslaunch")
+		if err != nil {
+			launchErr = err
+			return
+		}
+		launchBin = filepath.Join(dir, "rsslaunch")
+		cmd := exec.Command("go", "build", "-o", launchBin, "./testdata/rsslaunch")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			launchErr = errors.New("go build rsslaunch: " + err.Error() + "\n" + string(out))
+		}
+	})
+	if launchErr != nil {
+		t.Fatal(launchErr)
 	}
-	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	start := time.Now()
-	err := cmd.Run()
-	wall := time.Since(start)
-	var ee *exec.ExitError
-	if err != nil && !errors.As(err, &ee) {
-		fmt.Fprintln(os.Stderr, "rss launcher:", err)
-		return 125
-	}
-	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-	report := fmt.Sprintf("%d %d %d", ru.Maxrss<<10, wall.Nanoseconds(), cpu.Nanoseconds())
-	if err := os.WriteFile(os.Getenv(rssOutEnv), []byte(report), 0o600); err != nil {
-		fmt.Fprintln(os.Stderr, "rss launcher:", err)
-		return 125
-	}
-	return cmd.ProcessState.ExitCode()
+	return launchBin
 }
 
 type processCost struct {
@@ -66,19 +60,13 @@ type processCost struct {
 // collecting stdout and stderr.
 func measureRSS(t testing.TB, stdin io.Reader, stdout, stderr io.Writer, bin string, args ...string) processCost {
 	t.Helper()
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
 	out, err := os.CreateTemp("", "coldsig-rss-")
 	if err != nil {
 		t.Fatal(err)
 	}
 	out.Close()
 	defer os.Remove(out.Name())
-	cmd := exec.Command(self)
-	argv, _ := json.Marshal(append([]string{bin}, args...))
-	cmd.Env = append(os.Environ(), rssLauncherEnv+"="+string(argv), rssOutEnv+"="+out.Name())
+	cmd := exec.Command(rssLauncher(t), append([]string{out.Name(), bin}, args...)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
 	err = cmd.Run()
 	var ee *exec.ExitError
@@ -105,7 +93,7 @@ func measureRSS(t testing.TB, stdin io.Reader, stdout, stderr io.Writer, bin str
 func TestRSSLauncherFloor(t *testing.T) {
 	c := measureRSS(t, nil, io.Discard, io.Discard, "/bin/true")
 	t.Logf("launcher floor: %d MB", c.maxRSS>>20)
-	if c.maxRSS > 64<<20 {
+	if c.maxRSS > 16<<20 {
 		t.Fatalf("the launcher alone reports %d MB", c.maxRSS>>20)
 	}
 }
