@@ -40,6 +40,9 @@ func (c cleanupM) Run() int {
 	if binPath != "" {
 		os.RemoveAll(filepath.Dir(binPath))
 	}
+	if launchBin != "" {
+		os.RemoveAll(filepath.Dir(launchBin))
+	}
 	return code
 }
 
