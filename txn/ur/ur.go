@@ -75,6 +75,11 @@ func decode(data []byte, v any) error {
 // PSBT returns the PSBT a crypto-psbt (or psbt) message carries: a CBOR
 // byte string.
 func PSBT(msg []byte) ([]byte, error) {
+	// The decoder would also fill a []byte from an array of small
+	// integers; the type is a byte string, nothing else.
+	if len(msg) == 0 || msg[0]>>5 != 2 {
+		return nil, fmt.Errorf("%w: a crypto-psbt message is a CBOR byte string", ErrUR)
+	}
 	var b []byte
 	if err := decode(msg, &b); err != nil {
 		return nil, err
