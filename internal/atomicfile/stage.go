@@ -66,13 +66,18 @@ func (g *Group) Stage(path string, data []byte, perm fs.FileMode) (*Staged, erro
 	if _, err := f.Write(data); err != nil {
 		return nil, fmt.Errorf("write %s: %w", tmp, err)
 	}
-	// OpenFile's perm is filtered by the umask; make the mode exact.
-	if err := f.Chmod(perm); err != nil {
-		return nil, err
+	// OpenFile's perm is filtered by the umask; make the mode exact (only
+	// when it differs: a chmod is one more journaled change per file).
+	if fi, err := f.Stat(); err != nil || fi.Mode().Perm() != perm {
+		if err := f.Chmod(perm); err != nil {
+			return nil, err
+		}
 	}
 	startWriteback(f)
 	return s, nil
 }
+
+const maxConcurrentSyncs = 16
 
 // Sync makes the data of every staged file durable and closes them. The
 // fsyncs run concurrently: the cost is about one barrier, not one per
@@ -84,8 +89,13 @@ func (g *Group) Sync() error {
 	g.synced = true
 	errs := make([]error, len(g.files))
 	var wg sync.WaitGroup
+	// Each fsync blocks an OS thread; a batch of many result files needs
+	// no more than this many at once.
+	sem := make(chan struct{}, maxConcurrentSyncs)
 	for i, s := range g.files {
 		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
 			if err := s.f.Sync(); err != nil {
 				errs[i] = fmt.Errorf("sync %s: %w", s.tmp, err)
 			}
