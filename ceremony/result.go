@@ -105,7 +105,7 @@ func resultFromFiles(p *plan.Plan, files map[string][]byte) (*Result, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", name, err)
 			}
-			if err := sf.Verify(nil); err != nil {
+			if err := sf.verifyForPlan(p, i); err != nil {
 				return nil, fmt.Errorf("%s: %w", name, err)
 			}
 			if sf.Session != fmt.Sprintf("%x", p.Session) {

@@ -73,6 +73,12 @@ func parseRetireStatement(text string) (keyID, oldSession, newSession string, ok
 // shares be destroyed.
 var ErrRetireStatement = errors.New("refusing to sign this retire statement")
 
+// CheckSignPlan refuses a signing plan that honest software must never
+// sign: a retire statement not for the signing committee, or signed by a
+// child key. Join refuses it (checkInputs); 'plan sign' calls it so that
+// the coordinator learns it before carrying the plan to anyone.
+func CheckSignPlan(p *plan.Plan) error { return checkRetireStatement(p) }
+
 // checkRetireStatement is what makes a signed retire statement mean "the
 // committee named as new signed this": an honest party signs one only as a
 // member of that committee. Any text that starts like one must be one.
@@ -333,10 +339,21 @@ func CheckRetire(old *keyshare.Share, id *identity.Identity, proof *ReshareProof
 		}
 	}
 	statement := RetireStatement(old.KeyID, old.Session, newS)
+	// Honest software signs a retire statement with the key itself, never
+	// with a child key (checkRetireItem), so a signature that names a path
+	// is no signature of the statement, whatever it verifies under.
+	if sig.Path != "" || sig.ChildPublicKey != "" {
+		return nil, no("the test signature claims to be by the child key at %q, but a retire statement is signed by the key itself, never by a child key; the new committee must sign the statement without --path", sig.Path)
+	}
 	if sig.Curve != old.Curve || sig.PublicKey != old.PublicKey || sig.KeyID != old.KeyID {
 		return nil, no("the test signature is by key %s, not by key %s", sig.KeyID, old.KeyID)
 	}
-	if err := sig.Verify(nil); err != nil {
+	// Verified under the share's own public key, never the file's.
+	sharePub, err := hex.DecodeString(old.PublicKey)
+	if err != nil {
+		return nil, no("the share's public key is not hex")
+	}
+	if err := sig.verifyUnder(old.Curve, sharePub, nil); err != nil {
 		return nil, no("the test signature does not verify under the key: %v", err)
 	}
 	if sig.Payload.Text != statement || (sig.Payload.Kind != string(plan.PayloadMessage) && sig.Payload.Kind != string(plan.PayloadEIP191)) {

@@ -4,10 +4,15 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
+	"os"
 	"strings"
 	"testing"
 
+	"github.com/btcsuite/btcd/btcec/v2"
+	btcecdsa "github.com/btcsuite/btcd/btcec/v2/ecdsa"
+
 	"github.com/coldsig/coldsig/envelope"
+	"github.com/coldsig/coldsig/hd"
 	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/internal/textrec"
 	"github.com/coldsig/coldsig/keyshare"
@@ -28,7 +33,12 @@ type proofFixture struct {
 
 func newProofFixture(t *testing.T, mutate func(slot int, h *envelope.Header, payload *[]byte)) *proofFixture {
 	t.Helper()
-	fx := keysharetest.Load(t, keyshare.CurveEd25519)
+	return newProofFixtureOf(t, keysharetest.Load(t, keyshare.CurveEd25519), mutate)
+}
+
+// newProofFixtureOf is newProofFixture for the key of fx.
+func newProofFixtureOf(t *testing.T, fx *keysharetest.Fixture, mutate func(slot int, h *envelope.Header, payload *[]byte)) *proofFixture {
+	t.Helper()
 	ids := map[string]*identity.Identity{}
 	var cards []*identity.Card
 	for i, n := range keysharetest.Names {
@@ -49,7 +59,11 @@ func (pf *proofFixture) build(t *testing.T, attester int, mutate func(slot int, 
 	t.Helper()
 	p := pf.plan
 	roster := p.Roster()
-	digest := sha256.Sum256(p.Key.PublicKey)
+	digest := keyDigest(p.Key.PublicKey, p.Key.ChainCode)
+	ph, err := phases(p.Curve, plan.Reshare, RoleNew)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cw := textrec.NewWriter(confirmMagic)
 	cw.Hex("result", digest[:])
 	conf, err := cw.Bytes()
@@ -67,7 +81,7 @@ func (pf *proofFixture) build(t *testing.T, attester int, mutate func(slot int, 
 		if slot == attester {
 			continue
 		}
-		h := envelope.Header{Session: p.Session, Protocol: "eddsa-reshare", Round: 5, From: slot, To: envelope.ToAll, Seq: 9}
+		h := envelope.Header{Session: p.Session, Protocol: flowName(p.Curve, plan.Reshare), Round: ph[len(ph)-1].Round + 1, From: slot, To: envelope.ToAll, Seq: 9}
 		payload := conf
 		if mutate != nil {
 			mutate(slot, &h, &payload)
@@ -211,6 +225,151 @@ func TestCheckRetire(t *testing.T) {
 		}
 	}
 	if err := checkRetireStatement(signPlan(pf.fx.Public, "an ordinary message")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// forgeChildSignature is the forgery of the security review (C1): a v2
+// signature.json that names the real key (public_key, key_id) but claims to
+// be by its child at path, with child_public_key the attacker's own key,
+// which signs text as an EIP-191 message. Nothing relates the attacker's
+// key to the real one.
+func forgeChildSignature(t testing.TB, keyHex, path, text string, committee, session string) *SignatureFile {
+	t.Helper()
+	seed := sha256.Sum256([]byte("coldsig test-only attacker key"))
+	attacker, _ := btcec.PrivKeyFromBytes(seed[:])
+	apub := attacker.PubKey().SerializeCompressed()
+	digest := plan.EIP191Digest([]byte(text))
+	compact, err := btcecdsa.SignCompact(attacker, digest[:], true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := int(compact[0]-27-4) & 1
+	r, s := compact[1:33], compact[33:65]
+	var rs, ss btcec.ModNScalar
+	rs.SetByteSlice(r)
+	ss.SetByteSlice(s)
+	addr, err := keyshare.EthAddress(apub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, _ := hex.DecodeString(keyHex)
+	return &SignatureFile{Format: SignatureFormatV2, Curve: keyshare.CurveSecp256k1,
+		KeyID: keyshare.KeyID(keyshare.CurveSecp256k1, pk), PublicKey: keyHex,
+		Path: path, ChildPublicKey: hex.EncodeToString(apub),
+		Payload: SignedPayload{Kind: string(plan.PayloadEIP191), Text: text}, Digest: hex.EncodeToString(digest[:]),
+		R: hex.EncodeToString(r), S: hex.EncodeToString(s), V: &v,
+		DER:          hex.EncodeToString(btcecdsa.NewSignature(&rs, &ss).Serialize()),
+		EthSignature: hex.EncodeToString(append(append(append([]byte{}, r...), s...), byte(v+27))),
+		EthAddress:   addr, Committee: committee, Session: session, Transcript: session}
+}
+
+// TestCheckRetireChildKeyForgery (review finding C1): a retire statement
+// "signed" by a made-up child of the key is refused, whether or not the
+// file is checked against the key's xpub; honest software signs a retire
+// statement with the key itself only.
+func TestCheckRetireChildKeyForgery(t *testing.T) {
+	fx := keysharetest.LoadHD(t)
+	pf := newProofFixtureOf(t, fx, nil)
+	proof, err := ParseReshareProof(pf.proof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := fx.Shares[0]
+	newS := hex.EncodeToString(pf.plan.Session[:])
+	statement := RetireStatement(alice.KeyID, alice.Session, newS)
+	forged := forgeChildSignature(t, alice.PublicKey, "m/0/1", statement, newS, newS)
+	if _, err := CheckRetire(alice, pf.ids["alice"], proof, forged, nil); err == nil {
+		t.Fatal("a retire statement signed by an unrelated key claiming to be a child of the key was accepted")
+	} else if !strings.Contains(err.Error(), "child") {
+		t.Fatalf("refused for another reason: %v", err)
+	}
+	if _, err := CheckRetire(alice, pf.ids["alice"], proof, forged, fx.Public); err == nil {
+		t.Fatal("the forgery was accepted with the new committee's public.json given")
+	}
+	// The same file is no signature of the key's at all: without the
+	// key's public.json a child cannot be checked, with it it is not the
+	// key's child.
+	if err := forged.Verify(nil); err == nil || !strings.Contains(err.Error(), "public.json") {
+		t.Fatalf("Verify(nil) of a child signature: %v", err)
+	}
+	if err := forged.Verify(fx.Public); err == nil || !strings.Contains(err.Error(), "is not the key's child at m/0/1") {
+		t.Fatalf("Verify(public.json) of the forgery: %v", err)
+	}
+
+	// And honest software never makes such a signature: a plan that signs
+	// a retire statement with a child key is refused at plan and at join
+	// time (CheckSignPlan is what both call), even by the committee named
+	// as new.
+	own := RetireStatement(alice.KeyID, strings.Repeat("cd", 32), fx.Public.Session)
+	pl, err := plan.NewTextPayload(fx.Public.Curve, own)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signers := []*identity.Card{pf.ids["alice"].Card(), pf.ids["bob"].Card()}
+	ok, err := plan.NewSignItems(fx.Public, signers, []*plan.Item{plan.NewItem(pl, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckSignPlan(ok); err != nil {
+		t.Fatalf("the key itself may sign its new committee's statement: %v", err)
+	}
+	child, err := plan.NewSignItems(fx.Public, signers, []*plan.Item{plan.NewItem(pl, hd.Path{0, 1})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckSignPlan(child); err == nil || !strings.Contains(err.Error(), "not by its child m/0/1") {
+		t.Fatalf("a retire statement signed by a child key: %v", err)
+	}
+}
+
+// hostileRetireCase is the hostile-corpus case of review finding C1,
+// written with the vectors (-update-vectors): alice's own reshare proof of
+// the TEST-ONLY HD key and the child-key forgery of the retire statement,
+// run against the real binary by cmd/coldsig TestHostileCorpus.
+const hostileRetireCase = "../testdata/hostile/p1-retire-child-key-forgery.txtar"
+
+func writeHostileRetireCase(t *testing.T) {
+	fx := keysharetest.LoadHD(t)
+	pf := newProofFixtureOf(t, fx, nil)
+	alice := fx.Shares[0]
+	newS := hex.EncodeToString(pf.plan.Session[:])
+	statement := RetireStatement(alice.KeyID, alice.Session, newS)
+	forged, err := forgeChildSignature(t, alice.PublicKey, "m/0/1", statement, newS, newS).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A statement naming the fixture's committee as new, which that
+	// committee could sign, but not with a child key.
+	own := RetireStatement(alice.KeyID, strings.Repeat("cd", 32), fx.Public.Session)
+	script := `# Review finding C1 (generated with the ceremony vectors: make vectors).
+# share retire took a retire statement "signed" by any key that claimed to be
+# a child of the key: a v2 signature.json with path m/0/1, child_public_key
+# the attacker's own key, signing the EIP-191 digest of the retire statement,
+# public_key and key_id the real key's. Verify checked it against the file's
+# own child_public_key and never derived the child from the key. Alice's
+# reshare proof here is genuine (her TEST-ONLY identity signed it), so only
+# the signature stands between the attacker and her share.
+cp $KEYS/ecdsa-2of3-hd/share-1.age share.age
+csig exit:1 share retire share.age --identity $KEYS/test-only-alice.key --proof reshare-proof.txt --signature signature.json
+stderr 'claims to be by the child key at "m/0/1"'
+stderr 'nothing was destroyed'
+exists share.age
+
+# Checked against the key's public.json, the child is derived from the xpub:
+# the attacker's key is not the key's child.
+csig exit:1 verify --key $KEYS/ecdsa-2of3-hd/public.json --signature signature.json
+stderr 'child_public_key is not the key''s child at m/0/1'
+
+# Honest software never signs a retire statement with a child key: plan
+# sign refuses it (and so does every signer's join).
+csig exit:1 plan sign --key $KEYS/ecdsa-2of3-hd/public.json --signer $KEYS/test-only-alice.card --signer $KEYS/test-only-bob.card --path m/0/1 --message '` + own + `' -o retire.plan
+stderr 'a retire statement is signed by the key itself, not by its child m/0/1'
+! exists retire.plan
+-- reshare-proof.txt --
+` + string(pf.proof) + `-- signature.json --
+` + string(forged)
+	if err := os.WriteFile(hostileRetireCase, []byte(script), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -177,7 +177,7 @@ func buildSignature(p *plan.Plan, i int, rBytes, sBytes []byte, session, transcr
 	default:
 		return nil, fmt.Errorf("unknown curve %q", p.Curve)
 	}
-	if err := sf.Verify(nil); err != nil {
+	if err := sf.verifyForPlan(p, i); err != nil {
 		return nil, fmt.Errorf("refusing to write a signature that does not verify: %w", err)
 	}
 	return sf, nil
@@ -194,24 +194,75 @@ func reverse(b []byte) []byte {
 // ErrBadSignature means a signature file does not verify.
 var ErrBadSignature = errors.New("signature does not verify")
 
-// Verify checks the signature against its own public key and, if pub is
-// given, that the key is pub's. ECDSA is checked with crypto/ecdsa and by
-// Ethereum-style recovery; Ed25519 with crypto/ed25519.
+// Verify checks the signature as the key's: pub is the key's public.json.
+// A signature by the key itself may be checked without it (pub nil): the
+// key id and address are then recomputed from the file's own public_key.
+// A signature by a child key (path) never verifies without pub: the child
+// is always derived from pub's xpub (public key and chain code) at the
+// path and compared, since the file's child_public_key alone could be
+// anyone's key. ECDSA is checked with crypto/ecdsa and by Ethereum-style
+// recovery; Ed25519 with crypto/ed25519.
 func (sf *SignatureFile) Verify(pub *keyshare.Public) error {
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s", ErrBadSignature, fmt.Sprintf(format, args...))
-	}
 	if err := sf.checkFormat(); err != nil {
 		return err
 	}
-	if pub != nil {
-		if pub.Curve != sf.Curve || pub.PublicKey != sf.PublicKey || pub.KeyID != sf.KeyID {
-			return bad("signed by key %s, not by key %s", sf.KeyID, pub.KeyID)
+	if pub == nil {
+		if sf.Path != "" {
+			return fmt.Errorf("%w: signed by the child key at %s of key %s, which can be checked only against the key's public.json (its xpub derives the child)", ErrBadSignature, sf.Path, sf.KeyID)
 		}
+		pk, err := hex.DecodeString(sf.PublicKey)
+		if err != nil || hex.EncodeToString(pk) != sf.PublicKey {
+			return fmt.Errorf("%w: public_key is not lowercase hex", ErrBadSignature)
+		}
+		return sf.verifyUnder(sf.Curve, pk, nil)
 	}
-	pk, err := hex.DecodeString(sf.PublicKey)
-	if err != nil || hex.EncodeToString(pk) != sf.PublicKey {
-		return bad("public_key is not lowercase hex")
+	if pub.Curve != sf.Curve || pub.PublicKey != sf.PublicKey || pub.KeyID != sf.KeyID {
+		return fmt.Errorf("%w: signed by key %s, not by key %s", ErrBadSignature, sf.KeyID, pub.KeyID)
+	}
+	pk, err := hex.DecodeString(pub.PublicKey)
+	if err != nil {
+		return fmt.Errorf("%w: the public key file's public_key is not hex", ErrBadSignature)
+	}
+	acct := pub.Account()
+	if sf.Path != "" && acct == nil {
+		return fmt.Errorf("%w: signed by the child %s of key %s, but the public key file has no xpub to derive it from", ErrBadSignature, sf.Path, sf.KeyID)
+	}
+	return sf.verifyUnder(pub.Curve, pk, acct)
+}
+
+// verifyForPlan checks item i's signature of a signing as made by the
+// plan's key: the key, or its child at the item's path derived from the
+// plan's chain code, never the file's own word for either.
+func (sf *SignatureFile) verifyForPlan(p *plan.Plan, i int) error {
+	if err := sf.checkFormat(); err != nil {
+		return err
+	}
+	if i < 0 || i >= len(p.Items) {
+		return fmt.Errorf("%w: no item %d in the plan", ErrBadSignature, i+1)
+	}
+	if want := pathText(p.Items[i].Path); sf.Path != want {
+		return fmt.Errorf("%w: signed by the key at path %q, the plan signs item %d at %q", ErrBadSignature, sf.Path, i+1, want)
+	}
+	return sf.verifyUnder(p.Curve, p.Key.PublicKey, p.Key.Account())
+}
+
+func pathText(p hd.Path) string {
+	if p == nil {
+		return ""
+	}
+	return p.String()
+}
+
+// verifyUnder checks the signature as one by the key (curve, pk), or by
+// its child at sf.Path derived from acct (the key's xpub). pk comes from
+// the caller, never from the file: the file's public_key and key_id must
+// be exactly pk's.
+func (sf *SignatureFile) verifyUnder(curve string, pk []byte, acct *hd.Key) error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s", ErrBadSignature, fmt.Sprintf(format, args...))
+	}
+	if sf.Curve != curve || sf.PublicKey != hex.EncodeToString(pk) {
+		return bad("signed by key %s, not by key %s", sf.KeyID, keyshare.KeyID(curve, pk))
 	}
 	// A small-order Ed25519 key "verifies" forged signatures; and key_id is
 	// recomputed, never taken from the file, since nothing in it is signed.
@@ -222,30 +273,30 @@ func (sf *SignatureFile) Verify(pub *keyshare.Public) error {
 		return bad("key_id %s is not the key id of public_key (%s)", sf.KeyID, id)
 	}
 	if sf.Path != "" {
-		// The signature is the child key's; with the key's public.json the
-		// child is derived from its xpub, never taken on trust.
+		// The signature is the child key's: the child is derived from the
+		// key's xpub, never taken from the file.
+		if acct == nil {
+			return bad("signed by the child %s of key %s, but there is no chain code to derive it from", sf.Path, sf.KeyID)
+		}
+		if !bytes.Equal(acct.PublicKey, pk) {
+			return bad("the xpub is not of key %s", sf.KeyID)
+		}
 		child, err := hex.DecodeString(sf.ChildPublicKey)
 		if err != nil || len(child) != 33 {
 			return bad("child_public_key must be 33 bytes of hex")
 		}
-		if pub != nil {
-			acct := pub.Account()
-			if acct == nil {
-				return bad("signed by the child %s of key %s, but the public key file has no xpub to derive it from", sf.Path, sf.KeyID)
-			}
-			path, err := hd.ParsePath(sf.Path)
-			if err != nil {
-				return bad("path: %v", err)
-			}
-			c, _, err := acct.Derive(path)
-			if err != nil {
-				return bad("path %s: %v", sf.Path, err)
-			}
-			if !bytes.Equal(c.PublicKey, child) {
-				return bad("child_public_key is not the key's child at %s", sf.Path)
-			}
+		path, err := hd.ParsePath(sf.Path)
+		if err != nil {
+			return bad("path: %v", err)
 		}
-		pk = child
+		c, _, err := acct.Derive(path)
+		if err != nil {
+			return bad("path %s: %v", sf.Path, err)
+		}
+		if !bytes.Equal(c.PublicKey, child) {
+			return bad("child_public_key is not the key's child at %s", sf.Path)
+		}
+		pk = c.PublicKey
 	}
 	if c, err := hex.DecodeString(sf.Committee); err != nil || len(c) != 32 {
 		return bad("committee must be 32 bytes of hex")

@@ -77,6 +77,17 @@ var vectorParsers = map[string]func([]byte) ([]byte, error){
 		if err != nil {
 			return nil, err
 		}
+		pub, err := vectorPublic(sf)
+		if err != nil {
+			return nil, err
+		}
+		return nil, sf.Verify(pub)
+	},
+	"sigself": func(b []byte) ([]byte, error) {
+		sf, err := ParseSignature(b)
+		if err != nil {
+			return nil, err
+		}
 		return nil, sf.Verify(nil)
 	},
 }
@@ -315,8 +326,7 @@ func writeVectors(t *testing.T) {
 
 	// v2: a signature by a BIP32 child (path m/0/7 of the test key with a
 	// fixed chain code) and an item of a batch.
-	cc := sha256.Sum256([]byte("coldsig test-only vector chain code"))
-	acct, err := hd.Master(pub, cc)
+	acct, err := hd.Master(pub, vectorChainCode)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -370,6 +380,18 @@ func writeVectors(t *testing.T) {
 	v2mut("child-signed-by-parent.sigjson", "ECDSA verification failed", childSig, func(c *SignatureFile) { signWith(priv, c) })
 	v2mut("child-wrong-address.sigjson", "eth_address does not match", childSig, func(c *SignatureFile) { c.EthAddress = addr })
 
+	// Without the key's public.json (Verify(nil)) a key's own signature is
+	// checked against its public_key, but a child's never: the file's
+	// child_public_key could be anyone's key (review finding C1).
+	vec(t, "ecdsa-valid.sigself", "", must(ecdsaSig.Marshal()))
+	vec(t, "child-without-public.sigself", "can be checked only against the key's public.json", must(childSig.Marshal()))
+	// The forgery itself: a retire statement signed by an unrelated key
+	// named as the key's child at m/0/1.
+	statement := RetireStatement(keyshare.KeyID("secp256k1", pub), fmt.Sprintf("%x", d(14)), fmt.Sprintf("%x", d(11)))
+	forged := forgeChildSignature(t, hex.EncodeToString(pub), "m/0/1", statement, fmt.Sprintf("%x", d(11)), fmt.Sprintf("%x", d(12)))
+	vec(t, "child-key-forgery.sigjson", "child_public_key is not the key's child at m/0/1", must(forged.Marshal()))
+	vec(t, "child-key-forgery.sigself", "can be checked only against the key's public.json", must(forged.Marshal()))
+
 	seed := sha256.Sum256([]byte("coldsig test-only ed25519 vector key"))
 	ek := ed25519.NewKeyFromSeed(seed[:])
 	epub := ek.Public().(ed25519.PublicKey)
@@ -390,6 +412,30 @@ func writeVectors(t *testing.T) {
 	vec(t, "ed25519-short-signature.sigjson", "malformed", must(bad2.Marshal()))
 
 	writeProofVectors(t)
+	writeHostileRetireCase(t)
+}
+
+// vectorChainCode is the chain code of the secp256k1 vector key (a key
+// derived from a public string): the sigjson vectors are checked against
+// the key's public.json with this chain code, as 'coldsig verify' checks
+// a signature against public.json.
+var vectorChainCode = sha256.Sum256([]byte("coldsig test-only vector chain code"))
+
+// vectorPublic is the public.json a sigjson vector is verified against:
+// the key the file names, with vectorChainCode for secp256k1 (so that a
+// child is derived, never taken from the file).
+func vectorPublic(sf *SignatureFile) (*keyshare.Public, error) {
+	pk, err := hex.DecodeString(sf.PublicKey)
+	if err != nil {
+		return nil, fmt.Errorf("public_key is not hex")
+	}
+	pub := &keyshare.Public{Format: keyshare.PublicFormat, Curve: sf.Curve, PublicKey: sf.PublicKey, KeyID: keyshare.KeyID(sf.Curve, pk)}
+	if sf.Curve == keyshare.CurveSecp256k1 {
+		if err := pub.SetChainCode(vectorChainCode[:]); err != nil {
+			return nil, err
+		}
+	}
+	return pub, nil
 }
 
 func eip191Digest(msg string) []byte {
@@ -455,11 +501,17 @@ func FuzzParsePreParams(f *testing.F) {
 
 func FuzzParseSignature(f *testing.F) {
 	seedVectors(f, "sigjson")
+	seedVectors(f, "sigself")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		sf, err := ParseSignature(b)
 		if err != nil {
 			return
 		}
-		sf.Verify(nil)
+		if sf.Verify(nil) == nil && sf.Path != "" {
+			t.Fatal("a child key's signature verified without the key's public.json")
+		}
+		if pub, err := vectorPublic(sf); err == nil {
+			sf.Verify(pub)
+		}
 	})
 }

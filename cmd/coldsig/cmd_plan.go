@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/coldsig/coldsig/ceremony"
 	"github.com/coldsig/coldsig/hd"
 	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/internal/atomicfile"
@@ -290,6 +291,10 @@ func runPlanSign(cmd *cobra.Command, opts *planSignOptions) error {
 	p, err := plan.NewSignItems(pub, cards, items)
 	if err != nil {
 		return planErr(err)
+	}
+	// Every signer's join refuses such a plan; say so before it travels.
+	if err := ceremony.CheckSignPlan(p); err != nil {
+		return withHint(err, "a retire statement is made with 'coldsig share statement' and signed by the new committee with the key itself (no --path)")
 	}
 	return writePlan(cmd, p, opts.out)
 }

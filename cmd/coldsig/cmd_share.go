@@ -52,8 +52,10 @@ committee made it. retire therefore needs two proofs:
                holds the key.
   --signature  signature.json of a test signing BY THE NEW COMMITTEE of the
                retire statement ('coldsig share statement'), which names the
-               key, your share's committee and the new committee. It proves
-               that the new committee can sign. coldsig refuses to sign a
+               key, your share's committee and the new committee, made with
+               the key itself: a signature by a child key (a path in
+               signature.json) is refused. It proves that the new committee
+               can sign. coldsig refuses to sign a
                retire statement unless the signers are the committee it
                names as new, so an old signature, or one by the old
                committee, does not pass.

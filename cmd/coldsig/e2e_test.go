@@ -36,6 +36,8 @@ import (
 	"github.com/coldsig/coldsig/ceremony"
 	"github.com/coldsig/coldsig/envelope"
 	"github.com/coldsig/coldsig/identity"
+	"github.com/coldsig/coldsig/keyshare"
+	"github.com/coldsig/coldsig/plan"
 )
 
 var (
@@ -751,6 +753,39 @@ func globT(t testing.TB, pattern string) []string {
 	return m
 }
 
+// writeRetirePlan writes a signing plan of text by the named signers as a
+// coordinator with another build could, past plan sign's checks.
+func writeRetirePlan(t *testing.T, c *cli, pubPath, text, out string, signers ...string) {
+	t.Helper()
+	pub, err := keyshare.LoadPublic(c.path(pubPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cards []*identity.Card
+	for _, n := range signers {
+		card, err := identity.LoadCard(c.path("ids", n+".card"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cards = append(cards, card)
+	}
+	pl, err := plan.NewTextPayload(pub.Curve, text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := plan.NewSign(pub, cards, pl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := p.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(c.path(out), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func loadTestIdentity(t testing.TB, path string) *identity.Identity {
 	id, err := identity.LoadIdentity(path, func() ([]byte, error) { return nil, errors.New("test identities are unprotected") })
 	if err != nil {
@@ -979,7 +1014,12 @@ func testReshare(t *testing.T, curve string) {
 		t.Fatalf("statement %q", statement)
 	}
 	// The old committee may not sign it: only the committee it names as new.
-	c.ok("plan", "sign", "--key", "alice-kg/result/public.json", "--signer", "ids/alice.card", "--signer", "ids/bob.card", "--message", statement, "-o", "old-retire.plan")
+	// plan sign refuses to write such a plan; a plan written by other means
+	// is refused by every signer's join.
+	if r := c.run("plan", "sign", "--key", "alice-kg/result/public.json", "--signer", "ids/alice.card", "--signer", "ids/bob.card", "--message", statement, "-o", "old-retire.plan"); r.code != 1 || !strings.Contains(r.stderr, "only the committee named as new may sign it") {
+		t.Fatalf("plan sign wrote the old committee's signing of the retire statement: exit %d %s", r.code, r.stderr)
+	}
+	writeRetirePlan(t, c, "alice-kg/result/public.json", statement, "old-retire.plan", "alice", "bob")
 	if r := c.run("join", "--yes", "old-retire.plan", "--identity", "ids/bob.key", "--share", "bob-kg/result/share.age", "--workdir", "bob-old-retire"); r.code != 1 || !strings.Contains(r.stderr, "only the committee named as new may sign it") {
 		t.Fatalf("the old committee joined a signing of the retire statement: exit %d %s", r.code, r.stderr)
 	}
