@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"sort"
 	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -77,6 +78,9 @@ func ParseTypedData(raw []byte) (*TypedData, error) {
 	case j.Message == nil:
 		return nil, fmt.Errorf("%w: no message", ErrTypedData)
 	}
+	if err := checkTypes(j.Types, &j.Domain); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrTypedData, err)
+	}
 	msg, err := exactNumbers(j.Types, j.PrimaryType, j.Message, 0)
 	if err != nil {
 		return nil, fmt.Errorf("%w: message: %v", ErrTypedData, err)
@@ -91,6 +95,61 @@ func ParseTypedData(raw []byte) (*TypedData, error) {
 		return nil, fmt.Errorf("%w: %v", ErrTypedData, err)
 	}
 	return td, nil
+}
+
+// domainTypes are the EIP712Domain members EIP-712 defines, with their
+// types.
+var domainTypes = map[string]string{
+	"name": "string", "version": "string", "chainId": "uint256", "verifyingContract": "address", "salt": "bytes32",
+}
+
+// checkTypes makes what officers see exactly what is hashed. go-ethereum
+// hashes a struct by its type's field list, looking each name up in the
+// data, and only compares the counts: a type may name a field twice (and
+// hash it twice) while a member it never names goes unhashed yet is shown
+// and checked (a domain "name, name, verifyingContract" beside a chainId).
+// So no type may name a field twice or leave one unnamed, and the
+// EIP712Domain type must declare exactly the domain members present (as
+// go-ethereum's TypedDataDomain.Map sees them: non-empty), each with its
+// EIP-712 type.
+func checkTypes(types apitypes.Types, d *apitypes.TypedDataDomain) error {
+	names := make([]string, 0, len(types))
+	for name := range types {
+		names = append(names, name)
+	}
+	sort.Strings(names) // the same error for the same document
+	for _, name := range names {
+		seen := map[string]bool{}
+		for _, f := range types[name] {
+			switch {
+			case f.Name == "":
+				return fmt.Errorf("type %s has a field without a name", name)
+			case seen[f.Name]:
+				return fmt.Errorf("type %s declares %q twice", name, f.Name)
+			}
+			seen[f.Name] = true
+		}
+	}
+	present := d.Map()
+	declared := map[string]bool{}
+	for _, f := range types["EIP712Domain"] {
+		want, ok := domainTypes[f.Name]
+		switch {
+		case !ok:
+			return fmt.Errorf("EIP712Domain field %q is not an EIP-712 domain member (name, version, chainId, verifyingContract, salt)", f.Name)
+		case f.Type != want:
+			return fmt.Errorf("EIP712Domain field %s must be %s, not %s", f.Name, want, f.Type)
+		case present[f.Name] == nil:
+			return fmt.Errorf("EIP712Domain declares %s, which the domain does not have", f.Name)
+		}
+		declared[f.Name] = true
+	}
+	for _, m := range []string{"name", "version", "chainId", "verifyingContract", "salt"} {
+		if present[m] != nil && !declared[m] {
+			return fmt.Errorf("the domain has %s, which its EIP712Domain type does not declare (it would be shown but not signed)", m)
+		}
+	}
+	return nil
 }
 
 // exactNumbers walks v as type typ and turns JSON numbers of integer

@@ -91,3 +91,82 @@ func TestEIP712Refusals(t *testing.T) {
 		t.Fatalf("no chain id: %v", err)
 	}
 }
+
+// withSalt is the mail example with every domain member EIP-712 defines.
+func withSalt(mail string) string {
+	mail = strings.Replace(mail, `{"name": "verifyingContract", "type": "address"}`, `{"name": "verifyingContract", "type": "address"},
+      {"name": "salt", "type": "bytes32"}`, 1)
+	return strings.Replace(mail, `"verifyingContract": "0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC"`, `"verifyingContract": "0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC",
+    "salt": "0x1111111111111111111111111111111111111111111111111111111111111111"`, 1)
+}
+
+// TestEIP712DomainShownIsHashed (review finding M1): every domain value
+// officers see is hashed: changing any of them changes the signing hash
+// and the summary. go-ethereum only compares the number of domain members
+// with the number of EIP712Domain fields, so a type "name, name,
+// verifyingContract" with chainId 1 in the domain showed and checked chain
+// 1 but hashed no chain id at all (chain 1 and 5 gave the same hash).
+func TestEIP712DomainShownIsHashed(t *testing.T) {
+	base := withSalt(mailJSON(t))
+	td, err := ParseTypedData([]byte(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ from, to, shown string }{
+		{`"name": "Ether Mail"`, `"name": "Ether Mall"`, "domain name: Ether Mall"},
+		{`"version": "1"`, `"version": "2"`, "domain version: 2"},
+		{`"chainId": 1`, `"chainId": 5`, "chain id: 5"},
+		{`"verifyingContract": "0xCcCC`, `"verifyingContract": "0xDcCC`, "contract: 0xdCCC"},
+		{`"salt": "0x11`, `"salt": "0x12`, "domain salt: 0x12"},
+	} {
+		edited := strings.Replace(base, c.from, c.to, 1)
+		if edited == base {
+			t.Fatalf("%s not found", c.from)
+		}
+		td2, err := ParseTypedData([]byte(edited))
+		if err != nil {
+			t.Fatalf("%s: %v", c.to, err)
+		}
+		if td2.Hash == td.Hash {
+			t.Errorf("%s -> %s: the signing hash did not change", c.from, c.to)
+		}
+		fields, _ := td2.Describe([20]byte{})
+		if text := fieldText(fields); !strings.Contains(strings.ToLower(text), strings.ToLower(c.shown)) {
+			t.Errorf("summary lacks %q:\n%s", c.shown, text)
+		}
+	}
+
+	// The reviewer's document: a chain id shown and checked, not hashed.
+	mail := mailJSON(t)
+	dup := strings.Replace(mail, `{"name": "version", "type": "string"},
+      {"name": "chainId", "type": "uint256"},`, `{"name": "name", "type": "string"},`, 1)
+	dup = strings.Replace(dup, `"version": "1",`, "", 1)
+	if dup == mail {
+		t.Fatal("edit failed")
+	}
+	for _, chain := range []string{"1", "5"} {
+		_, err := ParseTypedData([]byte(strings.Replace(dup, `"chainId": 1`, `"chainId": `+chain, 1)))
+		if !errors.Is(err, ErrTypedData) || !strings.Contains(err.Error(), `EIP712Domain declares "name" twice`) {
+			t.Fatalf("chain %s: %v", chain, err)
+		}
+	}
+
+	for name, tc := range map[string]struct{ in, want string }{
+		// A member in the domain that its type does not declare is shown
+		// but would not be hashed.
+		"chainId not declared": {strings.Replace(mail, `{"name": "chainId", "type": "uint256"},`, ``, 1), `the domain has chainId, which its EIP712Domain type does not declare`},
+		// A declared member missing from the domain.
+		"version not present": {strings.Replace(mail, `"version": "1",`, ``, 1), `EIP712Domain declares version, which the domain does not have`},
+		"chainId as string":   {strings.Replace(mail, `{"name": "chainId", "type": "uint256"}`, `{"name": "chainId", "type": "string"}`, 1), `EIP712Domain field chainId must be uint256, not string`},
+		"unknown member":      {strings.Replace(mail, `{"name": "chainId", "type": "uint256"},`, `{"name": "chainId", "type": "uint256"}, {"name": "chain", "type": "uint256"},`, 1), `EIP712Domain field "chain" is not an EIP-712 domain member`},
+		"duplicate in a type": {strings.Replace(mail, `{"name": "wallet", "type": "address"}`, `{"name": "wallet", "type": "address"}, {"name": "wallet", "type": "address"}`, 1), `Person declares "wallet" twice`},
+		"empty field name":    {strings.Replace(mail, `{"name": "wallet", "type": "address"}`, `{"name": "", "type": "address"}`, 1), `Person has a field without a name`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := ParseTypedData([]byte(tc.in))
+			if !errors.Is(err, ErrTypedData) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
