@@ -366,21 +366,6 @@ func copyDir(t *testing.T, from, to string) {
 	}
 }
 
-func TestWrapText(t *testing.T) {
-	words := wrapText("pay 1 ETH to 0x00000000000000000000000000000000000000aa now", 50)
-	if len(words) != 2 || words[0] != "pay 1 ETH to " || words[1] != "0x00000000000000000000000000000000000000aa now" {
-		t.Fatalf("%q", words)
-	}
-	long := strings.Repeat("é", 150) + "\nsecond\x1bline"
-	lines := wrapText(long, 64)
-	if len(lines) != 4 || lines[3] != `"second\x1bline"` {
-		t.Fatalf("%q", lines)
-	}
-	if strings.Join(lines[:3], "") != strings.Repeat("é", 150) {
-		t.Fatal("wrapped text lost characters")
-	}
-}
-
 // chromiumPath finds a Chromium. CI installs Debian's chromium (.ci/run);
 // there a missing browser fails the test, locally it skips with a message.
 func chromiumPath(t *testing.T) string {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/coldsig/coldsig/ceremony"
 	"github.com/coldsig/coldsig/internal/termsafe"
@@ -54,34 +53,6 @@ func fld(label, value string) field {
 
 func mono(label, value string) field {
 	return field{Label: label, Lines: []string{termsafe.String(value)}, Mono: true}
-}
-
-// wrapText splits untrusted text into escaped lines of at most width runes,
-// so a long message is printed whole (termsafe.String alone would cut it)
-// and every line is safe.
-func wrapText(s string, width int) []string {
-	var out []string
-	for _, para := range strings.Split(s, "\n") {
-		for {
-			if utf8.RuneCountInString(para) <= width {
-				out = append(out, termsafe.String(para))
-				break
-			}
-			cut := 0
-			for i := 0; i < width; i++ {
-				_, n := utf8.DecodeRuneInString(para[cut:])
-				cut += n
-			}
-			// Prefer to break after a space (not too early in the
-			// line), so words and addresses stay whole where they can.
-			if sp := strings.LastIndexByte(para[:cut], ' '); sp >= cut/4 {
-				cut = sp + 1
-			}
-			out = append(out, termsafe.String(para[:cut]))
-			para = para[cut:]
-		}
-	}
-	return out
 }
 
 func fmtTime(t time.Time) string {
@@ -163,13 +134,14 @@ func (r *Report) planSection(d *plan.Description) section {
 		}
 		s.Fields = append(s.Fields, fld(title, it.Title))
 		if it.Text != "" || it.Kind == plan.PayloadMessage || it.Kind == plan.PayloadEIP191 {
-			s.Fields = append(s.Fields, field{Label: "text", Lines: wrapText(it.Text, 64), Mono: true})
+			s.Fields = append(s.Fields, field{Label: "text", Lines: termsafe.Lines(it.Text, 64), Mono: true})
 		}
+		// What is signed is printed whole, wrapped, never cut.
 		for _, f := range it.Fields {
-			s.Fields = append(s.Fields, mono(f.Label, f.Value))
+			s.Fields = append(s.Fields, field{Label: termsafe.String(f.Label), Lines: termsafe.Lines(f.Value, 64), Mono: true})
 		}
 		if it.How != "" {
-			s.Fields = append(s.Fields, fld("what is signed", it.How))
+			s.Fields = append(s.Fields, field{Label: "what is signed", Lines: termsafe.Lines(it.How, 0)})
 		}
 	}
 	return s

@@ -84,13 +84,19 @@ func signedLines(it plan.SignedItem, indent string) []string {
 	var out []string
 	if it.Text != "" {
 		out = append(out, fmt.Sprintf("%smessage (%d bytes, between the lines):", indent, len(it.Text)), indent+"-----")
-		for _, l := range strings.Split(it.Text, "\n") {
-			out = append(out, indent+termsafe.String(strings.ReplaceAll(l, "\t", "    ")))
+		for _, l := range termsafe.Lines(strings.ReplaceAll(it.Text, "\t", "    "), 0) {
+			out = append(out, indent+l)
 		}
 		out = append(out, indent+"-----")
 	}
+	// Values are what is signed: in full (the screen wraps long lines),
+	// never cut as termsafe.String cuts names.
 	for _, f := range it.Fields {
-		out = append(out, fmt.Sprintf("%s%-10s %s", indent, termsafe.String(f.Label), termsafe.String(f.Value)))
+		label := termsafe.String(f.Label)
+		for _, l := range termsafe.Lines(f.Value, 0) {
+			out = append(out, fmt.Sprintf("%s%-10s %s", indent, label, l))
+			label = ""
+		}
 	}
 	return out
 }

@@ -98,8 +98,14 @@ func printSignedItem(w io.Writer, it plan.SignedItem) {
 		}
 		fmt.Fprintf(w, "  -----\n")
 	}
+	// A value is what is signed: shown in full (the terminal wraps a long
+	// line), never cut as termsafe.String cuts names.
 	for _, f := range it.Fields {
-		fmt.Fprintf(w, "  %-12s %s\n", f.Label+":", termsafe.String(f.Value))
+		label := f.Label + ":"
+		for _, l := range termsafe.Lines(f.Value, 0) {
+			fmt.Fprintf(w, "  %-12s %s\n", label, l)
+			label = ""
+		}
 	}
 	fmt.Fprintf(w, "  %s\n", it.How)
 }
@@ -112,7 +118,7 @@ func messageLine(l string) string {
 	if termsafe.Safe(strings.ReplaceAll(l, "\t", " ")) {
 		return l
 	}
-	return termsafe.String(l)
+	return strings.Join(termsafe.Lines(l, 0), "")
 }
 
 // printResult shows what a finished ceremony produced: the key (keygen,

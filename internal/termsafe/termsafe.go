@@ -7,16 +7,25 @@
 package termsafe
 
 import (
+	"crypto/sha256"
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 )
 
-// MaxLen is the longest untrusted string printed in full, in bytes. Longer
-// ones are cut (with the full length said), so a 4 KB file name cannot
-// push the lines that matter off the screen.
+// MaxLen is the longest untrusted name or path printed in full, in bytes.
+// Longer ones are cut (with the full length said), so a 4 KB file name
+// cannot push the lines that matter off the screen. Never use String for
+// what is signed: Lines shows that in full.
 const MaxLen = 256
+
+// MaxShown is the longest value Lines shows. Describers of what is signed
+// show longer values by their length and hash themselves (Ethereum call
+// data, EIP-712 strings, scripts); this is the backstop that keeps Lines
+// from ever cutting a value silently.
+const MaxShown = 16 << 10
 
 // String returns s unchanged when every rune is printable (letters, marks,
 // numbers, punctuation, symbols, ASCII space) and s is valid UTF-8 of at
@@ -75,4 +84,44 @@ func Line(s string) string {
 		i += size
 	}
 	return b.String()
+}
+
+// Lines is how a value of what is signed (a plan.Describe field or
+// message) reaches an officer's screen or a printed record: in full, never
+// cut. s is split at each newline; a line longer than width runes is
+// broken, after a space where one is not too early in the line, else at
+// width (width <= 0: never broken); each piece that is not plain printable
+// text is Go-quoted (escaped, and the quotes mark that it was altered).
+// A value over MaxShown bytes, which no describer produces, is shown as one
+// line with its length and SHA-256, so officers can still compare it.
+func Lines(s string, width int) []string {
+	if len(s) > MaxShown {
+		return []string{fmt.Sprintf("(%d bytes, too long to show: SHA-256 %x)", len(s), sha256.Sum256([]byte(s)))}
+	}
+	var out []string
+	show := func(p string) {
+		if Safe(p) {
+			out = append(out, p)
+		} else {
+			out = append(out, strconv.Quote(p))
+		}
+	}
+	for _, para := range strings.Split(s, "\n") {
+		for width > 0 && utf8.RuneCountInString(para) > width {
+			cut := 0
+			for i := 0; i < width; i++ {
+				_, n := utf8.DecodeRuneInString(para[cut:])
+				cut += n
+			}
+			// Prefer to break after a space (not too early in the
+			// line), so words and addresses stay whole where they can.
+			if sp := strings.LastIndexByte(para[:cut], ' '); sp >= cut/4 {
+				cut = sp + 1
+			}
+			show(para[:cut])
+			para = para[cut:]
+		}
+		show(para)
+	}
+	return out
 }

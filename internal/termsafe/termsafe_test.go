@@ -99,3 +99,43 @@ func FuzzLine(f *testing.F) {
 		}
 	})
 }
+
+// TestLines: a value of what is signed is shown whole: wrapped, escaped
+// per line, never cut (review finding M2: termsafe.String cut call data
+// after 256 bytes).
+func TestLines(t *testing.T) {
+	hexData := "0x" + strings.Repeat("ab", 150) + "deadbeef" + strings.Repeat("cd", 46) // 200 bytes
+	for _, w := range []int{0, 64} {
+		lines := Lines(hexData, w)
+		if got := strings.Join(lines, ""); got != hexData {
+			t.Fatalf("width %d: lost characters: %q", w, lines)
+		}
+		for _, l := range lines {
+			if w > 0 && len(l) > w {
+				t.Fatalf("width %d: line of %d", w, len(l))
+			}
+		}
+	}
+	words := Lines("pay 1 ETH to 0x00000000000000000000000000000000000000aa now", 50)
+	if len(words) != 2 || words[0] != "pay 1 ETH to " || words[1] != "0x00000000000000000000000000000000000000aa now" {
+		t.Fatalf("%q", words)
+	}
+	long := strings.Repeat("é", 150) + "\nsecond\x1bline"
+	lines := Lines(long, 64)
+	if len(lines) != 4 || lines[3] != `"second\x1bline"` {
+		t.Fatalf("%q", lines)
+	}
+	if strings.Join(lines[:3], "") != strings.Repeat("é", 150) {
+		t.Fatal("wrapped text lost characters")
+	}
+	// A long unsafe line is escaped whole, not cut as String would.
+	evil := strings.Repeat("x", 300) + "\x1b[2K" + strings.Repeat("y", 300)
+	got := Lines(evil, 0)
+	if len(got) != 1 || !strings.Contains(got[0], `\x1b[2K`) || !strings.HasSuffix(got[0], strings.Repeat("y", 300)+`"`) {
+		t.Fatalf("%q", got)
+	}
+	huge := strings.Repeat("z", MaxShown+1)
+	if got := Lines(huge, 64); len(got) != 1 || !strings.Contains(got[0], "16385 bytes, too long to show: SHA-256 ") {
+		t.Fatalf("%q", got)
+	}
+}

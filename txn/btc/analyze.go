@@ -2,7 +2,9 @@ package btc
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"math"
 
@@ -467,14 +469,27 @@ func scriptAddress(pk []byte, params *chaincfg.Params) string {
 }
 
 func describeScript(pk []byte) string {
+	body := scriptText(pk)
 	switch class := txscript.GetScriptClass(pk); class {
 	case txscript.NullDataTy:
-		return fmt.Sprintf("OP_RETURN data (no address; unspendable) %x", pk)
+		return "OP_RETURN data (no address; unspendable) " + body
 	case txscript.NonStandardTy:
-		return fmt.Sprintf("non-standard script %x", pk)
+		return "non-standard script " + body
 	default:
-		return fmt.Sprintf("%s script %x", class, pk)
+		return fmt.Sprintf("%s script %s", class, body)
 	}
+}
+
+// maxScriptShown bounds a script shown in full as hex (520 bytes, the
+// largest push, is far beyond any standard output script); a longer one
+// is shown by its length and SHA-256, which officers compare aloud.
+const maxScriptShown = 520
+
+func scriptText(pk []byte) string {
+	if len(pk) <= maxScriptShown {
+		return hex.EncodeToString(pk)
+	}
+	return fmt.Sprintf("of %d bytes, too long to show: SHA-256 %x, starting %x", len(pk), sha256.Sum256(pk), pk[:32])
 }
 
 func scriptClass(pk []byte) string {

@@ -13,6 +13,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/common/math"
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/signer/core/apitypes"
 
 	"github.com/coldsig/coldsig/internal/strictjson"
@@ -323,6 +324,9 @@ func primitiveText(typ string, v any) (string, error) {
 		if !ok {
 			return "", fmt.Errorf("%v is not a string", v)
 		}
+		if len(s) > maxTypedValueShown {
+			return fmt.Sprintf("a string of %d bytes, too long to show: keccak256 %x (the value EIP-712 hashes), starting %q", len(s), crypto.Keccak256([]byte(s)), clipRunes(s, 48)), nil
+		}
 		return fmt.Sprintf("%q", s), nil
 	case strings.HasPrefix(typ, "bytes"):
 		s, ok := v.(string)
@@ -332,6 +336,9 @@ func primitiveText(typ string, v any) (string, error) {
 		b, err := hexutil.Decode(s)
 		if err != nil {
 			return "", err
+		}
+		if len(b) > maxTypedValueShown/2 {
+			return fmt.Sprintf("%d bytes, too long to show: keccak256 %x (the value EIP-712 hashes), starting 0x%x", len(b), crypto.Keccak256(b), b[:32]), nil
 		}
 		return "0x" + hex.EncodeToString(b), nil
 	case strings.HasPrefix(typ, "uint") || strings.HasPrefix(typ, "int"):
@@ -349,6 +356,23 @@ func primitiveText(typ string, v any) (string, error) {
 		return "", fmt.Errorf("%v is not an integer", v)
 	}
 	return "", fmt.Errorf("unknown type %q", typ)
+}
+
+// maxTypedValueShown bounds a string (in bytes) shown in full, and twice
+// the bytes value shown in full as hex (as for call data); a longer one is
+// shown by its length and keccak256, which is what EIP-712 hashes for a
+// string or dynamic bytes value, so officers can compare it aloud.
+const maxTypedValueShown = 1024
+
+// clipRunes is the start of s, at most n runes.
+func clipRunes(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[:i]
+		}
+		n--
+	}
+	return s
 }
 
 func addressText(s string) string {

@@ -3,6 +3,7 @@ package eth
 import (
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -168,5 +169,47 @@ func TestEIP712DomainShownIsHashed(t *testing.T) {
 				t.Fatalf("got %v, want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestEIP712LongValues (review finding M2): a string or bytes value is
+// shown whole up to 1 KiB (as hex: 512 bytes); beyond, by its length and
+// the keccak256 EIP-712 hashes, never cut silently.
+func TestEIP712LongValues(t *testing.T) {
+	mail := mailJSON(t)
+	show := func(contents string) string {
+		td, err := ParseTypedData([]byte(strings.Replace(mail, `"Hello, Bob!"`, `"`+contents+`"`, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fields, _ := td.Describe([20]byte{})
+		for _, f := range fields {
+			if f.Label == "message.contents" {
+				return f.Value
+			}
+		}
+		t.Fatal("no message.contents")
+		return ""
+	}
+	whole := strings.Repeat("a", 1000) + "MARKER" + strings.Repeat("b", 18)
+	if got := show(whole); got != `"`+whole+`"` {
+		t.Fatalf("a 1 KiB string is not shown whole: %s", got)
+	}
+	long := strings.Repeat("c", 5000)
+	got := show(long)
+	if want := fmt.Sprintf("a string of 5000 bytes, too long to show: keccak256 %x", crypto.Keccak256([]byte(long))); !strings.HasPrefix(got, want) {
+		t.Fatalf("got %s, want it to start %s", got, want)
+	}
+	b := make([]byte, 600)
+	b[599] = 0xee
+	bytesDoc := strings.Replace(strings.Replace(mail, `{"name": "contents", "type": "string"}`, `{"name": "contents", "type": "bytes"}`, 1),
+		`"Hello, Bob!"`, `"0x`+hex.EncodeToString(b)+`"`, 1)
+	td, err := ParseTypedData([]byte(bytesDoc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields, _ := td.Describe([20]byte{})
+	if text := fieldText(fields); !strings.Contains(text, fmt.Sprintf("message.contents: 600 bytes, too long to show: keccak256 %x", crypto.Keccak256(b))) {
+		t.Fatalf("600 bytes:\n%s", text)
 	}
 }
