@@ -14,10 +14,17 @@ func Paths(dir, name string) (key, card string) {
 
 // Create writes id into dir as NAME.key (secret, 0600, encrypted with
 // passphrase unless it is nil: drills and tests only; scrypt work factor
-// 2^logN, 0 for age's default) and NAME.card (public, 0644). Neither file
-// is ever overwritten (atomicfile.ErrExists), and a key whose card could
-// not be written is taken back, so a half-made identity is never left.
+// 2^logN, 0 for age's default) and NAME.card (public, 0644). A passphrase
+// must pass CheckPassphrase (ErrWeakPassphrase), here, so that no way of
+// creating an identity can skip the rule. Neither file is ever overwritten
+// (atomicfile.ErrExists), and a key whose card could not be written is
+// taken back, so a half-made identity is never left.
 func Create(dir string, id *Identity, passphrase []byte, logN int) (keyPath, cardPath string, err error) {
+	if passphrase != nil {
+		if err := CheckPassphrase(passphrase); err != nil {
+			return "", "", err
+		}
+	}
 	keyPath, cardPath = Paths(dir, id.Name)
 	cardData, err := id.Card().Marshal()
 	if err != nil {

@@ -32,6 +32,9 @@ type createIdentityScreen struct {
 	busy    bool
 	errText string
 	spin    spinner.Model
+	// generated is a passphrase coldsig made (both passphrase fields left
+	// empty), shown once until the officer says it is written down.
+	generated string
 }
 
 type createdMsg struct {
@@ -45,14 +48,14 @@ func newCreateIdentity() *createIdentityScreen {
 		f: newForm(
 			fieldSpec{label: "Your name (as the other officers will read it)", hint: "1-64 letters, digits, '.', '_' or '-'"},
 			fieldSpec{label: "Folder for NAME.key and NAME.card", value: "."},
-			fieldSpec{label: "New passphrase", secret: true, hint: "protects NAME.key; asked once per session"},
+			fieldSpec{label: "New passphrase", secret: true, hint: "protects NAME.key; leave both empty and coldsig makes one (8 random words)"},
 			fieldSpec{label: "Repeat the passphrase", secret: true},
 		),
 		spin: spinner.New(spinner.WithSpinner(spinner.Line)),
 	}
 }
 
-func (s *createIdentityScreen) typing() bool        { return !s.busy }
+func (s *createIdentityScreen) typing() bool        { return !s.busy && s.generated == "" }
 func (s *createIdentityScreen) init(a *App) tea.Cmd { return nil }
 
 func (s *createIdentityScreen) update(a *App, msg tea.Msg) tea.Cmd {
@@ -70,6 +73,9 @@ func (s *createIdentityScreen) update(a *App, msg tea.Msg) tea.Cmd {
 	case tea.KeyPressMsg:
 		if s.busy {
 			return nil
+		}
+		if s.generated != "" {
+			return s.confirmGenerated(a, m.String())
 		}
 		if m.String() == "esc" {
 			s.f.reset()
@@ -96,9 +102,15 @@ func (s *createIdentityScreen) submit(a *App) tea.Cmd {
 		s.errText = "Give a folder."
 		s.f.setFocus(1)
 		return nil
-	case len(p1) == 0:
-		s.errText = "The passphrase is empty."
-		s.f.setFocus(2)
+	case len(p1) == 0 && len(p2) == 0:
+		// coldsig makes one: shown once, written only when the officer
+		// says it is written down (as 'identity new --generate-passphrase').
+		g, err := identity.GeneratePassphrase()
+		if err != nil {
+			s.errText = err.Error()
+			return nil
+		}
+		s.generated, s.errText = g, ""
 		return nil
 	case string(p1) != string(p2):
 		s.errText = "The two passphrases differ; type them again."
@@ -107,9 +119,40 @@ func (s *createIdentityScreen) submit(a *App) tea.Cmd {
 		s.f.setFocus(2)
 		return nil
 	}
+	// The rule 'coldsig identity new' applies (identity.Create applies it
+	// again): said here before scrypt runs.
+	if err := identity.CheckPassphrase(p1); err != nil {
+		s.errText = err.Error() + ". Use several unrelated words (not a quotation), or leave both passphrase fields empty and coldsig makes one."
+		s.f.fields[2].input.Reset()
+		s.f.fields[3].input.Reset()
+		s.f.setFocus(2)
+		return nil
+	}
 	s.f.fields[2].input.Reset()
 	s.f.fields[3].input.Reset()
 	clear(p2)
+	return s.create(name, dir, p1)
+}
+
+// confirmGenerated answers "Have you written it down?" for a generated
+// passphrase: y creates the identity with it, n or esc drops it (nothing
+// written) and goes back to the form.
+func (s *createIdentityScreen) confirmGenerated(a *App, k string) tea.Cmd {
+	switch k {
+	case "y":
+		p := []byte(s.generated)
+		s.generated = ""
+		return s.create(s.f.value(0), s.f.value(1), p)
+	case "n", "esc":
+		s.generated = ""
+		s.errText = "Nothing was written: the passphrase was not confirmed as written down."
+		s.f.setFocus(2)
+	}
+	return nil
+}
+
+// create writes the identity off the UI goroutine; p1 is cleared after.
+func (s *createIdentityScreen) create(name, dir string, p1 []byte) tea.Cmd {
 	s.busy, s.errText = true, ""
 	return tea.Batch(s.spin.Tick, async(s, func() tea.Msg {
 		defer clear(p1)
@@ -137,6 +180,12 @@ func (s *createIdentityScreen) submit(a *App) tea.Cmd {
 func (s *createIdentityScreen) view(a *App) (string, string, string) {
 	var b strings.Builder
 	b.WriteString("A new party identity: NAME.key holds your secret keys (encrypted with\nthe passphrase), NAME.card the public half you give the other officers.\n\n")
+	if s.generated != "" {
+		b.WriteString("The passphrase for NAME.key (shown once; write it down now, on paper,\nword for word):\n\n")
+		b.WriteString("    " + a.st.words.Render(s.generated) + "\n\n")
+		b.WriteString("Have you written it down? y creates the identity with it; n writes nothing.\n")
+		return "create my identity", b.String(), a.st.keyHint("y", "written down: create", "n/esc", "back, nothing written")
+	}
 	b.WriteString(s.f.view(a.st))
 	if s.busy {
 		b.WriteString("\n" + s.spin.View() + " creating (scrypt takes a second or two) ...\n")
