@@ -5,6 +5,7 @@ package keyshare
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -261,6 +262,23 @@ func (p *Public) ChainCode() ([32]byte, bool) {
 		return [32]byte{}, false
 	}
 	return k.ChainCode, true
+}
+
+// xpubWordsDomain separates the xpub words from every other digest shown
+// as words.
+const xpubWordsDomain = "coldsig/xpub-words/v1\x00"
+
+// XPubWords are the fingerprint words of the key's xpub ("" without one):
+// the bytewords of SHA-256(xpubWordsDomain || xpub). public.json is not
+// signed, and an edited chain code in its xpub would pair a watch-only
+// wallet with addresses the key can never sign for; officers read these
+// words aloud when the keygen finishes, record them, and compare them
+// before pairing a wallet ('coldsig account').
+func (p *Public) XPubWords() string {
+	if p.XPub == "" {
+		return ""
+	}
+	return identity.DigestWords(sha256.Sum256([]byte(xpubWordsDomain + p.XPub)))
 }
 
 // Account returns the key's extended public key (nil without a chain code).

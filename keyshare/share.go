@@ -385,6 +385,31 @@ func (s *Share) Check(pub *Public) error {
 	return nil
 }
 
+// CheckAccount proves that pub's xpub is the account of the key this
+// share belongs to: same curve and public key, and the xpub's chain code is
+// the share's. It holds across reshares (every committee's shares carry
+// the key's chain code), so an officer can check a public.json of any
+// committee of the key with the share they hold. Errors wrap ErrWrongKey.
+func (s *Share) CheckAccount(pub *Public) error {
+	if err := pub.Validate(); err != nil {
+		return err
+	}
+	switch {
+	case s.KeyID != pub.KeyID || s.Curve != pub.Curve || s.PublicKey != pub.PublicKey:
+		return fmt.Errorf("%w: the share is for key %s, the public key file is for key %s", ErrWrongKey, s.KeyID, pub.KeyID)
+	case s.ChainCode == nil:
+		return fmt.Errorf("%w: the share has no chain code (a key made before HD keys): there is no account to check", ErrWrongKey)
+	}
+	cc, ok := pub.ChainCode()
+	if !ok {
+		return fmt.Errorf("%w: the public key file has no xpub", ErrWrongKey)
+	}
+	if !bytes.Equal(cc[:], s.ChainCode) {
+		return fmt.Errorf("%w: the xpub's chain code is not the key's (the share's): a wallet paired with it would derive addresses this key cannot sign for", ErrWrongKey)
+	}
+	return nil
+}
+
 // checkPoints does the curve arithmetic of Check.
 func (s *Share) checkPoints() (err error) {
 	defer func() {

@@ -211,6 +211,9 @@ func (p *Party) sections() []section {
 		if pub.EthAddress != "" {
 			s.Fields = append(s.Fields, mono("address", pub.EthAddress))
 		}
+		if pub.XPub != "" {
+			s.Fields = append(s.Fields, mono("xpub", pub.XPub), mono("xpub words", pub.XPubWords()))
+		}
 		s.Fields = append(s.Fields, fld("key", fmt.Sprintf("%s, %d-of-%d", pub.Curve, pub.Threshold, len(pub.Parties))))
 	}
 	if sig := p.Signature; sig != nil {

@@ -47,6 +47,9 @@ func resultLines(st *ceremony.Status) []string {
 		if pub.EthAddress != "" {
 			out = append(out, "address     "+pub.EthAddress)
 		}
+		if words := pub.XPubWords(); words != "" {
+			out = append(out, "xpub words  "+words)
+		}
 		var names []string
 		for _, p := range pub.Parties {
 			names = append(names, termsafe.String(p.Name))

@@ -130,6 +130,11 @@ func printResult(w io.Writer, r *ceremony.Result) {
 		if pub.EthAddress != "" {
 			fmt.Fprintf(w, "address   %s\n", pub.EthAddress)
 		}
+		// Read aloud and recorded with the transcript words: public.json is
+		// not signed, and 'coldsig account' pairs wallets with its xpub.
+		if words := pub.XPubWords(); words != "" {
+			fmt.Fprintf(w, "xpub words %s\n", words)
+		}
 		var names []string
 		for _, p := range pub.Parties {
 			names = append(names, termsafe.String(p.Name))

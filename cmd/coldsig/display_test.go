@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"encoding/hex"
 	"fmt"
 	"os"
 	"strings"
 	"testing"
 
+	"github.com/coldsig/coldsig/keyshare"
 	"github.com/coldsig/coldsig/keyshare/keysharetest"
 )
 
@@ -62,5 +64,51 @@ func TestSignedValuesShownWhole(t *testing.T) {
 			t.Fatal(err)
 		}
 		check(n, string(b))
+	}
+}
+
+// TestAccountChecksChainCode (review finding M4): public.json is not
+// signed, and its xpub is checked against public_key only, so an edited
+// chain code passes every check of the file; a wallet paired with it would
+// derive addresses the key can never sign for. account refuses it unless
+// the officer's own share says the same chain code, or --unchecked says
+// the officer compares the xpub words instead.
+func TestAccountChecksChainCode(t *testing.T) {
+	c := fixtureCLI(t, map[string]string{"key": keysharetest.HDDir()})
+	pub, err := keyshare.LoadPublic(c.path("key", "public.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	words := pub.XPubWords()
+	forged := *pub
+	if err := forged.SetChainCode(bytes.Repeat([]byte{0x42}, 32)); err != nil {
+		t.Fatal(err)
+	}
+	b, err := forged.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(c.path("forged-public.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The old account exported the forged xpub as it was.
+	if r := c.run("account", "--key", "forged-public.json"); r.code != 2 || !strings.Contains(r.stderr, "give --share SHARE and --identity KEY") || strings.Contains(r.stdout, forged.XPub) {
+		t.Fatalf("account without a check: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r := c.run("account", "--key", "forged-public.json", "--share", "key/share-1.age", "--identity", "ids/alice.key")
+	if r.code != 1 || !strings.Contains(r.stderr, "chain code is not the key's") || strings.Contains(r.stdout, forged.XPub) {
+		t.Fatalf("account with an edited chain code: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	ok := c.ok("account", "--key", "key/public.json", "--share", "key/share-1.age", "--identity", "ids/alice.key").stdout
+	if !strings.Contains(ok, "xpub words   "+words) {
+		t.Fatalf("account does not print the xpub words %q:\n%s", words, ok)
+	}
+	// --unchecked: said loudly, with the words to compare.
+	u := c.run("account", "--key", "forged-public.json", "--unchecked")
+	if u.code != 0 || !strings.Contains(u.stderr, "NOT checked") || !strings.Contains(u.stdout, "xpub words   "+forged.XPubWords()) || forged.XPubWords() == words {
+		t.Fatalf("--unchecked: exit %d\n%s%s", u.code, u.stdout, u.stderr)
+	}
+	if r := c.run("account", "--key", "key/public.json", "--unchecked", "--share", "key/share-1.age"); r.code != 2 {
+		t.Fatalf("--unchecked with --share: exit %d", r.code)
 	}
 }

@@ -395,7 +395,10 @@ func TestE2EWatchOnlyPairing(t *testing.T) {
 		EthAddress string `json:"eth_address"`
 	}
 	readJSON(t, c.path("key", "public.json"), &pub)
-	out := c.ok("account", "--key", "key/public.json", "--qr", "pairing").stdout
+	out := c.ok("account", "--key", "key/public.json", "--share", "key/share-1.age", "--identity", "ids/alice.key", "--qr", "pairing").stdout
+	if !strings.Contains(out, "checked      the xpub's key and chain code are those of your share (party 1, alice)") {
+		t.Fatalf("account does not say it checked the xpub:\n%s", out)
+	}
 	t.Logf("coldsig account:\n%s", out)
 	if !strings.Contains(out, "receive      "+pub.Descriptor+"\n") {
 		t.Fatalf("receive descriptor is not public.json's %s", pub.Descriptor)
