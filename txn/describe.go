@@ -71,6 +71,16 @@ func describePSBT(tx *btc.Tx, r *Request) (fields []Field, warnings []string) {
 	if tx.Fee > 0 && sent > 0 && tx.Fee*20 > sent {
 		warnings = append(warnings, fmt.Sprintf("the fee is more than 5%% of the amount sent to others (%s of %s)", btc.FormatBTC(tx.Fee), btc.FormatBTC(sent)))
 	}
+	// Against the amount sent alone, a self-transfer (nothing sent) or a
+	// large payment hides any fee: 99% of the inputs moving "between its
+	// own addresses", or 4 BTC on 100 BTC sent. So the fee is also weighed
+	// against what the inputs are worth, and as a rate.
+	if tx.Fee > 0 && tx.In > 0 && tx.Fee*100 > tx.In*maxFeeInputsPercent {
+		warnings = append(warnings, fmt.Sprintf("the fee is more than %d%% of the value of its inputs (%s of %s)", maxFeeInputsPercent, btc.FormatBTC(tx.Fee), btc.FormatBTC(tx.In)))
+	}
+	if tx.VSize > 0 && tx.Fee > tx.VSize*maxFeeRate {
+		warnings = append(warnings, fmt.Sprintf("the fee rate is at least %s sat/vB, more than %d sat/vB, above what the network has ever needed for long", rate(tx.Fee, tx.VSize), maxFeeRate))
+	}
 	if sent == 0 {
 		warnings = append(warnings, "every output pays back to this key: this only moves funds between its own addresses")
 	}
@@ -84,6 +94,20 @@ func describePSBT(tx *btc.Tx, r *Request) (fields []Field, warnings []string) {
 	}
 	return fields, warnings
 }
+
+// Fee warnings besides "more than 5% of the amount sent to others".
+// maxFeeInputsPercent: a fee of more than 2% of the inputs' value is rare
+// outside consolidating dust (an ordinary payment at a busy 100 sat/vB
+// pays about 14,000 sat; 2% of a 0.01 BTC input is 20,000 sat), and the
+// 4-of-104 BTC case the review gave is 3.8%. maxFeeRate: 1,000 sat/vB is
+// at the top of the highest rates the network has ever seen (brief spikes,
+// never sustained); the rate shown is a lower bound (the size is an upper
+// bound), so a warning is never a false alarm from the estimate. Both are
+// warnings, not refusals: officers weigh them.
+const (
+	maxFeeInputsPercent = 2
+	maxFeeRate          = 1000
+)
 
 // rate is fee/vsize with one decimal, rounded down.
 func rate(fee, vsize int64) string {
