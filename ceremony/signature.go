@@ -364,8 +364,14 @@ func (sf *SignatureFile) verifyUnder(curve string, pk []byte, acct *hd.Key) erro
 	return nil
 }
 
-// checkFormat checks the version and the v2 members' syntax.
+// checkFormat checks the version, the syntax of the identifiers (printed
+// by verify and status, so never anything but hex) and the v2 members.
 func (sf *SignatureFile) checkFormat() error {
+	for _, f := range []struct{ name, v string }{{"session", sf.Session}, {"transcript", sf.Transcript}, {"committee", sf.Committee}} {
+		if b, err := hex.DecodeString(f.v); err != nil || len(b) != 32 || hex.EncodeToString(b) != f.v {
+			return fmt.Errorf("not a valid signature file: %s must be 32 bytes of lowercase hex", f.name)
+		}
+	}
 	switch sf.Format {
 	case SignatureFormat:
 		if sf.Path != "" || sf.ChildPublicKey != "" || sf.Item != 0 || sf.Items != 0 {

@@ -321,6 +321,11 @@ func writeVectors(t *testing.T) {
 	hs := new(big.Int).Sub(btcec.S256().N, new(big.Int).SetBytes(sBytes))
 	mut("ecdsa-high-s.sigjson", "not low-S", func(c *SignatureFile) { c.S = hex.EncodeToString(hs.FillBytes(make([]byte, 32))) })
 	mut("missing-committee.sigjson", "committee must be 32 bytes", func(c *SignatureFile) { c.Committee = "" })
+	// verify prints the session of a batch item: never terminal controls.
+	mut("session-not-hex.sigjson", "session must be 32 bytes of lowercase hex", func(c *SignatureFile) {
+		c.Session = "\x1b[2J\x1b[HOK: valid signature" + strings.Repeat("0", 34)
+	})
+	mut("transcript-uppercase.sigjson", "transcript must be 32 bytes of lowercase hex", func(c *SignatureFile) { c.Transcript = strings.ToUpper(c.Transcript) })
 	vec(t, "unknown-member.sigjson", "unknown field", []byte(strings.Replace(string(must(ecdsaSig.Marshal())), `"curve"`, `"extra": 1, "curve"`, 1)))
 	vec(t, "other-format.sigjson", "not a coldsig signature file", []byte(strings.Replace(string(must(ecdsaSig.Marshal())), SignatureFormat, "coldsig/signature/v3", 1)))
 

@@ -150,7 +150,7 @@ func printVerified(out io.Writer, s *ceremony.SignatureFile) {
 		fmt.Fprintf(out, "child     %s, public key %s (derived from the key's xpub)\n", s.Path, s.ChildPublicKey)
 	}
 	if s.Items > 1 {
-		fmt.Fprintf(out, "item      %d of %d of session %s\n", s.Item, s.Items, s.Session)
+		fmt.Fprintf(out, "item      %d of %d of session %s\n", s.Item, s.Items, termsafe.String(s.Session))
 	}
 	if s.EthAddress != "" {
 		fmt.Fprintf(out, "address   %s\n", s.EthAddress)
