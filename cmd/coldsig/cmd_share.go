@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -87,7 +88,9 @@ func newShareRetireCommand() *cobra.Command {
 committee's public key file (same key, the reshare's session).
 
 retire deletes the file (unlink and sync the directory) and says exactly
-what it destroyed and which committee now holds the key. Deleting is not
+what it destroyed and which committee now holds the key. SHARE must be the
+share file itself: a symbolic link (whose removal would leave the share)
+or anything but a regular file is refused. Deleting is not
 erasing on SSDs and journaling file systems; the share stays encrypted to
 your identity either way. Destroy backup shards of the old share separately.
 
@@ -113,6 +116,13 @@ EXIT STATUS
 func runShareRetire(cmd *cobra.Command, opts *shareRetireOptions, path string) error {
 	if opts.identity == "" || opts.proof == "" || opts.signature == "" {
 		return requireFlags(cmd, "identity", "proof", "signature")
+	}
+	// retire deletes exactly the name it is given: a symbolic link would
+	// be removed while the share it points to stays, and "destroyed" would
+	// be false. Only a regular file is retired, and only the file checked.
+	before, err := shareFileInfo(path)
+	if err != nil {
+		return err
 	}
 	proof, err := ceremony.LoadReshareProof(opts.proof)
 	if err != nil {
@@ -143,6 +153,11 @@ func runShareRetire(cmd *cobra.Command, opts *shareRetireOptions, path string) e
 		}
 		return fmt.Errorf("%s: %w", path, err)
 	}
+	if now, err := shareFileInfo(path); err != nil {
+		return err
+	} else if !os.SameFile(before, now) {
+		return fmt.Errorf("%s: the file changed while it was checked; nothing was destroyed", termsafe.Path(path))
+	}
 	if err := atomicfile.Remove(path); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
@@ -162,6 +177,23 @@ func runShareRetire(cmd *cobra.Command, opts *shareRetireOptions, path string) e
 	fmt.Fprintln(out, "  the new committee signed the retire statement; the signature verified")
 	fmt.Fprintln(out, "  destroy backup shards of this share too, and any other copy")
 	return nil
+}
+
+// shareFileInfo is the share file's own entry, not followed through a
+// link; a link or anything but a regular file is refused.
+func shareFileInfo(path string) (os.FileInfo, error) {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case fi.Mode()&os.ModeSymlink != 0:
+		return nil, withHint(fmt.Errorf("%s is a symbolic link: retire deletes the file it is given, and would remove only the link while the share stays; nothing was destroyed", termsafe.Path(path)),
+			"give the share file itself (the link's target), so that what is reported destroyed is the share")
+	case !fi.Mode().IsRegular():
+		return nil, fmt.Errorf("%s is not a regular file (%s); nothing was destroyed", termsafe.Path(path), fi.Mode().Type())
+	}
+	return fi, nil
 }
 
 type shareStatementOptions struct {

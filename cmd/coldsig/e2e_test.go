@@ -1041,6 +1041,19 @@ func testReshare(t *testing.T, curve string) {
 	if _, err := os.Stat(c.path("bob-kg", "result", "share.age")); err != nil {
 		t.Fatal("a refused retire destroyed the share")
 	}
+	// Review finding L5: retire given a symbolic link to the share would
+	// remove the link only and report the share destroyed. Refused.
+	if err := os.Symlink("result/share.age", c.path("bob-kg", "share-link.age")); err != nil {
+		t.Fatal(err)
+	}
+	rl := c.run("share", "retire", "bob-kg/share-link.age", "--identity", "ids/bob.key", "--proof", "bob-rs-old/result/reshare-proof.txt", "--signature", "alice-sg-retire/result/signature.json")
+	if rl.code != 1 || !strings.Contains(rl.stderr, "is a symbolic link") || strings.Contains(rl.stdout, "destroyed") {
+		t.Fatalf("retire through a symbolic link: exit %d\n%s%s", rl.code, rl.stdout, rl.stderr)
+	}
+	if _, err := os.Lstat(c.path("bob-kg", "share-link.age")); err != nil {
+		t.Fatal("a refused retire removed the link")
+	}
+	os.Remove(c.path("bob-kg", "share-link.age"))
 	r0 := retire("bob-rs-old/result/reshare-proof.txt", "alice-sg-retire/result/signature.json")
 	if r0.code != 0 || !strings.Contains(r0.stdout, "destroyed bob-kg/result/share.age") || !strings.Contains(r0.stdout, "share of party 2 (bob)") ||
 		!strings.Contains(r0.stdout, "3-of-5 committee") || !strings.Contains(r0.stdout, "alice, dave, erin, frank, grace") {
