@@ -13,7 +13,7 @@ func describePSBT(tx *btc.Tx, r *Request) (fields []Field, warnings []string) {
 	add := func(label, format string, args ...any) {
 		fields = append(fields, Field{label, fmt.Sprintf(format, args...)})
 	}
-	add("network", "%s", tx.Network.Title())
+	add("network", "%s (addresses are shown for it; the signature does not bind the network)", tx.Network.Title())
 	if tx.TxID != "" {
 		add("txid", "%s", tx.TxID)
 	} else {
@@ -83,6 +83,22 @@ func describePSBT(tx *btc.Tx, r *Request) (fields []Field, warnings []string) {
 	}
 	if sent == 0 {
 		warnings = append(warnings, "every output pays back to this key: this only moves funds between its own addresses")
+	}
+	if tx.Network != btc.Mainnet {
+		warnings = append(warnings, fmt.Sprintf("the network (%s) is how addresses are shown, not part of what is signed: if these inputs are mainnet coins, this signs a mainnet transaction (real money)", tx.Network.Title()))
+	}
+	// Change is proven to pay this key, but a watch-only wallet follows
+	// the receive and change descriptors (m/0/*, m/1/*) only, and a
+	// wallet's change goes to m/1/*: change elsewhere is this key's money
+	// that its wallet may never show.
+	for _, o := range tx.Outputs {
+		switch {
+		case !o.Change || (len(o.Path) == 2 && o.Path[0] == 1):
+		case len(o.Path) == 2 && o.Path[0] == 0:
+			warnings = append(warnings, fmt.Sprintf("output %d is change at %s, a receive address, not on the account's change branch m/1/*: check why the wallet chose it", o.Index, o.Path))
+		default:
+			warnings = append(warnings, fmt.Sprintf("output %d is change at %s, not on the account's change branch m/1/*: the paired wallet (descriptors m/0/* and m/1/*) will not show it; check why the wallet chose it", o.Index, o.Path))
+		}
 	}
 	if ours < len(tx.Inputs) {
 		warnings = append(warnings, fmt.Sprintf("%d of %d inputs are not this key's; this key signs only its own, and the transaction is complete only when the others sign theirs", len(tx.Inputs)-ours, len(tx.Inputs)))

@@ -182,8 +182,10 @@ summary before its share takes part:
                   transaction or whose amount disagrees with it, change
                   that does not pay this key, Taproot and other inputs a
                   threshold ECDSA key cannot sign. --network NETWORK
-                  (mainnet) names the addresses shown; --finalize also
-                  writes the finalized PSBT and the raw transaction.
+                  (mainnet) names the addresses shown: it is not part of
+                  what is signed (a PSBT whose wallet xpub is of another
+                  network is refused); --finalize also writes the
+                  finalized PSBT and the raw transaction.
   --eth-tx FILE   an Ethereum transaction: JSON (eth_signTransaction fields,
                   hex quantities), the unsigned transaction in hex (EIP-1559
                   type 2, or legacy with EIP-155), or a ur:eth-sign-request

@@ -39,7 +39,7 @@ func (o *planTxOptions) addFlags(cmd *cobra.Command) {
 	f.StringVar(&o.ethTx, "eth-tx", "", "sign the Ethereum transaction in `FILE` (JSON, unsigned hex, or ur:eth-sign-request)")
 	f.StringVar(&o.eip712, "eip712", "", "sign the EIP-712 typed data (JSON) in `FILE`")
 	f.Uint64Var(&o.chainID, "chain-id", 0, "the Ethereum chain `ID` the transaction must be for (1 for mainnet)")
-	f.StringVar(&o.network, "network", "mainnet", "the Bitcoin `NETWORK` of the PSBT: mainnet, testnet, signet or regtest")
+	f.StringVar(&o.network, "network", "mainnet", "the Bitcoin `NETWORK` addresses are shown for: mainnet, testnet, signet or regtest (not bound by the signature)")
 	f.BoolVar(&o.finalize, "finalize", false, "also finalize the PSBT and write the raw transaction")
 	f.BoolVar(&o.allowForeign, "allow-foreign-inputs", false, "sign this key's inputs of a PSBT that also spends inputs of other keys")
 	f.StringArrayVar(&o.allowSighash, "allow-sighash", nil, "let this key's inputs use sighash `TYPE` (NONE, SINGLE, ALL|ANYONECANPAY, ...) besides ALL")
@@ -228,6 +228,7 @@ func txHint(err error) error {
 		{btc.ErrSighash, "ask the wallet for SIGHASH_ALL; allow another type with --allow-sighash only if you know why the transaction needs it"},
 		{btc.ErrUTXOMismatch, "the PSBT contradicts itself about an amount it spends: do not sign it; rebuild it in the watch-only wallet"},
 		{btc.ErrUTXO, "export the PSBT with the full previous transactions (Sparrow and Bitcoin Core include them by default)"},
+		{btc.ErrNetwork, "give --network for the network the wallet made the PSBT on: the signature does not bind it, so a wrong one only shows the wrong addresses"},
 		{btc.ErrChange, "the PSBT claims change that does not go to this key: do not sign it; rebuild it in a watch-only wallet paired with 'coldsig account'"},
 		{btc.ErrDerivation, "the PSBT names keys this key does not have: check that the wallet was paired with this key's 'coldsig account' export"},
 		{btc.ErrInputType, "a threshold ECDSA key signs P2WPKH and P2SH-P2WPKH inputs of its own addresses"},

@@ -130,6 +130,9 @@ func Analyze(raw []byte, account *hd.Key, opts Options) (*Tx, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkNetworkHints(p, opts.Network); err != nil {
+		return nil, err
+	}
 	tx := p.UnsignedTx
 	fp := account.Fingerprint()
 	ourFP := binary.LittleEndian.Uint32(fp[:])
@@ -456,6 +459,35 @@ func p2wpkhScript(pub []byte) []byte {
 func p2shScript(redeem []byte) []byte {
 	s := append([]byte{txscript.OP_HASH160, 20}, btcutil.Hash160(redeem)...)
 	return append(s, txscript.OP_EQUAL)
+}
+
+// Extended key versions (BIP 32, SLIP 132) a PSBT's global xpubs
+// (PSBT_GLOBAL_XPUB, key type 0x01) carry: the wallet's own word for its
+// network. testnet, signet and regtest share the test versions.
+var (
+	mainnetXPubVersions = map[uint32]string{0x0488b21e: "xpub", 0x049d7cb2: "ypub", 0x04b24746: "zpub", 0x0295b43f: "Ypub", 0x02aa7ed3: "Zpub"}
+	testXPubVersions    = map[uint32]string{0x043587cf: "tpub", 0x044a5262: "upub", 0x045f1cf6: "vpub", 0x024289ef: "Upub", 0x02575483: "Vpub"}
+)
+
+// checkNetworkHints refuses a PSBT whose global xpubs say another network
+// than the plan's. The network is not part of what is signed: it decides
+// only how addresses are shown, so a mainnet PSBT planned as "testnet"
+// would show tb1 addresses while its signature spends real coins. Where
+// the wallet said which network it is on, that must agree.
+func checkNetworkHints(p *psbt.Packet, n Network) error {
+	for _, u := range p.Unknowns {
+		if len(u.Key) != 1+78 || u.Key[0] != 0x01 {
+			continue
+		}
+		v := binary.BigEndian.Uint32(u.Key[1:5])
+		if name, ok := mainnetXPubVersions[v]; ok && n != Mainnet {
+			return fmt.Errorf("%w: the PSBT's wallet key is a mainnet %s, but the plan shows addresses for %s; the signature would spend mainnet coins (give --network mainnet)", ErrNetwork, name, n.Title())
+		}
+		if name, ok := testXPubVersions[v]; ok && n == Mainnet {
+			return fmt.Errorf("%w: the PSBT's wallet key is a %s of a test network, but the plan shows addresses for %s (give --network testnet, signet or regtest)", ErrNetwork, name, n.Title())
+		}
+	}
+	return nil
 }
 
 // scriptAddress is how an output script is shown: its address on the

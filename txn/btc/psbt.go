@@ -70,6 +70,9 @@ var (
 	// derivation with its fingerprint) but does not pay to this key's
 	// child at that path.
 	ErrChange = errors.New("change output does not derive from this key")
+	// ErrNetwork: the PSBT says its wallet is on another network than the
+	// plan's (a global xpub of mainnet on a testnet plan, or the reverse).
+	ErrNetwork = errors.New("PSBT of another network")
 	// ErrInputType: an input of this key of a type a threshold ECDSA key
 	// cannot sign (Taproot, multisig, bare scripts, legacy P2PKH).
 	ErrInputType = errors.New("input type cannot be signed")
