@@ -69,10 +69,10 @@ EXAMPLES
 
 EXIT STATUS
   0 joined (or already joined: the round-1 envelopes are re-emitted);
-  1 an error or the plan was not confirmed, nothing changed (a --qr failure:
-  joined all the same); 2 bad usage (also: no terminal and no --yes);
-  5 joined (step 1 committed) but not completed (disk full, read-only work
-  dir): fix it and run join again, which writes the same envelopes.`,
+  1 an error or the plan was not confirmed, nothing changed; 2 bad usage
+  (also: no terminal and no --yes); 5 joined (step 1 committed) but not
+  completed (disk full, read-only work dir, a --qr failure after the
+  step): fix it and run join again, which writes the same envelopes.`,
 		Args: exactArgs(1, "the PLAN file"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runJoin(cmd, opts, args[0]) },
 	}

@@ -60,6 +60,9 @@ DIR/<envelope>.gif (5 fps, looping; every frame decoded and checked before
 it is written; an identical existing GIF is kept, another is never
 overwritten). Show it on a screen; the receiving officer runs
 'coldsig qr decode FRAMES -o INBOX/<envelope>' (the name without .gif).
+A step that waits writes in DIR the GIFs of the envelopes this party sent
+last where they are missing, so that a --qr failure after a committed step
+(exit status 5) is completed by running the same command again.
 
 EXAMPLES
   coldsig step --workdir alice-kg --identity alice.key --inbox /media/stick
@@ -70,9 +73,9 @@ EXAMPLES
 EXIT STATUS
   0 advanced (or finished); 3 waiting for envelopes, nothing changed;
   4 the session is aborted (culprit named); 5 the step was committed but
-  not completed (disk full, read-only work dir): fix it and run step again,
-  which completes it without recomputing; 1 other errors, nothing changed
-  (a --qr failure after the step: the step is committed); 2 bad usage.`,
+  not completed (disk full, read-only work dir, a --qr failure after the
+  step): fix it and run step again, which completes it without
+  recomputing; 1 other errors, nothing changed; 2 bad usage.`,
 		Args: exactArgs(0, "no arguments (use --inbox)"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runStep(cmd, opts) },
 	}
@@ -110,7 +113,7 @@ func runStep(cmd *cobra.Command, opts *stepOptions) error {
 	e := getEnv(cmd)
 	printInbox(e.stderr, in)
 	if !in.Ready() {
-		return stepError(&ceremony.WaitingError{Round: in.Status.Next, Missing: in.Missing}, in)
+		return waitingQR(cmd, opts.qr, in, &ceremony.WaitingError{Round: in.Status.Next, Missing: in.Missing})
 	}
 	id, err := loadIdentity(cmd, opts.identity, &opts.pass)
 	if err != nil {
@@ -121,10 +124,29 @@ func runStep(cmd *cobra.Command, opts *stepOptions) error {
 		Inbox:   in.Files,
 	})
 	if err != nil {
+		var we *ceremony.WaitingError
+		if errors.As(err, &we) {
+			return waitingQR(cmd, opts.qr, in, err)
+		}
 		return stepError(err, in)
 	}
 	printReport(e.stdout, rep)
 	return writeOutboxQR(cmd, opts.qr, rep)
+}
+
+// waitingQR completes a --qr output a committed step could not finish
+// (exit 5: "run the same command again") before saying that step waits:
+// the GIFs of the envelopes this party sent last are made where they are
+// missing (identical ones are kept, other files never replaced).
+func waitingQR(cmd *cobra.Command, dir string, in *ceremony.InboxReport, waiting error) error {
+	if dir != "" {
+		if last := lastSent(in.Status.Outbox); len(last) > 0 {
+			if err := writeOutboxQR(cmd, dir, &ceremony.Report{Outbox: last}); err != nil {
+				return err
+			}
+		}
+	}
+	return stepError(waiting, in)
 }
 
 // printInbox says what the inbox seems to hold, before anything is

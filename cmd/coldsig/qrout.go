@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/coldsig/coldsig/ceremony"
+	"github.com/coldsig/coldsig/envelope"
 	"github.com/coldsig/coldsig/internal/atomicfile"
 	"github.com/coldsig/coldsig/qr"
 )
@@ -114,7 +115,29 @@ func writeOutboxQR(cmd *cobra.Command, dir string, rep *ceremony.Report) error {
 	return nil
 }
 
+// lastSent is the envelopes of the last round this party sent, as the
+// outbox names say: what its last committed step handed on.
+func lastSent(outbox []string) []string {
+	last := 0
+	var out []string
+	for _, p := range outbox {
+		info, ok := envelope.ParseFileName(filepath.Base(p))
+		switch {
+		case !ok || info.Round < last:
+		case info.Round > last:
+			last, out = info.Round, []string{p}
+		default:
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// qrOutError is exit status 5, never 1: the step is committed, so
+// "nothing changed" would be false (the house rule for every failure after
+// a commit), and running the same command again completes it: the step is
+// replayed, its envelopes written again byte for byte, and the GIFs made.
 func qrOutError(rep *ceremony.Report, err error) error {
-	return withHint(fmt.Errorf("QR output failed after the step was committed: %w", err),
-		fmt.Sprintf("the envelopes are complete in %s: hand them on as files, or run 'coldsig qr encode ENVELOPE --gif -o NEWDIR' on each", filepath.Dir(rep.Outbox[0])))
+	return withCode(withHint(fmt.Errorf("QR output failed after the step was committed: %w", err),
+		fmt.Sprintf("fix the cause and run the same command again (nothing is recomputed); or hand on the envelopes in %s as files, or run 'coldsig qr encode ENVELOPE --gif -o NEWDIR' on each", filepath.Dir(rep.Outbox[0]))), exitIncomplete)
 }
