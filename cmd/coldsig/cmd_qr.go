@@ -7,7 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
@@ -203,7 +202,11 @@ func qrReadPayload(path string) ([]byte, error) {
 	return boundedio.ReadFile(path, qr.MaxPayload)
 }
 
-// qrCheckOutDir accepts a missing or empty directory.
+// qrCheckOutDir accepts a missing or empty directory. Temporary files of
+// an earlier encode that was killed before it could discard them
+// (atomicfile.IsTemp names: never a finished frame) do not count, and are
+// removed, so that the same command runs again as the interrupt message
+// promises.
 func qrCheckOutDir(dir string) error {
 	ents, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -212,8 +215,17 @@ func qrCheckOutDir(dir string) error {
 	if err != nil {
 		return err
 	}
-	if len(ents) > 0 {
-		return withHint(fmt.Errorf("%s: already exists and is not empty", dir), "give a new directory with -o; coldsig never overwrites files")
+	temps := 0
+	for _, e := range ents {
+		if atomicfile.IsTemp(e.Name()) && e.Type().IsRegular() {
+			temps++
+		}
+	}
+	if len(ents) > temps {
+		return withHint(fmt.Errorf("%s: already exists and is not empty", termsafe.Path(dir)), "give a new directory with -o; coldsig never overwrites files")
+	}
+	if temps > 0 {
+		return atomicfile.RemoveTemps(dir)
 	}
 	return nil
 }
@@ -280,8 +292,8 @@ func qrShow(cmd *cobra.Command, path string, fo *qrFrameOptions, fps float64, lo
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
-	defer stop()
+	ctx := cmd.Context()
+	ctrlCStops(ctx)
 	tty := false
 	if f, ok := e.stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		tty = true

@@ -238,6 +238,19 @@ func readFileT(t testing.TB, path string) []byte {
 	return data
 }
 
+// writeFileT writes a test's setup file (mode 0600, directories made as
+// needed); a setup that fails must fail the test, never let it run on
+// other inputs than it says.
+func writeFileT(t testing.TB, path string, data []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // move copies every envelope of a party's outbox onto the stick.
 func (c *cli) move(workdir, stick string) {
 	c.t.Helper()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/term"
 )
@@ -16,32 +18,87 @@ import (
 // (128 + 2).
 const exitInterrupted = 130
 
-// Ctrl-C (or SIGTERM) ends coldsig at once, with a message. Stopping at
-// once is safe, and that is what the message tells the officer: every file
-// that matters is written to a temporary name and renamed into place
-// (internal/atomicfile), so it appears whole or not at all; a step commits
-// its new state and its envelopes in one file before anything reaches the
-// outbox; leftover temporary names are hidden, skipped by every reader and
-// removed by the next step. Waiting for a "safe point" instead would make
-// an officer wait seconds for tss-lib to finish a round they wanted to
-// stop. interrupt_test.go interrupts a real step and checks all this.
-func handleInterrupts(stderr io.Writer, args []string) (stop func()) {
-	sigs := make(chan os.Signal, 1)
+// Ctrl-C (or SIGTERM) cancels the command's context and prints what is
+// safe and what to run next; coldsig then exits with status 130.
+//
+// The command unwinds first, so that what it was writing is discarded
+// (atomicfile.Batch and Group remove their temporary files on the way
+// out: an interrupted 'qr encode -o DIR' leaves no DIR behind, and the
+// same command can run again). Stopping at any instant is safe all the
+// same, and a computation that does not watch the context (a tss-lib
+// round, a passphrase read) is not waited for beyond interruptGrace:
+// every file that matters is written to a temporary name and renamed into
+// place (internal/atomicfile), so it appears whole or not at all; a step
+// commits its new state and its envelopes together before anything
+// reaches the outbox; leftover temporary names are hidden, skipped by
+// every reader and removed by the next step. A second Ctrl-C ends coldsig
+// at once. interrupt_test.go interrupts a real step and a qr encode.
+type interrupter struct {
+	mu     sync.Mutex
+	fired  bool
+	normal bool
+}
+
+// interruptGrace bounds how long an interrupted command may take to
+// unwind: long enough to discard a batch of temporary files, short enough
+// that an officer who pressed Ctrl-C is not kept waiting for tss-lib.
+const interruptGrace = 1500 * time.Millisecond
+
+type interrupterKey struct{}
+
+// ctrlCStops declares Ctrl-C the normal way the running command ends
+// ('qr show' runs until it): the context is cancelled as usual, but no
+// "interrupted" message is printed and the command's own exit status
+// stands.
+func ctrlCStops(ctx context.Context) {
+	if in, ok := ctx.Value(interrupterKey{}).(*interrupter); ok {
+		in.mu.Lock()
+		in.normal = true
+		in.mu.Unlock()
+	}
+}
+
+// handleInterrupts installs the handler for one command run: it returns
+// the context the command runs in, and stop, which removes the handler and
+// reports whether an interrupt (not a normal Ctrl-C stop) ended the run.
+func handleInterrupts(parent context.Context, stderr io.Writer, args []string) (context.Context, func() (interrupted bool)) {
+	in := &interrupter{}
+	ctx, cancel := context.WithCancel(context.WithValue(parent, interrupterKey{}, in))
+	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	done := make(chan struct{})
+	done, exited := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(exited)
 		select {
 		case <-sigs:
 		case <-done:
 			return
 		}
-		restoreTerminal()
-		fmt.Fprintf(stderr, "\ncoldsig: interrupted. %s\n", interruptAdvice(args))
-		os.Exit(exitInterrupted)
+		in.mu.Lock()
+		in.fired = true
+		normal := in.normal
+		in.mu.Unlock()
+		if !normal {
+			restoreTerminal()
+			fmt.Fprintf(stderr, "\ncoldsig: interrupted. %s\n", interruptAdvice(args))
+		}
+		cancel()
+		select {
+		case <-done:
+		case <-sigs:
+			os.Exit(exitInterrupted)
+		case <-time.After(interruptGrace):
+			os.Exit(exitInterrupted)
+		}
 	}()
-	return func() {
+	return ctx, func() bool {
 		signal.Stop(sigs)
 		close(done)
+		<-exited // a signal being handled has printed its message
+		cancel()
+		in.mu.Lock()
+		defer in.mu.Unlock()
+		return in.fired && !in.normal
 	}
 }
 

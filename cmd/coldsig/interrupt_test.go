@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/coldsig/coldsig/internal/atomicfile"
 )
 
 // TestE2EInterruptedStep (issue 11 point 8): Ctrl-C in the middle of an
@@ -120,4 +123,130 @@ func TestE2EInterruptedStep(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestE2EInterruptedQREncode: Ctrl-C while 'qr encode' writes a large PNG
+// set makes it discard what it staged (no temporary frames, no half-filled
+// -o DIR), so the same command runs again, as the message says; temporary
+// files that a killed encode could not discard do not block the rerun.
+func TestE2EInterruptedQREncode(t *testing.T) {
+	skipIfShort(t)
+	c := newCLI(t)
+	payload := make([]byte, 24<<10)
+	for i := range payload {
+		payload[i] = byte(i*7 + i/251)
+	}
+	writeFileT(t, c.path("big.bin"), payload)
+	args := []string{"qr", "encode", "big.bin", "-o", "frames", "--scale", "2"}
+
+	// stopMidway starts the encode and sends sig once temporary frames are
+	// being staged in frames/.
+	stopMidway := func(sig os.Signal) (*exec.Cmd, error, time.Duration, string) {
+		cmd, _, stderr := c.command(args...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(2 * time.Minute)
+		for !hasTemp(c.path("frames")) {
+			if time.Now().After(deadline) {
+				cmd.Process.Kill()
+				cmd.Wait()
+				t.Fatalf("qr encode never staged a frame:\n%s", stderr)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		sent := time.Now()
+		if err := cmd.Process.Signal(sig); err != nil {
+			t.Fatal(err)
+		}
+		err := cmd.Wait()
+		return cmd, err, time.Since(sent), stderr.String()
+	}
+
+	_, err, took, msg := stopMidway(syscall.SIGINT)
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("exit %v, want %d\n%s", err, exitInterrupted, msg)
+	}
+	if took > 3*time.Second {
+		t.Errorf("qr encode took %v to stop after SIGINT", took)
+	}
+	if !strings.Contains(msg, "coldsig: interrupted. Nothing is half-written") || !strings.Contains(msg, "Run the same command again.") {
+		t.Errorf("interrupt message:\n%s", msg)
+	}
+	if strings.Contains(msg, "error") {
+		t.Errorf("the cancellation is reported as an error:\n%s", msg)
+	}
+	if _, err := os.Lstat(c.path("frames")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the interrupted encode left frames/ behind (%v): %v", err, dirNames(c.path("frames")))
+	}
+	c.ok(args...)
+	if err := os.RemoveAll(c.path("frames")); err != nil {
+		t.Fatal(err)
+	}
+
+	// A killed encode discards nothing: its hidden temporary frames are
+	// not "files in DIR" for the rerun, which removes them.
+	if _, err, _, _ := stopMidway(syscall.SIGKILL); err == nil {
+		t.Fatal("SIGKILL: exit 0")
+	}
+	if !hasTemp(c.path("frames")) {
+		t.Fatalf("no temporary frame left by the killed encode: %v", dirNames(c.path("frames")))
+	}
+	r := c.ok(args...)
+	if hasTemp(c.path("frames")) {
+		t.Errorf("temporary frames left after the rerun: %v", dirNames(c.path("frames")))
+	}
+	if !strings.Contains(r.stdout, "every frame verified") {
+		t.Errorf("rerun output:\n%s", r.stdout)
+	}
+}
+
+func hasTemp(dir string) bool {
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if atomicfile.IsTemp(e.Name()) {
+			return true
+		}
+	}
+	return false
+}
+
+func dirNames(dir string) []string {
+	ents, _ := os.ReadDir(dir)
+	var out []string
+	for _, e := range ents {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+// TestQRShowStopsOnCtrlC: Ctrl-C is how 'qr show' is meant to end (its
+// EXIT STATUS: 0), so it is not reported as an interruption.
+func TestQRShowStopsOnCtrlC(t *testing.T) {
+	c := newCLI(t)
+	writeFileT(t, c.path("small.txt"), []byte("a file to show\n"))
+	cmd, _, stderr := c.command("qr", "show", "small.txt")
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout = pw
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() && !strings.Contains(sc.Text(), "Ctrl-C to stop") {
+	}
+	go io.Copy(io.Discard, pr)
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("qr show stopped with Ctrl-C: %v\n%s", err, stderr)
+	}
+	if strings.Contains(stderr.String(), "interrupted") {
+		t.Errorf("stderr:\n%s", stderr)
+	}
 }

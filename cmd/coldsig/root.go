@@ -187,10 +187,13 @@ func run(args []string, e *env) int {
 	root.SetIn(e.stdin)
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
-	ctx := context.WithValue(context.Background(), envKey{}, e)
-	stop := handleInterrupts(e.stderr, args)
+	ctx, stop := handleInterrupts(context.WithValue(context.Background(), envKey{}, e), e.stderr, args)
 	err := root.ExecuteContext(ctx)
-	stop()
+	if stop() {
+		// The message is out; the command's error is only the
+		// cancellation it noticed.
+		return exitInterrupted
+	}
 	if err == nil {
 		return exitOK
 	}
