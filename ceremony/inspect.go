@@ -38,8 +38,9 @@ type InboxReport struct {
 	// this party already took, of later rounds, addressed to other
 	// parties, and sent by this party itself.
 	OtherSession, Taken, Later, NotForMe, Own int
-	// Unnamed are .age files whose names are not envelope names (renamed
-	// envelopes, perhaps): only decrypting them can tell.
+	// Unnamed are .age files whose names are not envelope names (a share,
+	// a backup shard, a renamed envelope): only decrypting them can tell,
+	// and Ready does not count them.
 	Unnamed []string
 	// Ignored are files Step never reads (hidden names, names not ending
 	// in .age: a plan, a GIF, an editor's backup).
@@ -64,13 +65,15 @@ type InboxPath struct {
 }
 
 // Ready reports whether a step with the identity may do something: every
-// expected sender seems present, an envelope may hide under another name,
-// or the outbox needs rewriting.
+// expected sender seems present, or the outbox needs rewriting. Unnamed
+// files do not count: a key share or backup shard on the stick is one, and
+// would make every officer unlock for nothing; a renamed envelope must get
+// its name back (the waiting message says so).
 func (r *InboxReport) Ready() bool {
 	if r.Status.State.Ended() {
 		return false
 	}
-	return len(r.Missing) == 0 || len(r.Unnamed) > 0 || r.OutboxIncomplete
+	return len(r.Missing) == 0 || r.OutboxIncomplete
 }
 
 // MissingPaths returns the inbox paths that do not exist.

@@ -566,7 +566,12 @@ func (s *session) collect(inbox []string, round int, st *partyState, store *stat
 	})
 	if coll != nil {
 		for _, sk := range coll.Skipped {
-			if !sk.Quiet {
+			switch {
+			case sk.NotEnvelope:
+				// Nothing the step needs, but a secret of this party's
+				// where others may copy it: named whatever the UI hides.
+				s.obs.emit(Event{Kind: EventWarning, Path: sk.File, Detail: termsafe.Path(sk.File) + ": " + sk.Reason})
+			case !sk.Quiet:
 				s.obs.emit(Event{Kind: EventSkipped, Path: sk.File, Detail: sk.Reason})
 			}
 		}

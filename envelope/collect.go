@@ -53,6 +53,11 @@ type Skip struct {
 	File   string
 	Reason string
 	Quiet  bool
+	// NotEnvelope is set for an age file encrypted to this party that is
+	// not an envelope (a key share or backup shard on the stick): nothing
+	// the step needs, but a secret of this party's where others may copy
+	// it, so a user interface names it.
+	NotEnvelope bool
 	// Consumed is set for a verified envelope of an earlier round addressed
 	// to this party (skipped as already consumed), so the caller can compare
 	// it with what it did consume without opening the file again.
@@ -81,7 +86,9 @@ type Collection struct {
 //     is an error.
 //  4. An age file this party cannot decrypt is skipped quietly: it is for
 //     someone else.
-//  5. A decrypted record that is not a coldsig/envelope/v1 is an error.
+//  5. A decrypted file that is not a coldsig envelope at all (a key share,
+//     a backup shard) is skipped, reported with Skip.NotEnvelope; one that
+//     claims to be an envelope but does not parse is an error.
 //  6. Another session: skipped (reported).
 //  7. A sender slot outside the roster, or a signature that does not verify
 //     with the roster card of the claimed sender: error.
@@ -219,6 +226,8 @@ func receive(path string, me *identity.Identity, ex *Expect) (*Envelope, *Skip, 
 	switch {
 	case errors.Is(err, ErrNotForMe):
 		return nil, &Skip{File: path, Reason: "encrypted to other parties", Quiet: true}, nil
+	case errors.Is(err, ErrOtherAgeFile):
+		return nil, &Skip{File: path, Reason: "encrypted to you but not an envelope (a key share or backup shard?); move it off the stick", NotEnvelope: true}, nil
 	case err != nil:
 		return fail(0, err, "%v", err)
 	}

@@ -98,6 +98,27 @@ func snapshot(t *testing.T, dir string) map[string]string {
 	return m
 }
 
+// ageTo encrypts text to the cards, as a file that is not an envelope.
+func ageTo(t *testing.T, text string, to ...*identity.Card) []byte {
+	t.Helper()
+	var rcpts []age.Recipient
+	for _, c := range to {
+		rcpts = append(rcpts, c.Recipient)
+	}
+	var buf bytes.Buffer
+	w, err := age.Encrypt(&buf, rcpts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte(text)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
 func skipReasons(c *Collection) map[string]string {
 	m := map[string]string{}
 	for _, s := range c.Skipped {
@@ -122,6 +143,9 @@ func TestCollectSharedStick(t *testing.T) {
 	w.put("mine.age", Header{Round: 2, From: 2, To: ToAll, Seq: 2}, "mine", nil)
 	w.write("README.txt", []byte("not an envelope"))
 	w.write("._cs-foo.age", []byte("macOS resource fork"))
+	// A share or backup shard of this party's on the stick: age, for me,
+	// not an envelope. Skipped (named), never an error that stops a step.
+	w.write("share.age", ageTo(t, "coldsig/share/v1\nkey: value\n", w.roster[1]))
 	before := snapshot(t, w.dir)
 
 	c, err := w.collect(2, 2)
@@ -151,10 +175,16 @@ func TestCollectSharedStick(t *testing.T) {
 		"cs-5e5e5e5e-eddsa-keygen-r03-p1-to-all.age": "round 3, kept for later",
 		"other.age": "other session 5f5e5e5e",
 		"mine.age":  "sent by this party",
+		"share.age": "encrypted to you but not an envelope (a key share or backup shard?); move it off the stick",
 	}
 	for f, r := range want {
 		if reasons[f] != r {
 			t.Errorf("%s: skip reason %q, want %q", f, reasons[f], r)
+		}
+	}
+	for _, sk := range c.Skipped {
+		if sk.NotEnvelope != (filepath.Base(sk.File) == "share.age") || sk.Quiet && sk.NotEnvelope {
+			t.Errorf("%s: NotEnvelope %v, Quiet %v", sk.File, sk.NotEnvelope, sk.Quiet)
 		}
 	}
 	if len(c.Skipped) != len(want) {

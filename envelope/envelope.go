@@ -63,6 +63,10 @@ var (
 	ErrDamaged      = errors.New("damaged or tampered age file")
 	ErrBadSignature = errors.New("bad envelope signature")
 	ErrBadHeader    = errors.New("invalid envelope header")
+	// ErrOtherAgeFile is an age file that decrypts with this party's
+	// identity but holds no envelope: a key share, a backup shard or
+	// pre-parameters left on a stick. It wraps ErrNotEnvelope.
+	ErrOtherAgeFile = fmt.Errorf("%w: an age file encrypted to this party that holds something else", ErrNotEnvelope)
 )
 
 // ToAll is the Header.To value of a broadcast.
@@ -308,7 +312,11 @@ func Open(data []byte, me *identity.Identity) (*Envelope, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrDamaged, err)
 	}
-	return ParseInner(inner)
+	e, err := ParseInner(inner)
+	if err == ErrNotEnvelope {
+		return nil, ErrOtherAgeFile
+	}
+	return e, err
 }
 
 // ParseInner parses a decrypted envelope record.

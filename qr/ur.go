@@ -478,7 +478,13 @@ func (d *Decoder) Result() ([]byte, error) {
 		return nil, d.err
 	}
 	if d.result == nil {
-		return nil, fmt.Errorf("%w: %.0f%% of %d fragments recovered", ErrIncomplete, 100*d.Progress(), d.SeqLen())
+		// Counted as an officer counts: frames that brought something new,
+		// against the fewest that can rebuild the file.
+		got := 0
+		if d.f != nil {
+			got = d.f.rank()
+		}
+		return nil, fmt.Errorf("%w: %d of at least %d frames", ErrIncomplete, got, d.SeqLen())
 	}
 	return d.result, nil
 }

@@ -109,7 +109,7 @@ func runJoin(cmd *cobra.Command, opts *joinOptions, planPath string) error {
 		return err
 	}
 	jo := ceremony.JoinOptions{
-		Options: ceremony.Options{WorkDir: opts.workdir, Identity: id, Observe: observer(cmd)},
+		Options: ceremony.Options{WorkDir: opts.workdir, Identity: id, Observe: observer(cmd, false)},
 		Plan:    p,
 		Ledger:  ceremony.LedgerPath(opts.identity),
 	}
@@ -213,18 +213,23 @@ func printReport(w io.Writer, r *ceremony.Report) {
 	}
 }
 
-// observer prints progress events on stderr. Events carry file names from
+// observer prints progress events on stderr; skipped files only when
+// verbose (step's inbox summary counts them). Events carry file names from
 // the inbox (anyone who can write to the stick chooses them, and they are
 // printed before any signature is checked); Event.String escapes the name
 // and the whole line is escaped again here.
-func observer(cmd *cobra.Command) ceremony.Observer {
+func observer(cmd *cobra.Command, verbose bool) ceremony.Observer {
 	e := getEnv(cmd)
 	return func(ev ceremony.Event) {
 		line := termsafe.Line(strings.TrimSpace(ev.String()))
 		switch ev.Kind {
 		case ceremony.EventWarning:
 			fmt.Fprintf(e.stderr, "coldsig: warning: %s\n", line)
-		case ceremony.EventSkipped, ceremony.EventComputing, ceremony.EventAccepted:
+		case ceremony.EventSkipped:
+			if verbose {
+				fmt.Fprintf(e.stderr, "coldsig: %s\n", line)
+			}
+		case ceremony.EventComputing, ceremony.EventAccepted:
 			fmt.Fprintf(e.stderr, "coldsig: %s\n", line)
 		}
 	}

@@ -167,10 +167,10 @@ func runQREncode(cmd *cobra.Command, opts *qrEncodeOptions, path string) error {
 	qrMemory()
 	frames := enc.Frames()
 	ro := qr.RenderOptions{Format: qr.PNG, Scale: opts.scale, FPS: opts.fps}
-	what := fmt.Sprintf("%d PNG frames", len(frames))
+	what := fmt.Sprintf("%d PNG frames (frame-0001.png ...) and frames.txt", len(frames))
 	if opts.gif {
 		ro.Format = qr.GIF
-		what = fmt.Sprintf("a GIF of %d frames at %g fps", len(frames), opts.fps)
+		what = fmt.Sprintf("frames.gif (%d frames at %g fps)", len(frames), opts.fps)
 	}
 	if err := qr.WriteDir(cmd.Context(), opts.out, payload, frames, ro); err != nil {
 		if errors.Is(err, atomicfile.ErrExists) {
@@ -178,7 +178,7 @@ func runQREncode(cmd *cobra.Command, opts *qrEncodeOptions, path string) error {
 		}
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	fmt.Fprintf(e.stdout, "wrote %s to %s (%d bytes; at least %d distinct frames needed); every frame verified\n", what, opts.out, len(payload), enc.SeqLen())
+	fmt.Fprintf(e.stdout, "wrote %s to %s (%d bytes; at least %d distinct frames needed); every frame verified\n", what, termsafe.Path(opts.out), len(payload), enc.SeqLen())
 	return nil
 }
 
@@ -406,7 +406,7 @@ func runQRDecode(cmd *cobra.Command, opts *qrDecodeOptions, args []string) error
 			fmt.Fprintf(e.stderr, "coldsig: warning: %s: no .png, .jpg, .gif or .txt files\n", termsafe.Path(ev.Source))
 		case qr.Progress:
 			d := &c.Decoder
-			fmt.Fprintf(e.stderr, "coldsig: %3d%% recovered (%d frames read, %d needed at least)\n", int(d.Progress()*100), d.Frames(), d.SeqLen())
+			fmt.Fprintf(e.stderr, "coldsig: %3d%% recovered (%s read, at least %d needed)\n", int(d.Progress()*100), plural(d.Frames(), "frame"), d.SeqLen())
 		}
 	}
 	var err error
@@ -415,6 +415,10 @@ func runQRDecode(cmd *cobra.Command, opts *qrDecodeOptions, args []string) error
 			err = c.Lines("standard input", e.stdin)
 		} else {
 			err = c.Path(cmd.Context(), a)
+			var pe *fs.PathError
+			if errors.As(err, &pe) && errors.Is(err, fs.ErrNotExist) {
+				err = withHint(fmt.Errorf("%s: no such file or directory", termsafe.Path(a)), "give the images, their directory, or '-' for frames on standard input")
+			}
 		}
 		if err != nil {
 			break
@@ -441,6 +445,6 @@ func runQRDecode(cmd *cobra.Command, opts *qrDecodeOptions, args []string) error
 	if err := atomicfile.Create(opts.out, payload, 0o600); err != nil {
 		return qrCreateErr(opts.out, err)
 	}
-	fmt.Fprintf(e.stdout, "wrote %s (%d bytes) from %d frames\n", opts.out, len(payload), d.Frames())
+	fmt.Fprintf(e.stdout, "wrote %s (%d bytes) from %s\n", termsafe.Path(opts.out), len(payload), plural(d.Frames(), "frame"))
 	return nil
 }

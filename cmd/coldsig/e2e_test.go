@@ -631,7 +631,7 @@ func TestE2EFailurePaths(t *testing.T) {
 		if r.code != exitWaiting {
 			t.Fatalf("exit %d, want %d: %s", r.code, exitWaiting, r.stderr)
 		}
-		if !strings.Contains(r.stderr, "coldsig: error: waiting for round 1 envelopes from carol (party 3)\n") ||
+		if !strings.Contains(r.stderr, "coldsig: waiting: round 1 envelopes missing from carol (party 3)\n") ||
 			!strings.Contains(r.stderr, "coldsig: round 1 envelopes there from bob (party 2)\n") {
 			t.Fatalf("message does not name exactly carol as missing and bob as there: %s", r.stderr)
 		}
@@ -1320,7 +1320,7 @@ func TestE2ERepeatedStepReemits(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := c.step(alice, "stick")
-	if r.code != exitWaiting || !strings.Contains(r.stderr, "waiting for round 2 envelopes from bob (party 2), carol (party 3)") {
+	if r.code != exitWaiting || !strings.Contains(r.stderr, "coldsig: waiting: round 2 envelopes missing from bob (party 2), carol (party 3)") {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 	if treeDigest(t, c.path(alice.workdir, "outbox")) != before {

@@ -239,13 +239,11 @@ func withCode(err error, code int) error {
 // reportError prints err and its hint. Errors embed file names from a
 // shared stick and text from files anyone could have written: names are
 // escaped where they are embedded (termsafe.Path), and here every line is
-// escaped again and carries the "coldsig: error:" prefix (an error joined
-// from several has one line each), so nothing in a name can move the
-// cursor, erase a line, or pass for a line of ordinary output.
+// escaped again and carries the "coldsig: error:" prefix ("coldsig:
+// waiting:" for exit status 3; an error joined from several has one line
+// each), so nothing in a name can move the cursor, erase a line, or pass
+// for a line of ordinary output.
 func reportError(w io.Writer, err error) int {
-	for _, line := range strings.Split(err.Error(), "\n") {
-		fmt.Fprintf(w, "coldsig: error: %s\n", termsafe.Line(line))
-	}
 	code := exitError
 	hint := ""
 	var ce *cliError
@@ -254,6 +252,14 @@ func reportError(w io.Writer, err error) int {
 		if ce.code != 0 {
 			code = ce.code
 		}
+	}
+	// Waiting is not a failure: nothing is wrong, inputs have not arrived.
+	label := "error"
+	if code == exitWaiting {
+		label = "waiting"
+	}
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintf(w, "coldsig: %s: %s\n", label, termsafe.Line(line))
 	}
 	// Exit 1 promises that nothing changed; a committed step is never
 	// reported with it, whichever command it came from.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"fmt"
@@ -15,12 +16,12 @@ import (
 )
 
 // coldsig-testonly is a second program of the test binary (see TestMain)
-// for the scripts: "seal" makes envelopes by hand and "flip" damages a
-// byte. It is a program of its own, not hidden coldsig commands, so the
+// for the scripts: "seal" makes envelopes by hand, "encrypt" makes an age
+// file that is not an envelope and "flip" damages a byte. It is a program of its own, not hidden coldsig commands, so the
 // coldsig the scripts run has exactly the shipped command tree.
 func testOnlyMain() int {
 	root := &cobra.Command{Use: "coldsig-testonly", SilenceUsage: true, SilenceErrors: true}
-	root.AddCommand(newTestOnlySealCommand(), newTestOnlyFlipCommand())
+	root.AddCommand(newTestOnlySealCommand(), newTestOnlyEncryptCommand(), newTestOnlyFlipCommand())
 	e := &env{os.Stdin, os.Stdout, os.Stderr}
 	root.SetArgs(os.Args[1:])
 	if err := root.ExecuteContext(context.WithValue(context.Background(), envKey{}, e)); err != nil {
@@ -91,6 +92,44 @@ func newTestOnlySealCommand() *cobra.Command {
 	f.StringVar(&payload, "payload", "tss-lib wire bytes", "")
 	f.StringArrayVar(&cards, "recipient", nil, "")
 	pass.addFlags(f)
+	return cmd
+}
+
+// newTestOnlyEncryptCommand encrypts IN to the --recipient cards, as age
+// would: a file on a stick that decrypts for a party but is no envelope.
+func newTestOnlyEncryptCommand() *cobra.Command {
+	var cards []string
+	cmd := &cobra.Command{
+		Use:  "encrypt IN OUT",
+		Args: exactArgs(2, "IN OUT"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var rcpts []age.Recipient
+			for _, p := range cards {
+				c, err := identity.LoadCard(p)
+				if err != nil {
+					return err
+				}
+				rcpts = append(rcpts, c.Recipient)
+			}
+			in, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			var buf bytes.Buffer
+			w, err := age.Encrypt(&buf, rcpts...)
+			if err != nil {
+				return err
+			}
+			if _, err := w.Write(in); err != nil {
+				return err
+			}
+			if err := w.Close(); err != nil {
+				return err
+			}
+			return os.WriteFile(args[1], buf.Bytes(), 0o600)
+		},
+	}
+	cmd.Flags().StringArrayVar(&cards, "recipient", nil, "")
 	return cmd
 }
 
