@@ -40,8 +40,12 @@ type InboxReport struct {
 	OtherSession, Taken, Later, NotForMe, Own int
 	// Unnamed are .age files whose names are not envelope names (a share,
 	// a backup shard, a renamed envelope): only decrypting them can tell,
-	// and Ready does not count them.
+	// and Ready does not count them unless the officer named the file
+	// itself with --inbox FILE (Named).
 	Unnamed []string
+	// Named is set when an Unnamed file was given as an --inbox path of
+	// its own: the officer asked for that file, so the step opens it.
+	Named bool
 	// Ignored are files Step never reads (hidden names, names not ending
 	// in .age: a plan, a GIF, an editor's backup).
 	Ignored []string
@@ -68,12 +72,13 @@ type InboxPath struct {
 // expected sender seems present, or the outbox needs rewriting. Unnamed
 // files do not count: a key share or backup shard on the stick is one, and
 // would make every officer unlock for nothing; a renamed envelope must get
-// its name back (the waiting message says so).
+// its name back (the waiting message says so), or be given as a path of
+// its own.
 func (r *InboxReport) Ready() bool {
 	if r.Status.State.Ended() {
 		return false
 	}
-	return len(r.Missing) == 0 || r.OutboxIncomplete
+	return len(r.Missing) == 0 || r.OutboxIncomplete || r.Named
 }
 
 // MissingPaths returns the inbox paths that do not exist.
@@ -100,6 +105,12 @@ func InspectInbox(dir string, inbox []string) (*InboxReport, error) {
 		return nil, err
 	}
 	r.Files = files
+	explicit := map[string]bool{}
+	for _, ip := range r.Paths {
+		if !ip.Missing && !ip.Dir {
+			explicit[ip.Path] = true
+		}
+	}
 	if st.State.Ended() {
 		return r, nil
 	}
@@ -127,6 +138,7 @@ func InspectInbox(dir string, inbox []string) (*InboxReport, error) {
 		switch {
 		case !ok:
 			r.Unnamed = append(r.Unnamed, f)
+			r.Named = r.Named || explicit[f]
 		case info.SessionPrefix != prefix || info.Protocol != flow:
 			r.OtherSession++
 		case info.From == me:

@@ -39,7 +39,8 @@ subfolders, which are not searched) and, if someone's envelope is missing,
 stops there (exit status 3) without unlocking anything. Files that are not
 envelopes and envelopes of other rounds are counted on one line; --verbose
 names each. An .age file without an envelope name is opened only when the
-step runs anyway: one encrypted to you that is not an envelope (a key share
+step runs anyway, or when you name that file itself with --inbox FILE: one
+encrypted to you that is not an envelope (a key share
 or backup shard) is named and skipped; move it off the stick.
 
 step then looks through PATH (a directory, for example a USB stick shared by
