@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/btcsuite/btcd/btcec/v2"
-	btcecdsa "github.com/btcsuite/btcd/btcec/v2/ecdsa"
 
 	"github.com/coldsig/coldsig/envelope"
 	"github.com/coldsig/coldsig/hd"
@@ -238,30 +237,15 @@ func forgeChildSignature(t testing.TB, keyHex, path, text string, committee, ses
 	t.Helper()
 	seed := sha256.Sum256([]byte("coldsig test-only attacker key"))
 	attacker, _ := btcec.PrivKeyFromBytes(seed[:])
-	apub := attacker.PubKey().SerializeCompressed()
 	digest := plan.EIP191Digest([]byte(text))
-	compact, err := btcecdsa.SignCompact(attacker, digest[:], true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v := int(compact[0]-27-4) & 1
-	r, s := compact[1:33], compact[33:65]
-	var rs, ss btcec.ModNScalar
-	rs.SetByteSlice(r)
-	ss.SetByteSlice(s)
-	addr, err := keyshare.EthAddress(apub)
-	if err != nil {
-		t.Fatal(err)
-	}
 	pk, _ := hex.DecodeString(keyHex)
-	return &SignatureFile{Format: SignatureFormatV2, Curve: keyshare.CurveSecp256k1,
+	sf := &SignatureFile{Format: SignatureFormatV2, Curve: keyshare.CurveSecp256k1,
 		KeyID: keyshare.KeyID(keyshare.CurveSecp256k1, pk), PublicKey: keyHex,
-		Path: path, ChildPublicKey: hex.EncodeToString(apub),
+		Path: path, ChildPublicKey: hex.EncodeToString(attacker.PubKey().SerializeCompressed()),
 		Payload: SignedPayload{Kind: string(plan.PayloadEIP191), Text: text}, Digest: hex.EncodeToString(digest[:]),
-		R: hex.EncodeToString(r), S: hex.EncodeToString(s), V: &v,
-		DER:          hex.EncodeToString(btcecdsa.NewSignature(&rs, &ss).Serialize()),
-		EthSignature: hex.EncodeToString(append(append(append([]byte{}, r...), s...), byte(v+27))),
-		EthAddress:   addr, Committee: committee, Session: session, Transcript: session}
+		Committee: committee, Session: session, Transcript: session}
+	signSigFile(t, attacker, digest[:], sf)
+	return sf
 }
 
 // TestCheckRetireChildKeyForgery (review finding C1): a retire statement

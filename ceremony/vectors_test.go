@@ -340,22 +340,7 @@ func writeVectors(t *testing.T) {
 		t.Fatal(err)
 	}
 	cpriv, _ := btcec.PrivKeyFromBytes(new(big.Int).Mod(new(big.Int).Add(new(big.Int).SetBytes(priv.Serialize()), delta), btcec.S256().N).FillBytes(make([]byte, 32)))
-	signWith := func(k *btcec.PrivateKey, c *SignatureFile) {
-		sig, err := btcecdsa.SignCompact(k, digest, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		v := int(sig[0]-27-4) & 1
-		r, sb := sig[1:33], sig[33:65]
-		var rs, ss btcec.ModNScalar
-		rs.SetByteSlice(r)
-		ss.SetByteSlice(sb)
-		a, _ := keyshare.EthAddress(k.PubKey().SerializeCompressed())
-		c.R, c.S, c.V = hex.EncodeToString(r), hex.EncodeToString(sb), &v
-		c.DER = hex.EncodeToString(btcecdsa.NewSignature(&rs, &ss).Serialize())
-		c.EthSignature = hex.EncodeToString(append(append(append([]byte{}, r...), sb...), byte(v+27)))
-		c.EthAddress = a
-	}
+	signWith := func(k *btcec.PrivateKey, c *SignatureFile) { signSigFile(t, k, digest, c) }
 	childSig := ecdsaSig
 	childSig.Format, childSig.Path, childSig.ChildPublicKey = SignatureFormatV2, "m/0/7", hex.EncodeToString(child.PublicKey)
 	signWith(cpriv, &childSig)
@@ -418,6 +403,29 @@ func writeVectors(t *testing.T) {
 
 	writeProofVectors(t)
 	writeHostileRetireCase(t)
+}
+
+// signSigFile signs digest with k and fills c's ECDSA members (r, s, v,
+// der, eth_signature, eth_address) as the engine writes them.
+func signSigFile(t testing.TB, k *btcec.PrivateKey, digest []byte, c *SignatureFile) {
+	t.Helper()
+	sig, err := btcecdsa.SignCompact(k, digest, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := int(sig[0]-27-4) & 1
+	r, sb := sig[1:33], sig[33:65]
+	var rs, ss btcec.ModNScalar
+	rs.SetByteSlice(r)
+	ss.SetByteSlice(sb)
+	a, err := keyshare.EthAddress(k.PubKey().SerializeCompressed())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.R, c.S, c.V = hex.EncodeToString(r), hex.EncodeToString(sb), &v
+	c.DER = hex.EncodeToString(btcecdsa.NewSignature(&rs, &ss).Serialize())
+	c.EthSignature = hex.EncodeToString(append(append(append([]byte{}, r...), sb...), byte(v+27)))
+	c.EthAddress = a
 }
 
 // vectorChainCode is the chain code of the secp256k1 vector key (a key
