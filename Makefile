@@ -16,8 +16,10 @@ build:
 
 # The full gate: formatting, vet, the unit and CLI suites, the -race run of
 # the state engine, a short pass of every fuzz target, and the short form of
-# the reliability campaign (>= 30 SIGKILLs and faults, a few minutes).
-test: lint unit race fuzz-short chaos-short
+# the reliability campaign (>= 30 SIGKILLs and faults, a few minutes), and
+# two clean release builds that must hash the same (issue 12: a second
+# build anyone can run must give the published SHA256SUMS).
+test: lint unit race fuzz-short chaos-short release-check
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
