@@ -199,15 +199,11 @@ func (r *InboxReport) listInbox(inbox []string) ([]string, error) {
 	return files, nil
 }
 
-// maxLogSize bounds what InspectInbox reads of log.txt (a few KB per
-// ceremony in practice).
-const maxLogSize = 4 << 20
-
 // outboxIncomplete compares the envelopes the log says this party sent
 // with the outbox. Any doubt (no log, an unreadable one) says incomplete,
 // which only means that the identity is unlocked and Step decides.
 func outboxIncomplete(dir string) bool {
-	data, err := boundedio.ReadFile(filepath.Join(dir, logFile), maxLogSize)
+	data, err := boundedio.ReadFile(filepath.Join(dir, logFile), MaxLogSize)
 	if err != nil {
 		return true
 	}

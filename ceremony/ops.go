@@ -725,7 +725,7 @@ func (s *session) report(store *statestore.Store, files []outFile, replayed bool
 // before anything is committed, so a damaged log stops the step cleanly.
 func (s *session) readLog() (*Log, error) {
 	path := filepath.Join(s.dir, logFile)
-	data, err := boundedio.ReadFile(path, maxLogSize)
+	data, err := boundedio.ReadFile(path, MaxLogSize)
 	if errors.Is(err, os.ErrNotExist) {
 		return &Log{}, nil
 	}

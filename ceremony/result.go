@@ -37,9 +37,9 @@ type Result struct {
 // txFileNames are the files a transaction's completion may write.
 var txFileNames = []string{txn.FileSignedPSBT, txn.FileFinalPSBT, txn.FileRawTx, txn.FileEthTx, txn.FileEIP712, txn.FileEthSignature}
 
-// maxResultFile bounds what is read of a result file; public.json and
-// signature.json of 16 parties are a few KB.
-const maxResultFile = 1 << 20
+// MaxResultFile bounds what is read of a result file (by status and by
+// report); public.json and signature.json of 16 parties are a few KB.
+const MaxResultFile = 1 << 20
 
 const receiptMagic = "coldsig/receipt/v1"
 
@@ -49,7 +49,7 @@ const receiptMagic = "coldsig/receipt/v1"
 // verify would accept.
 func ReadResult(dir string, p *plan.Plan) (*Result, error) {
 	read := func(name string) ([]byte, error) {
-		return boundedio.ReadFile(filepath.Join(dir, "result", name), maxResultFile)
+		return boundedio.ReadFile(filepath.Join(dir, "result", name), MaxResultFile)
 	}
 	files := map[string][]byte{}
 	names := []string{"transcript.txt", "public.json"}

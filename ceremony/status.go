@@ -170,7 +170,7 @@ func ReadStatus(dir string) (*Status, error) {
 // agree.
 func progressProblem(dir string, step uint64, phase int) string {
 	logged := uint64(0)
-	if data, err := boundedio.ReadFile(filepath.Join(dir, logFile), maxLogSize); err == nil {
+	if data, err := boundedio.ReadFile(filepath.Join(dir, logFile), MaxLogSize); err == nil {
 		if l, err := ParseLog(data); err == nil {
 			logged, _ = l.lastCommitted()
 		}

@@ -189,6 +189,11 @@ type LogEntry struct {
 
 const logMagic = "coldsig/log/v1"
 
+// MaxLogSize bounds what any reader (the engine, status, report) reads of
+// a work dir's log.txt: a few KB per ceremony in practice, so one limit
+// for all keeps a log that one of them accepts readable by the others.
+const MaxLogSize = 4 << 20
+
 // Append adds an entry and returns the new head.
 func (l *Log) Append(text string) [32]byte {
 	prev := l.Head()

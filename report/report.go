@@ -28,12 +28,6 @@ import (
 	"github.com/coldsig/coldsig/plan"
 )
 
-// Size limits for the files a report reads.
-const (
-	maxLog    = 16 << 20
-	maxResult = 1 << 20
-)
-
 // Party is what one work directory says about its party's ceremony.
 type Party struct {
 	Dir    string
@@ -110,7 +104,7 @@ func (p *Party) partyName(slot int) string {
 
 func (p *Party) readLog() error {
 	path := filepath.Join(p.Dir, "log.txt")
-	data, err := boundedio.ReadFile(path, maxLog)
+	data, err := boundedio.ReadFile(path, ceremony.MaxLogSize)
 	if err != nil {
 		return err
 	}
@@ -267,7 +261,7 @@ func (p *Party) readResults() error {
 		p.Public, p.Signature = r.Public, r.Signature
 	}
 	path := filepath.Join(p.Dir, "result", "transcript.txt")
-	data, err := boundedio.ReadFile(path, maxResult)
+	data, err := boundedio.ReadFile(path, ceremony.MaxResultFile)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}

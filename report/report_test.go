@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/coldsig/coldsig/ceremony"
 	"github.com/coldsig/coldsig/identity"
+	"github.com/coldsig/coldsig/internal/boundedio"
 	"github.com/coldsig/coldsig/internal/buildinfo"
 	"github.com/coldsig/coldsig/keyshare"
 	"github.com/coldsig/coldsig/plan"
@@ -426,5 +428,41 @@ func TestHTMLPrints(t *testing.T) {
 			t.Fatalf("%s: not a complete PDF (%d bytes)", pdfPath, len(pdf))
 		}
 		t.Logf("%s: %d bytes of HTML printed to a %d-byte PDF", name, len(html), len(pdf))
+	}
+}
+
+// TestReportLogLimit: report reads log.txt under the engine's own limit
+// (ceremony.MaxLogSize), so a log too large for the engine and status is
+// refused by report too instead of being printed as a record.
+func TestReportLogLimit(t *testing.T) {
+	dir := t.TempDir()
+	var cards []*identity.Card
+	var ids []*identity.Identity
+	for _, n := range []string{"alice", "bob"} {
+		id, err := identity.NewIdentity(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids, cards = append(ids, id), append(cards, id.Card())
+	}
+	kp, err := plan.NewKeygen(keyshare.CurveEd25519, 2, cards)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wd := filepath.Join(dir, "alice-kg")
+	if _, err := ceremony.Join(context.Background(), ceremony.JoinOptions{Options: ceremony.Options{WorkDir: wd, Identity: ids[0]},
+		Plan: kp, Ledger: filepath.Join(dir, "alice.key.joins")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(wd); err != nil {
+		t.Fatalf("a fresh work dir: %v", err)
+	}
+	// One byte over the limit (sparse, nothing is written or read).
+	if err := os.Truncate(filepath.Join(wd, "log.txt"), ceremony.MaxLogSize+1); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Load(wd)
+	if !errors.Is(err, boundedio.ErrTooLarge) || !strings.Contains(err.Error(), "log.txt") {
+		t.Fatalf("a log over ceremony.MaxLogSize: got %v, want a too-large error naming log.txt", err)
 	}
 }

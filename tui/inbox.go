@@ -12,6 +12,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/coldsig/coldsig/envelope"
 	"github.com/coldsig/coldsig/internal/atomicfile"
 	"github.com/coldsig/coldsig/internal/boundedio"
 	"github.com/coldsig/coldsig/internal/termsafe"
@@ -57,10 +58,6 @@ func filesSig(files []string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// maxEnvelopeCopy bounds what is read of an outbox file to copy it (ECDSA
-// reshare envelopes are the largest, a few hundred KB).
-const maxEnvelopeCopy = 16 << 20
-
 // copyFiles copies files into dir without ever replacing a file: one that
 // is already there with the same bytes counts as copied (the officer
 // pressed c twice), one with other bytes is refused.
@@ -73,14 +70,14 @@ func copyFiles(files []string, dir string) (copied, same int, err error) {
 		return 0, 0, fmt.Errorf("%s: not a folder", dir)
 	}
 	for _, f := range files {
-		data, err := boundedio.ReadFile(f, maxEnvelopeCopy)
+		data, err := boundedio.ReadFile(f, envelope.MaxEnvelopeSize)
 		if err != nil {
 			return copied, same, err
 		}
 		dst := filepath.Join(dir, filepath.Base(f))
 		err = atomicfile.Create(dst, data, 0o644)
 		if errors.Is(err, atomicfile.ErrExists) {
-			old, rerr := boundedio.ReadFile(dst, maxEnvelopeCopy)
+			old, rerr := boundedio.ReadFile(dst, envelope.MaxEnvelopeSize)
 			if rerr == nil && bytes.Equal(old, data) {
 				same++
 				continue
