@@ -2,9 +2,12 @@ package keyshare_test
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/coldsig/coldsig/hd"
 
 	"github.com/coldsig/coldsig/keyshare"
 	"github.com/coldsig/coldsig/keyshare/keysharetest"
@@ -90,5 +93,41 @@ func TestPublicV2(t *testing.T) {
 		if _, err := keyshare.ParsePublic([]byte(bad)); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q -> %q: %v", tc.from, tc.to, err)
 		}
+	}
+}
+
+// TestKeyAt: the empty path is the key itself, a path its xpub child; a
+// key without a chain code has no children.
+func TestKeyAt(t *testing.T) {
+	fx := keysharetest.LoadHD(t)
+	self, err := fx.Public.KeyAt(nil)
+	if err != nil || hex.EncodeToString(self) != fx.Public.PublicKey {
+		t.Fatalf("KeyAt(m) = %x, %v; want the key %s", self, err, fx.Public.PublicKey)
+	}
+	path, _ := hd.ParsePath("m/0/7")
+	child, err := fx.Public.KeyAt(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _, err := fx.Public.Account().Derive(path)
+	if err != nil || !bytes.Equal(child, want.PublicKey) || bytes.Equal(child, self) {
+		t.Fatalf("KeyAt(m/0/7) = %x, want %x (%v)", child, want.PublicKey, err)
+	}
+	v1 := keysharetest.Load(t, keyshare.CurveSecp256k1).Public
+	if _, err := v1.KeyAt(path); err == nil || !strings.Contains(err.Error(), "no chain code") {
+		t.Fatalf("a key without a chain code derived a child: %v", err)
+	}
+}
+
+// TestHolds: a party's card holds a share, any other card none.
+func TestHolds(t *testing.T) {
+	pub := keysharetest.LoadHD(t).Public
+	for _, p := range pub.Parties {
+		if !pub.Holds(p.Fingerprint()) {
+			t.Fatalf("party %q is not a holder", p.Name)
+		}
+	}
+	if pub.Holds([32]byte{1}) {
+		t.Fatal("an unknown card is a holder")
 	}
 }

@@ -317,3 +317,36 @@ func (p *Public) SetChainCode(cc []byte) error {
 	p.Format, p.XPub, p.XPubFingerprint, p.Descriptor = PublicFormatV2, k.XPub(), hex.EncodeToString(fp[:]), k.ReceiveDescriptor()
 	return nil
 }
+
+// KeyAt is the compressed public key that signs at path: the key itself
+// for an empty path, else its non-hardened BIP32 child (derived from the
+// xpub, so a key without a chain code has no children).
+func (p *Public) KeyAt(path hd.Path) ([]byte, error) {
+	pub, err := hex.DecodeString(p.PublicKey)
+	if err != nil {
+		return nil, fmt.Errorf("%w: public_key: %v", ErrPublic, err)
+	}
+	if len(path) == 0 {
+		return pub, nil
+	}
+	acct := p.Account()
+	if acct == nil {
+		return nil, fmt.Errorf("key %s has no chain code, so it has no child %s", p.KeyID, path)
+	}
+	child, _, err := acct.Derive(path)
+	if err != nil {
+		return nil, err
+	}
+	return child.PublicKey, nil
+}
+
+// Holds reports whether the card with fingerprint fp holds a share of the
+// key: a card of another committee, or a renewed card, does not.
+func (p *Public) Holds(fp [32]byte) bool {
+	for _, q := range p.Parties {
+		if q.Fingerprint() == fp {
+			return true
+		}
+	}
+	return false
+}

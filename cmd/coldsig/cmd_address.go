@@ -85,13 +85,9 @@ func runAddress(cmd *cobra.Command, opts *addressOptions) error {
 		if err != nil {
 			return err
 		}
-		key, _ := hex.DecodeString(pub.PublicKey)
-		if len(path) > 0 {
-			child, _, err := pub.Account().Derive(path)
-			if err != nil {
-				return fmt.Errorf("%s: %w", opts.key, err)
-			}
-			key = child.PublicKey
+		key, err := pub.KeyAt(path)
+		if err != nil {
+			return fmt.Errorf("%s: %w", opts.key, err)
 		}
 		eth, err := keyshare.EthAddress(key)
 		if err != nil {

@@ -267,18 +267,8 @@ func runPlanSign(cmd *cobra.Command, opts *planSignOptions) error {
 		return usageErrorf("--batch lists every payload; do not combine it with --digest, --message, --file or --path").
 			withHint("put all payloads in the batch file (a line may start with its path)")
 	}
-	if err := checkAbsent(opts.out, planOutputHint); err != nil {
-		return err
-	}
-	pub, err := loadPublic(opts.key)
+	pub, cards, err := loadSigners(opts)
 	if err != nil {
-		return err
-	}
-	cards, err := loadPlanCards("--signer", opts.signers)
-	if err != nil {
-		return err
-	}
-	if err := checkHolders(pub, opts.key, opts.signers, cards); err != nil {
 		return err
 	}
 	var items []*plan.Item
@@ -303,18 +293,8 @@ func runPlanSign(cmd *cobra.Command, opts *planSignOptions) error {
 
 // runPlanSignTx writes a plan that signs one transaction.
 func runPlanSignTx(cmd *cobra.Command, opts *planSignOptions, paths []payloadFlag) error {
-	if err := checkAbsent(opts.out, planOutputHint); err != nil {
-		return err
-	}
-	pub, err := loadPublic(opts.key)
+	pub, cards, err := loadSigners(opts)
 	if err != nil {
-		return err
-	}
-	cards, err := loadPlanCards("--signer", opts.signers)
-	if err != nil {
-		return err
-	}
-	if err := checkHolders(pub, opts.key, opts.signers, cards); err != nil {
 		return err
 	}
 	req, err := opts.tx.txRequest(cmd, pub, paths)
@@ -510,11 +490,8 @@ func runPlanReshare(cmd *cobra.Command, opts *planReshareOptions) error {
 	if err != nil {
 		return err
 	}
-	old, err := loadPlanCards("--old", opts.old)
+	old, err := loadHolders(pub, opts.key, "--old", opts.old)
 	if err != nil {
-		return err
-	}
-	if err := checkHolders(pub, opts.key, opts.old, old); err != nil {
 		return err
 	}
 	nw, err := loadPlanCards("--new", opts.new)
@@ -581,6 +558,36 @@ func loadPlanCards(flag string, paths []string) ([]*identity.Card, error) {
 	return cards, nil
 }
 
+// loadSigners checks that the plan file is free, then reads the key and
+// the --signer cards, every one a holder of the key.
+func loadSigners(opts *planSignOptions) (*keyshare.Public, []*identity.Card, error) {
+	if err := checkAbsent(opts.out, planOutputHint); err != nil {
+		return nil, nil, err
+	}
+	pub, err := loadPublic(opts.key)
+	if err != nil {
+		return nil, nil, err
+	}
+	cards, err := loadHolders(pub, opts.key, "--signer", opts.signers)
+	if err != nil {
+		return nil, nil, err
+	}
+	return pub, cards, nil
+}
+
+// loadHolders loads the cards given with flag (loadPlanCards), each of
+// which must hold a share of the key (checkHolders).
+func loadHolders(pub *keyshare.Public, keyPath, flag string, paths []string) ([]*identity.Card, error) {
+	cards, err := loadPlanCards(flag, paths)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkHolders(pub, keyPath, paths, cards); err != nil {
+		return nil, err
+	}
+	return cards, nil
+}
+
 // checkHolders refuses, naming the card file, a card that holds no share of
 // the key; this is how a plan that mixes committees (or keys) shows up.
 func checkHolders(pub *keyshare.Public, keyPath string, paths []string, cards []*identity.Card) error {
@@ -589,12 +596,7 @@ func checkHolders(pub *keyshare.Public, keyPath string, paths []string, cards []
 		holders = append(holders, p.Name)
 	}
 	for i, c := range cards {
-		fp := c.Fingerprint()
-		found := false
-		for _, p := range pub.Parties {
-			found = found || p.Fingerprint() == fp
-		}
-		if !found {
+		if !pub.Holds(c.Fingerprint()) {
 			return withHint(fmt.Errorf("%s: card %q (%s) is not a holder of key %s (%s)", paths[i], c.Name, c.FingerprintWords(), pub.KeyID, keyPath),
 				fmt.Sprintf("the key's holders are %s; a card from another committee or a renewed card holds no share of this key", strings.Join(holders, ", ")))
 		}

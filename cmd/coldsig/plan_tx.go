@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -121,16 +120,9 @@ func (o *planTxOptions) txRequest(cmd *cobra.Command, pub *keyshare.Public, path
 		return nil, txHint(fmt.Errorf("%s: %w", o.ethTx, err))
 	}
 	if from != nil {
-		signer, err := hex.DecodeString(pub.PublicKey)
+		signer, err := pub.KeyAt(path)
 		if err != nil {
 			return nil, err
-		}
-		if path != nil {
-			child, _, err := pub.Account().Derive(path)
-			if err != nil {
-				return nil, err
-			}
-			signer = child.PublicKey
 		}
 		want, err := eth.Address(signer)
 		if err != nil {
