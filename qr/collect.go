@@ -17,6 +17,8 @@ import (
 
 	_ "image/jpeg" // photos of screens and printouts
 	_ "image/png"
+
+	"github.com/coldsig/coldsig/internal/boundedio"
 )
 
 // Limits on what a Collector reads (docs/format.md, "Decoder input
@@ -374,4 +376,42 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 		}
 		return bytes.TrimRight(line, "\r\n"), err
 	}
+}
+
+// ReadMessage reads path as a file of at most max bytes, or as the UR
+// frames of one message of the given types: frames when path is a
+// directory, an image (by its extension) or a text file starting with
+// "ur:". typ is the UR type read ("" for a plain file, whose bytes are
+// data), data the message. report, if set, is told what the Collector
+// skips. A message that did not decode whole is an error wrapping
+// ErrIncomplete or ErrPayloadCorrupt, naming path.
+func ReadMessage(ctx context.Context, path string, max int, types []string, report func(Event)) (data []byte, typ string, err error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, "", err
+	}
+	frames := fi.IsDir()
+	// Not imageExt: a .txt file may be a plain file (a base64 PSBT).
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".png", ".jpg", ".jpeg", ".gif":
+		frames = true
+	}
+	if !frames {
+		data, err := boundedio.ReadFile(path, int64(max))
+		if err != nil {
+			return nil, "", err
+		}
+		if !bytes.HasPrefix(bytes.ToLower(bytes.TrimLeft(data, " \t\r\n")), []byte("ur:")) {
+			return data, "", nil
+		}
+	}
+	c := &Collector{Decoder: Decoder{Types: types, MaxPayload: max}, Report: report}
+	if err := c.Path(ctx, path); err != nil && !errors.Is(err, ErrComplete) {
+		return nil, "", err
+	}
+	msg, err := c.Decoder.Result()
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", path, err)
+	}
+	return msg, c.Decoder.Type(), nil
 }

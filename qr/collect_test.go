@@ -209,3 +209,82 @@ func FuzzCollector(f *testing.F) {
 		}
 	})
 }
+
+// TestReadMessage: a plain file is read as it is; frames (a text file of
+// them, an image, a directory) as the message of an accepted type; frames
+// that do not make the message whole are an error naming the file.
+func TestReadMessage(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	types := []string{"crypto-psbt"}
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	var skipped []string
+	report := func(ev Event) {
+		if ev.Kind == Skipped {
+			skipped = append(skipped, filepath.Base(ev.Source))
+		}
+	}
+
+	// A .txt file that is not frames is a plain file (a base64 PSBT).
+	plain := write("plain.txt", []byte("cHNidP8BAH0CAAAA"))
+	data, typ, err := ReadMessage(ctx, plain, 100, types, report)
+	if err != nil || typ != "" || string(data) != "cHNidP8BAH0CAAAA" {
+		t.Fatalf("plain file: %q, %q, %v", data, typ, err)
+	}
+	if _, _, err := ReadMessage(ctx, plain, 8, types, report); err == nil {
+		t.Fatal("a plain file over the limit was read")
+	}
+
+	msg := bytes.Repeat([]byte{0x42}, 900)
+	enc, err := NewTypedEncoder("crypto-psbt", msg, &Options{MaxFragmentLen: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames := enc.Frames()
+	text := write("frames.txt", []byte(strings.Join(frames, "\n")+"\n"))
+	data, typ, err = ReadMessage(ctx, text, 4096, types, report)
+	if err != nil || typ != "crypto-psbt" || !bytes.Equal(data, msg) {
+		t.Fatalf("text of frames: %d bytes, %q, %v", len(data), typ, err)
+	}
+
+	single, err := NewTypedEncoder("crypto-psbt", []byte("short"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := Render(single.Frames()[0], 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pb bytes.Buffer
+	png.Encode(&pb, img)
+	imgDir := filepath.Join(dir, "images")
+	os.Mkdir(imgDir, 0o700)
+	pngPath := filepath.Join(imgDir, "a.png")
+	os.WriteFile(pngPath, pb.Bytes(), 0o600)
+	for _, p := range []string{pngPath, imgDir} {
+		data, typ, err = ReadMessage(ctx, p, 4096, types, report)
+		if err != nil || typ != "crypto-psbt" || string(data) != "short" {
+			t.Fatalf("%s: %q, %q, %v", p, data, typ, err)
+		}
+	}
+
+	part := write("part.txt", []byte(frames[0]+"\n"))
+	if _, _, err := ReadMessage(ctx, part, 4096, types, report); !errors.Is(err, ErrIncomplete) || !strings.Contains(err.Error(), part) {
+		t.Fatalf("one frame of several: %v", err)
+	}
+	other, err := Encode([]byte("an envelope"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	skipped = nil
+	wrong := write("other.txt", []byte(other[0]+"\n"))
+	if _, _, err := ReadMessage(ctx, wrong, 4096, types, report); !errors.Is(err, ErrIncomplete) || len(skipped) != 1 || skipped[0] != "other.txt line 1" {
+		t.Fatalf("a frame of another type: %v, skipped %q", err, skipped)
+	}
+}

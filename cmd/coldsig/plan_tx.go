@@ -1,18 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/btcsuite/btcd/txscript"
 	"github.com/spf13/cobra"
 
 	"github.com/coldsig/coldsig/hd"
-	"github.com/coldsig/coldsig/internal/boundedio"
 	"github.com/coldsig/coldsig/internal/termsafe"
 	"github.com/coldsig/coldsig/keyshare"
 	"github.com/coldsig/coldsig/qr"
@@ -172,42 +168,21 @@ func (o *planTxOptions) psbtRequest(cmd *cobra.Command) (*txn.Request, error) {
 }
 
 // readTxInput reads a transaction file, or UR frames of one of types (a
-// text file of frames, QR images, or a directory of them). typ is the UR
-// type read ("" for a plain file), and data its CBOR message.
+// text file of frames, QR images, or a directory of them), naming each
+// input skipped. typ is the UR type read ("" for a plain file), and data
+// its CBOR message.
 func readTxInput(cmd *cobra.Command, path string, max int, types []string) (data []byte, typ string, err error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, "", err
-	}
-	isUR := fi.IsDir()
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".png", ".jpg", ".jpeg", ".gif":
-		isUR = true
-	}
-	if !isUR {
-		data, err := boundedio.ReadFile(path, int64(max))
-		if err != nil {
-			return nil, "", err
-		}
-		if !bytes.HasPrefix(bytes.ToLower(bytes.TrimLeft(data, " \t\r\n")), []byte("ur:")) {
-			return data, "", nil
-		}
-	}
-	c := &qr.Collector{Decoder: qr.Decoder{Types: types, MaxPayload: max}}
 	e := getEnv(cmd)
-	c.Report = func(ev qr.Event) {
+	report := func(ev qr.Event) {
 		if ev.Kind == qr.Skipped {
 			fmt.Fprintf(e.stderr, "coldsig: skipped %s: %s\n", termsafe.Path(ev.Source), termsafe.Line(ev.Err.Error()))
 		}
 	}
-	if err := c.Path(cmd.Context(), path); err != nil && !errors.Is(err, qr.ErrComplete) {
-		return nil, "", err
+	data, typ, err = qr.ReadMessage(cmd.Context(), path, max, types, report)
+	if errors.Is(err, qr.ErrIncomplete) || errors.Is(err, qr.ErrPayloadCorrupt) {
+		return nil, "", withHint(err, fmt.Sprintf("give every frame of the %s QR codes (images, or their text, one per line)", strings.Join(types, " or ")))
 	}
-	msg, err := c.Decoder.Result()
-	if err != nil {
-		return nil, "", withHint(fmt.Errorf("%s: %w", path, err), fmt.Sprintf("give every frame of the %s QR codes (images, or their text, one per line)", strings.Join(types, " or ")))
-	}
-	return msg, c.Decoder.Type(), nil
+	return data, typ, err
 }
 
 // txHint adds what to do about a refused transaction.
