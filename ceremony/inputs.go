@@ -1,9 +1,11 @@
 package ceremony
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
+	"github.com/coldsig/coldsig/ceremony/internal/statestore"
 	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/keyshare"
 	"github.com/coldsig/coldsig/plan"
@@ -46,6 +48,29 @@ func InputsFor(p *plan.Plan, me *identity.Card, committee Role) (*Needs, error) 
 	}
 	n.Share, n.PreParams = needs(p, n.Role)
 	return n, nil
+}
+
+// CheckJoin runs, without side effects, the checks Join makes on its
+// options before it computes or writes anything: the party's place in the
+// plan (and its committee), and the inputs it brings (a share of this key,
+// this party's, from the key's current committee; pre-parameters exactly
+// where they are needed). A user interface calls it before it asks the
+// officer to confirm the plan, so that a wrong --share or a missing
+// --preparams is said before the question, not after the answer. A work
+// dir that already holds a state is left to Join: a repeated join needs no
+// inputs, and anything else there is refused by Join before it computes.
+func CheckJoin(o JoinOptions) error {
+	if o.Plan == nil || o.Identity == nil || o.WorkDir == "" {
+		return errors.New("join needs a plan, an identity and a work directory")
+	}
+	s, err := newSession(o.WorkDir, o.Plan, o.Identity, o.Committee, nil)
+	if err != nil {
+		return err
+	}
+	if _, err := statestore.ReadStatus(o.WorkDir); err == nil {
+		return nil
+	}
+	return s.checkInputs(o.PreParams, o.Share)
 }
 
 // needs is the rule Join enforces: which inputs a party in role brings.

@@ -43,6 +43,11 @@ var ErrShare = errors.New("invalid key share")
 // (or the party) it was checked against.
 var ErrWrongKey = errors.New("share does not belong to this key")
 
+// ErrNotYours means a share.age is not encrypted to the identity that
+// tried to open it: another party's share, or a share this identity never
+// held.
+var ErrNotYours = errors.New("not encrypted to this identity")
+
 // Share is one party's key share: the secret result of a keygen or
 // reshare, plus the metadata that says which key and which party it is.
 // On disk it only ever exists encrypted (share.age, see SealShare).
@@ -544,6 +549,10 @@ func OpenInner(data []byte, ids ...age.Identity) ([]byte, error) {
 	}
 	r, err := age.Decrypt(src, ids...)
 	if err != nil {
+		var nm *age.NoIdentityMatchError
+		if errors.As(err, &nm) {
+			return nil, fmt.Errorf("key share %w", ErrNotYours)
+		}
 		return nil, fmt.Errorf("decrypt key share: %w", err)
 	}
 	inner, err := io.ReadAll(io.LimitReader(r, maxShareSize+1))

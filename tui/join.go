@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -17,7 +18,8 @@ import (
 )
 
 // joinScreen leads an officer from a plan file to a running ceremony:
-// which plan, what to bring (asked only when the plan needs it), then the
+// which plan, what to bring (asked only when the plan needs it, and
+// checked before the gate: whose share, which pre-parameters), then the
 // confirmation gate. Nothing is computed or written before the officer
 // answers y at the gate; n leaves without any state.
 type joinScreen struct {
@@ -31,6 +33,7 @@ type joinScreen struct {
 	desc    *plan.Description
 	needs   *ceremony.Needs
 	role    ceremony.Role
+	checked *ceremony.JoinOptions // the inputs, loaded and checked before the gate
 	errText string
 	spin    spinner.Model
 }
@@ -42,6 +45,7 @@ const (
 	stageLoading
 	stageCommittee
 	stageInputs
+	stageChecking
 	stageGate
 	stageJoining
 )
@@ -60,6 +64,10 @@ type (
 		desc  *plan.Description
 		needs *ceremony.Needs
 		err   error
+	}
+	checkedMsg struct {
+		jo  *ceremony.JoinOptions
+		err error
 	}
 	joinedMsg struct {
 		workdir string
@@ -137,23 +145,39 @@ func (j *joinScreen) field(kind string) string {
 	return ""
 }
 
-func (j *joinScreen) join(a *App) tea.Cmd {
-	j.stage, j.errText = stageJoining, ""
+// check loads the inputs and runs the join's checks before the gate, so
+// the officer who answers y is not then told an input is wrong.
+func (j *joinScreen) check(a *App) tea.Cmd {
+	j.stage, j.errText, j.checked = stageChecking, "", nil
 	id, p, role, ledger := a.sess.id, j.p, j.role, ceremony.LedgerPath(a.sess.idPath)
-	wd, pp, sh, inbox := j.field(fWorkdir), j.field(fPreparams), j.field(fShare), j.field(fInbox)
+	wd, pp, sh := j.field(fWorkdir), j.field(fPreparams), j.field(fShare)
 	return tea.Batch(j.spin.Tick, async(j, func() tea.Msg {
 		jo := ceremony.JoinOptions{Options: ceremony.Options{WorkDir: wd, Identity: id}, Plan: p, Committee: role, Ledger: ledger}
 		var err error
 		if pp != "" {
 			if jo.PreParams, err = ceremony.LoadPreParams(pp, id.X25519); err != nil {
-				return joinedMsg{err: err}
+				return checkedMsg{err: err}
 			}
 		}
 		if sh != "" {
 			if jo.Share, err = keyshare.LoadShare(sh, id.X25519); err != nil {
-				return joinedMsg{err: err}
+				if errors.Is(err, keyshare.ErrNotYours) {
+					err = fmt.Errorf("%s: this share is not encrypted to %s; give the share.age from your own result/ directory", sh, id.Name)
+				}
+				return checkedMsg{err: err}
 			}
 		}
+		if err := ceremony.CheckJoin(jo); err != nil {
+			return checkedMsg{err: err}
+		}
+		return checkedMsg{jo: &jo}
+	}))
+}
+
+func (j *joinScreen) join(a *App) tea.Cmd {
+	j.stage, j.errText = stageJoining, ""
+	jo, wd, pp, inbox := *j.checked, j.field(fWorkdir), j.field(fPreparams), j.field(fInbox)
+	return tea.Batch(j.spin.Tick, async(j, func() tea.Msg {
 		rep, err := ceremony.Join(context.Background(), jo)
 		if err != nil {
 			return joinedMsg{err: err}
@@ -177,7 +201,7 @@ func (j *joinScreen) join(a *App) tea.Cmd {
 func (j *joinScreen) update(a *App, msg tea.Msg) tea.Cmd {
 	switch m := msg.(type) {
 	case spinner.TickMsg:
-		return spinOn(&j.spin, j.stage == stageLoading || j.stage == stageJoining, m)
+		return spinOn(&j.spin, j.stage == stageLoading || j.stage == stageChecking || j.stage == stageJoining, m)
 	case planLoadedMsg:
 		if m.err != nil {
 			j.stage, j.errText = stagePlan, m.err.Error()
@@ -190,6 +214,14 @@ func (j *joinScreen) update(a *App, msg tea.Msg) tea.Cmd {
 		}
 		j.role = ceremony.RoleMember
 		j.inputsForm(a)
+		return nil
+	case checkedMsg:
+		if m.err != nil {
+			j.stage, j.errText = stageInputs, m.err.Error()
+			return nil
+		}
+		j.checked, j.errText, j.off = m.jo, "", 0
+		j.stage = stageGate
 		return nil
 	case joinedMsg:
 		if m.err != nil {
@@ -267,9 +299,7 @@ func (j *joinScreen) key(a *App, k tea.KeyPressMsg) tea.Cmd {
 				return nil
 			}
 		}
-		j.errText, j.off = "", 0
-		j.stage = stageGate
-		return nil
+		return j.check(a)
 	case stageGate:
 		switch k.String() {
 		case "y", "Y":
@@ -306,16 +336,19 @@ func (j *joinScreen) view(a *App) (string, string, string) {
 		b.WriteString("Each committee runs in its own work directory: join twice, once for each.\n\n")
 		b.WriteString("Which committee is this work directory for?  o  old     n  new\n")
 		footer = a.st.keyHint("o", "old committee", "n", "new committee", "esc", "back")
-	case stageInputs:
+	case stageInputs, stageChecking:
 		fmt.Fprintf(&b, "%s %s, plan words %s\n\n", j.p.Curve, j.p.Protocol, a.st.words.Render(j.desc.Words))
 		b.WriteString(j.inputs.view(a.st))
+		if j.stage == stageChecking {
+			b.WriteString("\n" + j.spin.View() + " checking the inputs ...\n")
+		}
 		footer = a.st.keyHint("tab/enter", "next field", "enter", "(last) continue", "esc", "back")
 	case stageGate, stageJoining:
 		b.WriteString(a.st.title.Render("Check every word with the other officers before you join.") + "\n\n")
 		b.WriteString(describeView(a.st, j.desc))
 		b.WriteString("\nDo the plan words and every party's card words match what the\nother officers read aloud, and is this what you mean to do?\n")
 		if j.stage == stageJoining {
-			b.WriteString("\n" + j.spin.View() + " joining: checking the inputs and computing round 1 ...\n")
+			b.WriteString("\n" + j.spin.View() + " joining: computing round 1 ...\n")
 		}
 		footer = a.st.keyHint("y", "they match: join", "n", "leave, nothing written", "e", "edit", "pgdn", "read on")
 	}

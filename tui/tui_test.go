@@ -229,7 +229,19 @@ func gateApp(t *testing.T, p *plan.Plan, id *identity.Identity) (*App, *joinScre
 	t.Helper()
 	a := newTestApp(Options{Inbox: []string{"stick"}})
 	a.sess.id, a.sess.idPath = id, "alice.key"
-	a.sess.lastShare = "alice-kg/result/share.age"
+	a.sess.lastShare = filepath.Join(keysharetest.Dir(keyshare.CurveEd25519), "share-1.age")
+	a.opts.Dir = t.TempDir()
+	j := inputsApp(t, a, p, id)
+	if j.stage != stageGate {
+		t.Fatalf("stage %d after the inputs, want the gate:\n%s", j.stage, screenText(a))
+	}
+	return a, j
+}
+
+// inputsApp fills a's join screen's inputs form for p with its defaults
+// and runs the check that precedes the gate.
+func inputsApp(t *testing.T, a *App, p *plan.Plan, id *identity.Identity) *joinScreen {
+	t.Helper()
 	d, err := plan.Describe(p, id.Card().Fingerprint())
 	if err != nil {
 		t.Fatal(err)
@@ -247,13 +259,44 @@ func gateApp(t *testing.T, p *plan.Plan, id *identity.Identity) (*App, *joinScre
 	if !strings.Contains(screenText(a), "Work directory") {
 		t.Fatalf("no inputs form:\n%s", screenText(a))
 	}
+	var cmd tea.Cmd
 	for range j.fields {
-		send(a, key("enter"))
+		cmd = send(a, key("enter"))
 	}
-	if j.stage != stageGate {
-		t.Fatalf("stage %d after the inputs, want the gate:\n%s", j.stage, screenText(a))
+	if j.stage != stageChecking {
+		t.Fatalf("stage %d after the inputs, want the check:\n%s", j.stage, screenText(a))
 	}
-	return a, j
+	runAsync(t, a, cmd)
+	return j
+}
+
+// The join screen checks the inputs before the gate: a share that is
+// someone else's sends the officer back to the form, named as such,
+// without asking and without writing anything.
+func TestJoinChecksInputsBeforeTheGate(t *testing.T) {
+	p, id := testPlan(t, plan.Sign)
+	a := newTestApp(Options{Inbox: []string{"stick"}})
+	a.sess.id, a.sess.idPath = id, filepath.Join(t.TempDir(), "alice.key")
+	a.opts.Dir = t.TempDir()
+	a.sess.lastShare = filepath.Join(keysharetest.Dir(keyshare.CurveEd25519), "share-3.age") // carol's
+	send(a, tea.WindowSizeMsg{Width: 240, Height: 40})
+	j := inputsApp(t, a, p, id)
+	if j.stage != stageInputs {
+		t.Fatalf("stage %d, want the inputs form again:\n%s", j.stage, screenText(a))
+	}
+	s := screenText(a)
+	if !strings.Contains(s, "this share is not encrypted to alice") {
+		t.Errorf("the wrong share is not named:\n%s", s)
+	}
+	if strings.Contains(s, "identity did not match") || strings.Contains(s, "Check every word") {
+		t.Errorf("raw age error or the gate shown:\n%s", s)
+	}
+	if ents, err := os.ReadDir(a.opts.Dir); err != nil || len(ents) != 0 {
+		t.Errorf("the check wrote into the directory: %v %v", ents, err)
+	}
+	if _, err := os.Stat(ceremony.LedgerPath(a.sess.idPath)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the check wrote a join ledger: %v", err)
+	}
 }
 
 func TestJoinGate(t *testing.T) {

@@ -100,6 +100,16 @@ func runJoin(cmd *cobra.Command, opts *joinOptions, planPath string) error {
 		return err
 	}
 	e := getEnv(cmd)
+	var committee ceremony.Role
+	switch opts.committee {
+	case "":
+	case "old":
+		committee = ceremony.RoleOld
+	case "new":
+		committee = ceremony.RoleNew
+	default:
+		return usageErrorf("--committee must be old or new, not %q", opts.committee)
+	}
 	p, err := plan.Load(planPath)
 	if err != nil {
 		return err
@@ -109,34 +119,20 @@ func runJoin(cmd *cobra.Command, opts *joinOptions, planPath string) error {
 		return err
 	}
 	jo := ceremony.JoinOptions{
-		Options: ceremony.Options{WorkDir: opts.workdir, Identity: id, Observe: observer(cmd, false)},
-		Plan:    p,
-		Ledger:  ceremony.LedgerPath(opts.identity),
+		Options:   ceremony.Options{WorkDir: opts.workdir, Identity: id, Observe: observer(cmd, false)},
+		Plan:      p,
+		Ledger:    ceremony.LedgerPath(opts.identity),
+		Committee: committee,
 	}
-	switch opts.committee {
-	case "":
-	case "old":
-		jo.Committee = ceremony.RoleOld
-	case "new":
-		jo.Committee = ceremony.RoleNew
-	default:
-		return usageErrorf("--committee must be old or new, not %q", opts.committee)
-	}
-	d, err := plan.Describe(p, id.Card().Fingerprint())
+	// Everything that can be checked is checked before the question, so an
+	// officer who answers y is not then told an input is wrong. First the
+	// officer's place in the plan (and which committee), then the inputs.
+	n, err := ceremony.InputsFor(p, id.Card(), committee)
 	if err != nil {
-		return err
+		return joinError(err)
 	}
-	printDescription(e.stdout, d, "")
-	// A party not in the plan gets the engine's error, not a question.
-	if !opts.yes && len(d.You) > 0 {
-		ok, err := confirm(cmd, "Do these words match what the other officers read aloud?")
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return withHint(errors.New("not joined: the plan was not confirmed; nothing was done"),
-				"if the words differ, someone holds another plan: stop and find out why before anyone joins")
-		}
+	if n.Committee {
+		return joinError(ceremony.CheckJoin(jo))
 	}
 	if opts.preparams != "" {
 		if jo.PreParams, err = loadPreParams(opts.preparams, id); err != nil {
@@ -145,7 +141,25 @@ func runJoin(cmd *cobra.Command, opts *joinOptions, planPath string) error {
 	}
 	if opts.share != "" {
 		if jo.Share, err = loadShare(opts.share, id); err != nil {
+			return joinShareError(err, opts.share, id, p, n)
+		}
+	}
+	if err := ceremony.CheckJoin(jo); err != nil {
+		return joinError(err)
+	}
+	d, err := plan.Describe(p, id.Card().Fingerprint())
+	if err != nil {
+		return err
+	}
+	printDescription(e.stdout, d, "")
+	if !opts.yes {
+		ok, err := confirm(cmd, "Do these words match what the other officers read aloud?")
+		if err != nil {
 			return err
+		}
+		if !ok {
+			return withHint(errors.New("not joined: the plan was not confirmed; nothing was done"),
+				"if the words differ, someone holds another plan: stop and find out why before anyone joins")
 		}
 	}
 	rep, err := ceremony.Join(cmd.Context(), jo)
@@ -180,6 +194,24 @@ func joinError(err error) error {
 		return withHint(err, "give the share.age from your result/ directory of this key's latest keygen or reshare")
 	}
 	return err
+}
+
+// joinShareError names a --share that is not encrypted to this identity
+// for what it is (someone else's share, or a share a new member need not
+// bring) instead of age's "no identity matched".
+func joinShareError(err error, path string, id *identity.Identity, p *plan.Plan, n *ceremony.Needs) error {
+	if !errors.Is(err, keyshare.ErrNotYours) {
+		return err
+	}
+	err = fmt.Errorf("%s: this share is not encrypted to %s", path, id.Name)
+	switch {
+	case n.Share:
+		return withHint(err, "give the share.age from your own result/ directory of this key's latest keygen or reshare")
+	case p.Protocol == plan.Reshare:
+		return withHint(err, "this reshare takes no share from you (new members join without --share)")
+	default:
+		return withHint(err, fmt.Sprintf("this %s takes no share: join without --share", p.Protocol))
+	}
 }
 
 func loadPreParams(path string, id *identity.Identity) (*ecdsakeygen.LocalPreParams, error) {

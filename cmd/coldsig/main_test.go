@@ -46,6 +46,14 @@ func (c cleanupM) Run() int {
 	return code
 }
 
+var testdataDir = func() string {
+	d, err := filepath.Abs(filepath.Join("..", "..", "testdata"))
+	if err != nil {
+		panic(err)
+	}
+	return d
+}()
+
 // TestScripts runs the txtar scripts in testdata/script against the real
 // coldsig entry point, each in its own process.
 func TestScripts(t *testing.T) {
@@ -54,6 +62,9 @@ func TestScripts(t *testing.T) {
 		RequireExplicitExec: true,
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("HOME", e.WorkDir)
+			// The committed TEST-ONLY fixtures, to copy (never to use in
+			// place: a join writes a ledger beside its key).
+			e.Setenv("TESTDATA", testdataDir)
 			return nil
 		},
 	})
