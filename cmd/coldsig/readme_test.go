@@ -189,7 +189,7 @@ func readmeScenario() []readmeStep {
 		ex("alice", "coldsig report --workdir alice-kg --workdir bob-kg --workdir carol-kg -o keygen-record.txt"),
 		glue("alice", "test -s keygen-record.html && test -s keygen-record.txt"),
 
-		mk("build"), mk("test"), mk("race"), mk("fuzz"), mk("chaos"), mk("vectors"), mk("bench"), mk("release"), mk("release-check"),
+		mk("build"), mk("test"), mk("race"), mk("fuzz"), mk("chaos"), mk("vectors"), mk("bench"), mk("demo"), mk("release"), mk("release-check"), mk("clean"),
 	}
 }
 
