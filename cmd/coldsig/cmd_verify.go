@@ -1,8 +1,7 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,7 +12,6 @@ import (
 	"github.com/coldsig/coldsig/ceremony"
 	"github.com/coldsig/coldsig/internal/termsafe"
 	"github.com/coldsig/coldsig/keyshare"
-	"github.com/coldsig/coldsig/plan"
 )
 
 func init() { register(newVerifyCommand) }
@@ -95,43 +93,37 @@ EXIT STATUS
 	return cmd
 }
 
-// checkPayload recomputes what --file or --message give and compares it
-// with the signed payload (which Verify has tied to the signed bytes).
+// checkPayload compares what --file or --message give with the signed
+// payload (which Verify has tied to the signed bytes) and says what
+// matched.
 func checkPayload(cmd *cobra.Command, opts *verifyOptions, sig *ceremony.SignatureFile) (string, error) {
-	pl := sig.Payload
 	switch {
 	case opts.file != "":
-		if pl.Kind != "file" {
-			return "", fmt.Errorf("--file: the signature is not over a file but a %s payload", pl.Kind)
+		if err := sig.OverFile(); err != nil {
+			return "", fmt.Errorf("--file: %w", err)
 		}
 		f, err := os.Open(opts.file)
 		if err != nil {
 			return "", err
 		}
 		defer f.Close()
-		h := sha256.New()
-		if _, err := io.Copy(h, f); err != nil {
+		sum, err := sig.MatchFile(f)
+		if errors.Is(err, ceremony.ErrNotSigned) {
+			return "", withHint(fmt.Errorf("%s: %w", termsafe.Path(opts.file), err), "check that this is the file that was planned, byte for byte")
+		}
+		if err != nil {
 			return "", fmt.Errorf("%s: %w", termsafe.Path(opts.file), err)
 		}
-		got := hex.EncodeToString(h.Sum(nil))
-		if got != pl.FileSHA256 {
-			return "", withHint(fmt.Errorf("%s: SHA-256 %s is not the signed file's %s: the signature does not cover this file", termsafe.Path(opts.file), got, pl.FileSHA256),
-				"check that this is the file that was planned, byte for byte")
-		}
-		return fmt.Sprintf("%s (SHA-256 %s recomputed from the file)", termsafe.Path(opts.file), got), nil
+		return fmt.Sprintf("%s (SHA-256 %s recomputed from the file)", termsafe.Path(opts.file), sum), nil
 	case cmd.Flags().Changed("message"):
-		if pl.Kind != "eip191" && pl.Kind != "message" {
-			return "", fmt.Errorf("--message: the signature is not over a message but a %s payload", pl.Kind)
+		d, err := sig.MatchMessage(opts.message)
+		if errors.Is(err, ceremony.ErrNotSigned) {
+			return "", withHint(fmt.Errorf("--message: %w", err), "the signature covers exactly the signed text, byte for byte (spaces, case and line ends count)")
 		}
-		if opts.message != pl.Text {
-			return "", withHint(fmt.Errorf("--message: the text differs from the signed text %s", strconv.Quote(pl.Text)),
-				"the signature covers exactly the signed text, byte for byte (spaces, case and line ends count)")
+		if err != nil {
+			return "", fmt.Errorf("--message: %w", err)
 		}
-		if pl.Kind == "eip191" {
-			d := plan.EIP191Digest([]byte(opts.message))
-			if hex.EncodeToString(d[:]) != sig.Digest {
-				return "", fmt.Errorf("--message: its EIP-191 digest %x is not the signed digest %s", d, sig.Digest)
-			}
+		if d != nil {
 			return fmt.Sprintf("the given message (EIP-191 digest %x recomputed)", d), nil
 		}
 		return "the given message, byte for byte", nil
