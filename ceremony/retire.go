@@ -59,6 +59,19 @@ func RetireStatement(keyID, oldSession, newSession string) string {
 	return fmt.Sprintf("%skey %s: the shares of committee %s may be destroyed; committee %s holds the key and signs this", retirePrefix, keyID, oldSession, newSession)
 }
 
+// RetireStatementFor is the retire statement for a reshare from the
+// committee of old to that of new: two committees of one key. Its errors
+// read after "OLD and NEW are ".
+func RetireStatementFor(old, new *keyshare.Public) (string, error) {
+	if old.KeyID != new.KeyID || old.PublicKey != new.PublicKey || old.Curve != new.Curve {
+		return "", fmt.Errorf("different keys (%s, %s)", old.KeyID, new.KeyID)
+	}
+	if old.Session == new.Session {
+		return "", fmt.Errorf("the same committee (session %s)", old.Session)
+	}
+	return RetireStatement(new.KeyID, old.Session, new.Session), nil
+}
+
 // parseRetireStatement returns the key id and the committees a statement
 // names; ok is false if text is not one.
 func parseRetireStatement(text string) (keyID, oldSession, newSession string, ok bool) {

@@ -357,3 +357,22 @@ stderr 'a retire statement is signed by the key itself, not by its child m/0/1'
 		t.Fatal(err)
 	}
 }
+
+// TestRetireStatementFor: the statement names the two committees of one
+// key; two keys, or one committee twice, have none.
+func TestRetireStatementFor(t *testing.T) {
+	old := keysharetest.Load(t, keyshare.CurveSecp256k1).Public
+	nw := *old
+	nw.Session = strings.Repeat("ab", 32)
+	text, err := RetireStatementFor(old, &nw)
+	if err != nil || text != RetireStatement(old.KeyID, old.Session, nw.Session) {
+		t.Fatalf("%q, %v", text, err)
+	}
+	if _, err := RetireStatementFor(old, old); err == nil || !strings.Contains(err.Error(), "the same committee") {
+		t.Fatalf("one committee twice: %v", err)
+	}
+	other := keysharetest.Load(t, keyshare.CurveEd25519).Public
+	if _, err := RetireStatementFor(old, other); err == nil || !strings.Contains(err.Error(), "different keys") {
+		t.Fatalf("two keys: %v", err)
+	}
+}

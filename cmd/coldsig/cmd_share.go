@@ -231,13 +231,11 @@ EXIT STATUS
 			if err != nil {
 				return err
 			}
-			if oldPub.KeyID != newPub.KeyID || oldPub.PublicKey != newPub.PublicKey || oldPub.Curve != newPub.Curve {
-				return fmt.Errorf("%s and %s are different keys (%s, %s)", opts.old, opts.new, oldPub.KeyID, newPub.KeyID)
+			text, err := ceremony.RetireStatementFor(oldPub, newPub)
+			if err != nil {
+				return fmt.Errorf("%s and %s are %w", opts.old, opts.new, err)
 			}
-			if oldPub.Session == newPub.Session {
-				return fmt.Errorf("%s and %s are the same committee (session %s)", opts.old, opts.new, oldPub.Session)
-			}
-			fmt.Fprintln(getEnv(cmd).stdout, ceremony.RetireStatement(newPub.KeyID, oldPub.Session, newPub.Session))
+			fmt.Fprintln(getEnv(cmd).stdout, text)
 			return nil
 		},
 	}
