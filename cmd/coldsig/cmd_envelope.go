@@ -3,14 +3,13 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/coldsig/coldsig/envelope"
 	"github.com/coldsig/coldsig/identity"
+	"github.com/coldsig/coldsig/internal/boundedio"
 	"github.com/coldsig/coldsig/internal/termsafe"
 )
 
@@ -80,7 +79,7 @@ func runEnvelopeInspect(cmd *cobra.Command, opts *envelopeInspectOptions, path s
 		}
 		cards = append(cards, c)
 	}
-	data, err := readEnvelopeFile(path)
+	data, err := boundedio.ReadFile(path, envelope.MaxEnvelopeSize)
 	if err != nil {
 		return err
 	}
@@ -123,22 +122,4 @@ func runEnvelopeInspect(cmd *cobra.Command, opts *envelopeInspectOptions, path s
 	}
 	fmt.Fprintf(out, "signature:   INVALID\n")
 	return fmt.Errorf("%s: signature does not verify with any given card (%s)", path, strings.Join(opts.cards, ", "))
-}
-
-// readEnvelopeFile reads an envelope, refusing an oversized file before
-// reading it.
-func readEnvelopeFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, envelope.MaxEnvelopeSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(data) > envelope.MaxEnvelopeSize {
-		return nil, fmt.Errorf("%s: %w: larger than %d bytes", path, envelope.ErrTooLarge, envelope.MaxEnvelopeSize)
-	}
-	return data, nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/internal/atomicfile"
+	"github.com/coldsig/coldsig/internal/boundedio"
 )
 
 func init() { register(newIdentityCommand) }
@@ -208,7 +209,7 @@ EXIT STATUS
 		RunE: func(cmd *cobra.Command, args []string) error {
 			e := getEnv(cmd)
 			path := args[0]
-			head, err := readHead(path, 32)
+			head, err := boundedio.ReadHead(path, 32)
 			if err != nil {
 				return err
 			}
@@ -235,20 +236,6 @@ EXIT STATUS
 	}
 	pass.addFlags(cmd.Flags())
 	return cmd
-}
-
-func readHead(path string, n int) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	buf := make([]byte, n)
-	k, err := io.ReadFull(f, buf)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return buf[:k], nil
 }
 
 // loadIdentity reads a secret identity, asking for its passphrase only if

@@ -33,3 +33,20 @@ func ReadFile(path string, limit int64) ([]byte, error) {
 	}
 	return data, nil
 }
+
+// ReadHead reads the first n bytes of path, or the whole file if it is
+// shorter: enough to tell a format by its magic line without reading a
+// file of any size. Errors name the file.
+func ReadHead(path string, n int) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err // *PathError already names the file
+	}
+	defer f.Close()
+	buf := make([]byte, n)
+	k, err := io.ReadFull(f, buf)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return buf[:k], nil
+}

@@ -38,3 +38,28 @@ func TestReadFile(t *testing.T) {
 		t.Fatalf("missing: %v", err)
 	}
 }
+
+func TestReadHead(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "f")
+	if err := os.WriteFile(p, []byte("coldsig/card/v1\nrest"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := ReadHead(p, 7); err != nil || string(b) != "coldsig" {
+		t.Fatalf("head: %q, %v", b, err)
+	}
+	if b, err := ReadHead(p, 100); err != nil || string(b) != "coldsig/card/v1\nrest" {
+		t.Fatalf("short file: %q, %v", b, err)
+	}
+	empty := filepath.Join(dir, "empty")
+	os.WriteFile(empty, nil, 0o600)
+	if b, err := ReadHead(empty, 4); err != nil || len(b) != 0 {
+		t.Fatalf("empty file: %q, %v", b, err)
+	}
+	if _, err := ReadHead(dir, 4); err == nil || !strings.Contains(err.Error(), dir) {
+		t.Fatalf("a directory: %v", err)
+	}
+	if _, err := ReadHead(filepath.Join(dir, "missing"), 4); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("missing: %v", err)
+	}
+}
