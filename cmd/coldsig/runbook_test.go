@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -160,8 +161,15 @@ func (s *simulation) exec(rbName string, st runbook.Step, who string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", "-o", "pipefail", "-c", st.Command)
+	if asksOnTerminal(st.Command) {
+		// As in a real ceremony: on a terminal (a pseudo-terminal from
+		// script(1)), where the officer answers the question with "y".
+		cmd = exec.CommandContext(ctx, "script", "-qec", "set -o pipefail; "+st.Command, "/dev/null")
+		cmd.Stdin = strings.NewReader("y\n")
+	}
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(),
+		"SHELL=/bin/bash",
 		"ME="+who, "STICK="+s.stick(), "HOME="+dir, "MEDIA="+filepath.Join(s.root, "laptops"),
 		passphraseFileEnv+"="+s.passFile(),
 		preparamsPoolEnv+"="+filepath.Join(s.root, "pool"))
@@ -189,6 +197,17 @@ func (s *simulation) exec(rbName string, st runbook.Step, who string) error {
 		}
 	}
 	return nil
+}
+
+// runbookAsks matches the commands that ask the officer a question on the
+// terminal: join (do the plan's words match?) and abort (destroy the
+// state?).
+var runbookAsks = regexp.MustCompile(`\bcoldsig (join|abort)\b`)
+
+// asksOnTerminal: a runbook command that asks, printed without --yes (a
+// runbook shows officers the question they will be asked).
+func asksOnTerminal(command string) bool {
+	return runbookAsks.MatchString(command) && !strings.Contains(command, "--yes")
 }
 
 // coldsigOnPath is the coldsig the runbook commands run: this test binary,
@@ -313,7 +332,22 @@ func craftExtraCommitments(data []byte, reader, sender *identity.Identity, rcpts
 // runbook filtered out by -run still runs when another one needs it).
 func TestRunbooks(t *testing.T) {
 	coldsig := coldsigOnPath(t)
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Fatal("script(1) (util-linux) is needed to answer join's and abort's questions on a terminal")
+	}
 	rbs := loadRunbooks(t)
+	// The printed procedure must show officers the questions join and
+	// abort ask (join's is the check that every officer holds the same
+	// plan): no runbook skips them with --yes.
+	for name, rb := range rbs {
+		for _, sim := range rb.Sims {
+			for _, st := range sim.Steps {
+				if runbookAsks.MatchString(st.Command) && !asksOnTerminal(st.Command) {
+					t.Errorf("%s:%d: step %s skips the question with --yes: %s", name, st.Line, st.Number, st.Command)
+				}
+			}
+		}
+	}
 	// RUNBOOK_KEEP_DIR keeps the simulated laptops (records, results) for
 	// a person to look at.
 	root := os.Getenv("RUNBOOK_KEEP_DIR")
