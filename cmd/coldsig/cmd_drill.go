@@ -57,8 +57,10 @@ The restored share only ever exists encrypted to a one-time key held in
 memory, in a private temporary directory that is removed at the end; with
 --keep SHARE it is also written to SHARE encrypted to --to CARD.
 
-The result, PASS or FAIL, is printed and written to a drill record (--record,
-default drill-<key id>-<time>.txt), which holds nothing secret.
+The result, PASS or FAIL, is printed and written to a drill record, which
+holds nothing secret: --record FILE, by default drill-KEYID8-TIME.txt in the
+current directory (KEYID8: the first 8 hex digits of the key id; TIME: UTC,
+for example drill-03d0b7d3-20250101T120000Z.txt).
 
 EXAMPLES
   coldsig drill restore --backup shard-1-carol.age --backup shard-2-dave.age \
@@ -66,16 +68,20 @@ EXAMPLES
   coldsig drill restore --backup backup/shard-1-carol.age --backup backup/shard-3-erin.age \
       --identity carol.key --public public.json --record drills/2025-q1.txt
 
-A drill that cannot take place records nothing and is an error, not a
-FAIL: a shard that cannot be unlocked (an identity or passphrase missing or
-mistyped), too few shards, or shards of different backups.
+A drill that cannot take place records nothing and is not a FAIL: "no
+drill result", exit 3 (as a step waiting for envelopes: nothing happened,
+bring what is missing and run it again): a shard that cannot be unlocked
+(an identity or passphrase missing or mistyped), too few shards, or shards
+of different backups.
 
 EXIT STATUS
-  0  PASS: the backup restores a share of this key
+  0  PASS: the backup restores a share of this key (recorded)
   1  FAIL: the backup does not restore (damaged or altered shards) or
-     restores a share of another key or party (the record says why); or no
-     drill took place (nothing recorded), or a file could not be written
-  2  bad flags or arguments`,
+     restores a share of another key or party (recorded: the record says
+     why); or a file could not be read or written
+  2  bad flags or arguments
+  3  no drill result: a shard could not be unlocked, too few shards, or
+     shards of different backups; nothing was recorded`,
 		Args: exactArgs(0, "no arguments (shards are given with --backup)"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runDrillRestore(cmd, &opts) },
 	}
@@ -140,7 +146,7 @@ func runDrillRestore(cmd *cobra.Command, opts *drillRestoreOptions) error {
 		if lerr := firstLocked(rec.Rejected); lerr != nil {
 			hint = lockedHint(lerr) + "; a mistyped passphrase is not a drill result: nothing was recorded, run the drill again"
 		}
-		return withHint(err, hint)
+		return withCode(withHint(err, hint), exitWaiting)
 	}
 	if rec.Pass && opts.keep != "" {
 		sealed, err := keyshare.SealShare(share, to.Recipient)
