@@ -66,6 +66,18 @@ func StanzaTypes(file []byte) []string {
 	return out
 }
 
+// describeNoMatch says what a shard that no given identity opened is
+// encrypted to, in the words of the flags that would open it.
+func describeNoMatch(types []string) string {
+	switch {
+	case slices.Contains(types, "scrypt"):
+		return "it is encrypted to a passphrase, and no passphrase given fits"
+	case len(types) == 1 && types[0] == "X25519":
+		return "it is encrypted to another identity: its custodian's"
+	}
+	return "it is encrypted to " + describeStanzas(types)
+}
+
 func describeStanzas(types []string) string {
 	switch {
 	case slices.Contains(types, "scrypt"):
@@ -90,7 +102,7 @@ func OpenShard(data []byte, ids ...age.Identity) (*Shard, error) {
 	if err != nil {
 		var nm *age.NoIdentityMatchError
 		if errors.As(err, &nm) {
-			return nil, fmt.Errorf("%w (it is encrypted to: %v)", ErrNoIdentity, nm.StanzaTypes)
+			return nil, fmt.Errorf("%w (%s)", ErrNoIdentity, describeNoMatch(nm.StanzaTypes))
 		}
 		return nil, shardErr("cannot decrypt: %v (the file is damaged or truncated)", err)
 	}

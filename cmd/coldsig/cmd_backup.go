@@ -551,7 +551,11 @@ func runBackupRestore(cmd *cobra.Command, opts *backupRestoreOptions, paths []st
 		// key's public data proves the share is a real share of that key.
 		if err := res.Share.Check(pub); err != nil {
 			clear(res.Inner)
-			err = fmt.Errorf("%s: the restored share does not belong to this key: %w", opts.public, err)
+			if errors.Is(err, keyshare.ErrWrongKey) {
+				err = fmt.Errorf("%s: the restored %w", opts.public, err) // "share does not belong to this key: ..."
+			} else {
+				err = fmt.Errorf("%s: the restored share cannot be checked against this key: %w", opts.public, err)
+			}
 			return withHint(err, "check --public and the shards; nothing was written")
 		}
 	} else if copt.Owner == nil {
