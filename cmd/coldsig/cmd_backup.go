@@ -229,7 +229,7 @@ func runBackupSplit(cmd *cobra.Command, opts *backupSplitOptions, sharePath stri
 			var pass []byte
 			var err error
 			if file != "" {
-				pass, err = readNewPassphraseFile(cmd, file)
+				pass, err = readNewPassphraseFile(cmd, file, custodianStrongerPass)
 			} else {
 				pass, err = backupNewPassphrase(cmd, name)
 			}
@@ -582,5 +582,5 @@ func backupNewPassphrase(cmd *cobra.Command, custodian string) ([]byte, error) {
 	if _, tty := stdinTerminal(cmd); !tty {
 		return nil, withHint(errors.New("a passphrase is needed and stdin is not a terminal"), "use --custodian-passphrase-file NAME=FILE in scripts")
 	}
-	return promptNewPassphrase(cmd, fmt.Sprintf("New passphrase for custodian %s's shard: ", custodian))
+	return promptNewPassphrase(cmd, fmt.Sprintf("New passphrase for custodian %s's shard: ", custodian), custodianStrongerPass)
 }

@@ -121,7 +121,7 @@ func runIdentityNew(cmd *cobra.Command, opts *identityNewOptions, name string) e
 			return err
 		}
 	case !opts.noPassphrase:
-		if pass, err = opts.pass.readNew(cmd, keyPath); err != nil {
+		if pass, err = opts.pass.readNew(cmd, keyPath, identityStrongerPass); err != nil {
 			return err
 		}
 	}

@@ -36,7 +36,7 @@ type passphraseFlags struct {
 }
 
 func (p *passphraseFlags) addFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&p.file, "passphrase-file", "", "read the passphrase from the first line of `FILE` instead of the terminal (also $"+passphraseFileEnv+")")
+	fs.StringVar(&p.file, "passphrase-file", "", "read the passphrase from `FILE`, which holds only the passphrase (one line), instead of the terminal (also $"+passphraseFileEnv+")")
 }
 
 // source returns the passphrase file to use, or "" for the terminal.
@@ -59,21 +59,22 @@ func (p *passphraseFlags) read(cmd *cobra.Command, what string) ([]byte, error) 
 // readNew returns a passphrase for a new file: from the passphrase file,
 // or asked on the terminal (see promptNewPassphrase). Either way it must
 // pass checkStrength.
-func (p *passphraseFlags) readNew(cmd *cobra.Command, what string) ([]byte, error) {
+// or is the caller's alternative to a weak passphrase (see strengthHint).
+func (p *passphraseFlags) readNew(cmd *cobra.Command, what, or string) ([]byte, error) {
 	if f := p.source(); f != "" {
-		return readNewPassphraseFile(cmd, f)
+		return readNewPassphraseFile(cmd, f, or)
 	}
-	return promptNewPassphrase(cmd, fmt.Sprintf("New passphrase for %s: ", what))
+	return promptNewPassphrase(cmd, fmt.Sprintf("New passphrase for %s: ", what), or)
 }
 
 // readNewPassphraseFile reads a passphrase that will protect a new file.
-func readNewPassphraseFile(cmd *cobra.Command, path string) ([]byte, error) {
+func readNewPassphraseFile(cmd *cobra.Command, path, or string) ([]byte, error) {
 	pass, err := readPassphraseFile(cmd, path)
 	if err != nil {
 		return nil, err
 	}
 	if err := checkStrength(pass); err != nil {
-		return nil, withHint(fmt.Errorf("%s: %w", path, err), strengthHint)
+		return nil, withHint(fmt.Errorf("%s: %w", path, err), strengthHint(or))
 	}
 	return pass, nil
 }
@@ -85,7 +86,7 @@ const newPassphraseTries = 3
 // promptNewPassphrase asks for a new passphrase on the terminal and for it
 // again; a weak one or a mismatch is asked again, up to three times. It is
 // the one place new passphrases are asked (identities, backup shards).
-func promptNewPassphrase(cmd *cobra.Command, prompt string) ([]byte, error) {
+func promptNewPassphrase(cmd *cobra.Command, prompt, or string) ([]byte, error) {
 	e := getEnv(cmd)
 	for try := 1; ; try++ {
 		a, err := promptPassphrase(cmd, prompt)
@@ -105,7 +106,7 @@ func promptNewPassphrase(cmd *cobra.Command, prompt string) ([]byte, error) {
 		}
 		if try == newPassphraseTries {
 			if errors.Is(err, errWeakPassphrase) {
-				return nil, withHint(err, strengthHint)
+				return nil, withHint(err, strengthHint(or))
 			}
 			return nil, err
 		}
@@ -113,7 +114,7 @@ func promptNewPassphrase(cmd *cobra.Command, prompt string) ([]byte, error) {
 	}
 }
 
-// readPassphraseFile reads the passphrase from the file's first line. One
+// readPassphraseFile reads the passphrase the file holds, alone. One
 // trailing LF or CRLF is removed; anything after it is refused, so a file
 // that is not what the officer thinks it is does not silently become a
 // passphrase.
