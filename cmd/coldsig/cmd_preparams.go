@@ -69,10 +69,20 @@ func runPreparams(cmd *cobra.Command, opts *preparamsOptions) error {
 	if testOnlyPreParams != nil {
 		generate = testOnlyPreParams
 	}
+	// On a terminal a ticker rewrites one line every second; in a log a
+	// line every 30 s (a \r there would make one garbled line).
+	tty := isTerminal(e.stderr)
 	pp, err := generate(cmd.Context(), func(d time.Duration) {
-		fmt.Fprintf(e.stderr, "\rcoldsig: searching for safe primes... %3ds", int(d.Seconds()))
+		switch s := int(d.Seconds()); {
+		case tty:
+			fmt.Fprintf(e.stderr, "\rcoldsig: searching for safe primes... %3ds", s)
+		case s > 0 && s%30 == 0:
+			fmt.Fprintf(e.stderr, "coldsig: still searching for safe primes (%d s)\n", s)
+		}
 	})
-	fmt.Fprintln(e.stderr)
+	if tty {
+		fmt.Fprintln(e.stderr)
+	}
 	if err != nil {
 		return err
 	}

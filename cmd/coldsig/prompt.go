@@ -21,6 +21,13 @@ func stdinTerminal(cmd *cobra.Command) (*os.File, bool) {
 	return f, true
 }
 
+// isTerminal reports whether w is a terminal (progress lines that rewrite
+// themselves with \r are for terminals only).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
 // confirm asks a yes/no question on the terminal; only "y" or "yes" is yes.
 // The caller has checked that stdin is a terminal.
 func confirm(cmd *cobra.Command, question string) (bool, error) {
