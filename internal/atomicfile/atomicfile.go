@@ -26,19 +26,7 @@ var ErrExists = errors.New("file already exists")
 
 // Write atomically replaces path with data. perm applies to the new file.
 func Write(path string, data []byte, perm fs.FileMode) error {
-	var g Group
-	defer g.Discard()
-	f, err := g.Stage(path, data, perm)
-	if err != nil {
-		return err
-	}
-	if err := g.Sync(); err != nil {
-		return err
-	}
-	if err := f.Replace(); err != nil {
-		return err
-	}
-	return SyncDir(filepath.Dir(path))
+	return writeOne(path, data, perm, (*Staged).Replace)
 }
 
 // Create writes data to path only if path does not exist yet, atomically:
@@ -49,6 +37,12 @@ func Create(path string, data []byte, perm fs.FileMode) error {
 	if _, err := os.Lstat(path); err == nil {
 		return fmt.Errorf("%s: %w", path, ErrExists)
 	}
+	return writeOne(path, data, perm, (*Staged).Create)
+}
+
+// writeOne stages data for path, syncs it, puts it in place with put
+// (Replace or Create) and syncs the directory.
+func writeOne(path string, data []byte, perm fs.FileMode, put func(*Staged) error) error {
 	var g Group
 	defer g.Discard()
 	f, err := g.Stage(path, data, perm)
@@ -58,7 +52,7 @@ func Create(path string, data []byte, perm fs.FileMode) error {
 	if err := g.Sync(); err != nil {
 		return err
 	}
-	if err := f.Create(); err != nil {
+	if err := put(f); err != nil {
 		return err
 	}
 	return SyncDir(filepath.Dir(path))
