@@ -561,15 +561,43 @@ func (p *Party) Drain() (out []tss.Message, result any) {
 
 // Snapshot serialises the party. It must be called between steps (no call
 // into the party running) with Out and the result channel drained.
-func (p *Party) Snapshot() ([]byte, error) {
+func (p *Party) Snapshot() ([]byte, error) { return encode(p) }
+
+// checked is what a snapshot holds: a Party or a Batch, checked before it
+// is written and after it is read.
+type checked interface{ check() error }
+
+func encode(v checked) ([]byte, error) {
 	s, err := partySchema()
 	if err != nil {
 		return nil, err
 	}
-	if err := p.check(); err != nil {
+	if err := v.check(); err != nil {
 		return nil, err
 	}
-	return s.Encode(p)
+	return s.Encode(v)
+}
+
+// decode restores a snapshot of a T (what, "party" or "batch", names it
+// in errors).
+func decode[T checked](data []byte, what string) (T, error) {
+	var zero T
+	s, err := partySchema()
+	if err != nil {
+		return zero, err
+	}
+	v, err := s.Decode(data)
+	if err != nil {
+		return zero, err
+	}
+	t, ok := v.(T)
+	if !ok {
+		return zero, fmt.Errorf("%w: snapshot holds %T, not a %s", snapshot.ErrCorrupt, v, what)
+	}
+	if err := t.check(); err != nil {
+		return zero, fmt.Errorf("%w: restored %s is inconsistent: %v", snapshot.ErrCorrupt, what, err)
+	}
+	return t, nil
 }
 
 // Batch is the parties of one state: one per item of a signing (a batch
@@ -582,33 +610,14 @@ type Batch struct {
 // SnapshotBatch serialises parties (all of one flow) as one snapshot:
 // shared types, curves and the random source are written once.
 func SnapshotBatch(parties []*Party) ([]byte, error) {
-	s, err := partySchema()
-	if err != nil {
-		return nil, err
-	}
-	b := &Batch{Parties: parties}
-	if err := b.check(); err != nil {
-		return nil, err
-	}
-	return s.Encode(b)
+	return encode(&Batch{Parties: parties})
 }
 
 // RestoreBatch rebuilds the parties of a SnapshotBatch.
 func RestoreBatch(data []byte) ([]*Party, error) {
-	s, err := partySchema()
+	b, err := decode[*Batch](data, "batch")
 	if err != nil {
 		return nil, err
-	}
-	v, err := s.Decode(data)
-	if err != nil {
-		return nil, err
-	}
-	b, ok := v.(*Batch)
-	if !ok {
-		return nil, fmt.Errorf("%w: snapshot holds %T, not a batch of parties", snapshot.ErrCorrupt, v)
-	}
-	if err := b.check(); err != nil {
-		return nil, fmt.Errorf("%w: restored batch is inconsistent: %v", snapshot.ErrCorrupt, err)
 	}
 	return b.Parties, nil
 }
@@ -634,24 +643,7 @@ func (b *Batch) check() error {
 // Restore rebuilds a party from Snapshot bytes. A snapshot written by a
 // build with different type layouts fails with an error matching
 // snapshot.ErrSchemaMismatch.
-func Restore(data []byte) (*Party, error) {
-	s, err := partySchema()
-	if err != nil {
-		return nil, err
-	}
-	v, err := s.Decode(data)
-	if err != nil {
-		return nil, err
-	}
-	p, ok := v.(*Party)
-	if !ok {
-		return nil, fmt.Errorf("%w: snapshot holds %T, not one party", snapshot.ErrCorrupt, v)
-	}
-	if err := p.check(); err != nil {
-		return nil, fmt.Errorf("%w: restored party is inconsistent: %v", snapshot.ErrCorrupt, err)
-	}
-	return p, nil
-}
+func Restore(data []byte) (*Party, error) { return decode[*Party](data, "party") }
 
 // SchemaFingerprint identifies the type layouts this build snapshots.
 func SchemaFingerprint() [32]byte {
