@@ -200,11 +200,7 @@ func (s *session) sealItems(st *partyState, items [][]tss.Message) ([]outFile, e
 	groups := map[key]*group{}
 	for i, msgs := range items {
 		for _, m := range msgs {
-			wire, routing, err := m.WireBytes()
-			if err != nil {
-				return nil, fmt.Errorf("encode tss-lib message: %w", err)
-			}
-			round, _, err := messageKey(m.Type())
+			wire, routing, round, _, err := wireOf(m)
 			if err != nil {
 				return nil, err
 			}
@@ -251,14 +247,7 @@ func (s *session) sealItems(st *partyState, items [][]tss.Message) ([]outFile, e
 				return nil, err
 			}
 		}
-		var rcpts []age.Recipient
-		if k.to == envelope.ToAll {
-			for _, slot := range s.roster.committee(FromAll, s.me) {
-				rcpts = append(rcpts, s.roster.cards[slot-1].Recipient)
-			}
-		} else {
-			rcpts = []age.Recipient{s.roster.cards[k.to-1].Recipient}
-		}
+		rcpts := s.recipientsFor(k.to)
 		f, err := s.sealOne(st, k.round, k.to, s.echoFor(st, k.round), payload, rcpts)
 		if err != nil {
 			return nil, err
@@ -287,11 +276,7 @@ func (s *session) sealMessages(st *partyState, msgs []tss.Message) ([]outFile, e
 		echoes[k] = echo
 	}
 	for _, m := range msgs {
-		wire, routing, err := m.WireBytes()
-		if err != nil {
-			return nil, fmt.Errorf("encode tss-lib message: %w", err)
-		}
-		round, mk, err := messageKey(m.Type())
+		wire, routing, round, mk, err := wireOf(m)
 		if err != nil {
 			return nil, err
 		}
@@ -318,14 +303,7 @@ func (s *session) sealMessages(st *partyState, msgs []tss.Message) ([]outFile, e
 	}
 	var out []outFile
 	for _, k := range order {
-		var rcpts []age.Recipient
-		if k.to == envelope.ToAll {
-			for _, slot := range s.roster.committee(FromAll, s.me) {
-				rcpts = append(rcpts, s.roster.cards[slot-1].Recipient)
-			}
-		} else {
-			rcpts = []age.Recipient{s.roster.cards[k.to-1].Recipient}
-		}
+		rcpts := s.recipientsFor(k.to)
 		if len(groups[k]) > maxBundle {
 			return nil, fmt.Errorf("internal: %d messages for one envelope", len(groups[k]))
 		}
@@ -336,6 +314,33 @@ func (s *session) sealMessages(st *partyState, msgs []tss.Message) ([]outFile, e
 		out = append(out, f)
 	}
 	return out, nil
+}
+
+// wireOf is a tss-lib message's wire bytes and routing, with the round
+// and message key its type names.
+func wireOf(m tss.Message) (wire []byte, routing *tss.MessageRouting, round, mk int, err error) {
+	wire, routing, err = m.WireBytes()
+	if err != nil {
+		return nil, nil, 0, 0, fmt.Errorf("encode tss-lib message: %w", err)
+	}
+	round, mk, err = messageKey(m.Type())
+	if err != nil {
+		return nil, nil, 0, 0, err
+	}
+	return wire, routing, round, mk, nil
+}
+
+// recipientsFor is whom an envelope to slot to (or envelope.ToAll: the
+// whole committee but this party) is encrypted to.
+func (s *session) recipientsFor(to int) []age.Recipient {
+	if to != envelope.ToAll {
+		return []age.Recipient{s.roster.cards[to-1].Recipient}
+	}
+	var rcpts []age.Recipient
+	for _, slot := range s.roster.committee(FromAll, s.me) {
+		rcpts = append(rcpts, s.roster.cards[slot-1].Recipient)
+	}
+	return rcpts
 }
 
 func (s *session) sealOne(st *partyState, round, to int, echo [32]byte, payload []byte, rcpts []age.Recipient) (outFile, error) {
