@@ -339,3 +339,26 @@ func singleFrameGIF(size int, frame []byte) []byte {
 	b = append(b, frame...)
 	return append(b, gifTrailer)
 }
+
+// VerifiedPNG renders one frame (a single-part UR such as a wallet
+// pairing code) as a PNG at DefaultScale and checks, as WriteVerified
+// does, that the PNG's own bytes decode and scan back as the frame.
+func VerifiedPNG(frame string) ([]byte, error) {
+	img, err := Render(frame, 0)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := pngEncoder.Encode(&buf, img); err != nil {
+		return nil, err
+	}
+	back, err := png.Decode(bytes.NewReader(buf.Bytes()))
+	got := ""
+	if err == nil {
+		got, err = Scan(back)
+	}
+	if err != nil || !strings.EqualFold(got, frame) {
+		return nil, fmt.Errorf("the rendered QR code does not read back (%v)", err)
+	}
+	return buf.Bytes(), nil
+}

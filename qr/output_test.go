@@ -112,3 +112,27 @@ func TestWriteVerifiedRefusesMismatch(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestVerifiedPNG: the PNG scans back as the frame; a frame too long for
+// a QR code is refused.
+func TestVerifiedPNG(t *testing.T) {
+	enc, err := NewTypedEncoder("crypto-account", []byte("pairing message"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame := enc.Frames()[0]
+	data, err := VerifiedPNG(frame)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := Scan(img); err != nil || got != frame {
+		t.Fatalf("scanned %q, %v; want %q", got, err, frame)
+	}
+	if _, err := VerifiedPNG(strings.Repeat("A", 8000)); err == nil {
+		t.Fatal("a frame too long for a QR code was rendered")
+	}
+}

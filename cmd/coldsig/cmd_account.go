@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
-	"image/png"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -160,24 +157,16 @@ func runAccount(cmd *cobra.Command, opts *accountOptions) error {
 	return nil
 }
 
-// writePairingQR renders each UR, scans the image back, and creates the
-// files only when both read back as written.
+// writePairingQR renders each UR (qr.VerifiedPNG checks it reads back)
+// and creates the files only when both do.
 func writePairingQR(dir string, p *txn.Pairing) error {
 	imgs := map[string][]byte{}
 	for name, frame := range map[string]string{"account-btc.png": p.Account, "account-eth.png": p.HDKey} {
-		img, err := qr.Render(frame, 0)
+		img, err := qr.VerifiedPNG(frame)
 		if err != nil {
-			return err
+			return fmt.Errorf("%s: %w", name, err)
 		}
-		got, err := qr.Scan(img)
-		if err != nil || !strings.EqualFold(got, frame) {
-			return fmt.Errorf("%s: the rendered QR code does not read back (%v)", name, err)
-		}
-		var b bytes.Buffer
-		if err := png.Encode(&b, img); err != nil {
-			return err
-		}
-		imgs[name] = b.Bytes()
+		imgs[name] = img
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
