@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -29,6 +30,53 @@ type Options struct {
 	Created time.Time
 }
 
+// Check refuses options no backup can have: fewer than 2 or more than
+// MaxShards custodians, a custodian name that is not a valid name or is
+// given twice, a threshold outside 2..M. A caller checks them before it
+// asks custodians for passphrases.
+func (opt Options) Check() error {
+	var seen []string
+	for _, name := range opt.Custodians {
+		if err := identity.ValidName(name); err != nil {
+			return fmt.Errorf("custodian %q: %w", name, err)
+		}
+		if slices.Contains(seen, name) {
+			return fmt.Errorf("custodian %s is given twice; every shard needs its own custodian", name)
+		}
+		seen = append(seen, name)
+	}
+	m, k := len(opt.Custodians), opt.Threshold
+	if m < 2 || m > MaxShards {
+		return fmt.Errorf("%d custodians; a backup needs 2..%d", m, MaxShards)
+	}
+	if k < 2 || k > m {
+		return fmt.Errorf("threshold %d is outside 2..%d (the number of custodians)", k, m)
+	}
+	return nil
+}
+
+// ErrOpenShare is wrapped by SplitSealed's error when the share does not
+// decrypt with the owner's identity.
+var ErrOpenShare = errors.New("cannot open the key share")
+
+type openShareErr struct{ err error }
+
+func (e *openShareErr) Error() string        { return e.err.Error() }
+func (e *openShareErr) Unwrap() error        { return e.err }
+func (e *openShareErr) Is(target error) bool { return target == ErrOpenShare }
+
+// SplitSealed is Split of a share.age file's content (keyshare.ReadShareFile),
+// which must be encrypted to owner; the decrypted share is wiped after the
+// split.
+func SplitSealed(sealed []byte, owner *identity.Identity, opt Options) ([]*Shard, error) {
+	inner, err := keyshare.OpenInner(sealed, owner.X25519)
+	if err != nil {
+		return nil, &openShareErr{err}
+	}
+	defer clear(inner)
+	return Split(inner, owner, opt)
+}
+
 // aad binds the encrypted share to its backup id.
 func aad(backupID [16]byte) []byte { return append([]byte(aeadDomain), backupID[:]...) }
 
@@ -47,13 +95,10 @@ func Split(inner []byte, owner *identity.Identity, opt Options) ([]*Shard, error
 		return nil, fmt.Errorf("the share belongs to party %d %s (card %s), not to identity %s (card %s)",
 			share.Index, share.Name, share.Card, card.Name, fp)
 	}
+	if err := opt.Check(); err != nil {
+		return nil, err
+	}
 	m, k := len(opt.Custodians), opt.Threshold
-	if m < 2 || m > MaxShards {
-		return nil, fmt.Errorf("%d custodians; a backup needs 2..%d", m, MaxShards)
-	}
-	if k < 2 || k > m {
-		return nil, fmt.Errorf("threshold %d is outside 2..%d (the number of custodians)", k, m)
-	}
 	created := opt.Created
 	if created.IsZero() {
 		created = time.Now()
@@ -88,9 +133,6 @@ func Split(inner []byte, owner *identity.Identity, opt Options) ([]*Shard, error
 		return nil, err
 	}
 	for i, name := range opt.Custodians {
-		if err := identity.ValidName(name); err != nil {
-			return nil, fmt.Errorf("custodian %d: %w", i+1, err)
-		}
 		s.Custodians = append(s.Custodians, Custodian{Index: i + 1, Name: name, Commitment: commitment(s.BackupID, i+1, parts[i])})
 	}
 	s.Index, s.Part, s.Signature = 1, parts[0], make([]byte, ed25519.SignatureSize)

@@ -272,7 +272,8 @@ func TestSplitRefuses(t *testing.T) {
 		{1, names, "threshold 1"},
 		{4, names, "threshold 4"},
 		{2, []string{"a"}, "1 custodians"},
-		{2, []string{"a", "a"}, "two shards"},
+		{2, []string{"a", "a"}, "a is given twice"},
+		{2, make([]string, MaxShards+1), "custodian \"\""},
 		{2, []string{"a", "-b"}, "invalid party name"},
 	} {
 		if _, err := Split(fx.Inner[0], fx.IDs[0], Options{Threshold: tc.k, Custodians: tc.names}); err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -281,6 +282,50 @@ func TestSplitRefuses(t *testing.T) {
 	}
 	if _, err := Split([]byte("not a share"), fx.IDs[0], Options{Threshold: 2, Custodians: names}); !errors.Is(err, keyshare.ErrShare) {
 		t.Errorf("split of garbage: %v", err)
+	}
+}
+
+// TestOptionsCheck: what Split refuses about its options is refused by
+// Check alone, before any share is read or passphrase asked.
+func TestOptionsCheck(t *testing.T) {
+	many := make([]string, MaxShards+1)
+	for i := range many {
+		many[i] = fmt.Sprintf("c%d", i)
+	}
+	for _, tc := range []struct {
+		k     int
+		names []string
+		want  string
+	}{
+		{2, []string{"a", "b"}, ""},
+		{1, []string{"a", "b"}, "threshold 1 is outside 2..2"},
+		{3, []string{"a", "b"}, "threshold 3 is outside 2..2"},
+		{2, []string{"a"}, "1 custodians; a backup needs 2.."},
+		{2, many, fmt.Sprintf("%d custodians", MaxShards+1)},
+		{2, []string{"a", "b", "a"}, "custodian a is given twice"},
+		{2, []string{"a", "-b"}, "custodian \"-b\""},
+	} {
+		err := Options{Threshold: tc.k, Custodians: tc.names}.Check()
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("k=%d %v: %v, want %q", tc.k, tc.names, err, tc.want)
+		}
+	}
+}
+
+// TestSplitSealed: the share.age of the owner splits; another party's
+// identity cannot open it, and says so with ErrOpenShare.
+func TestSplitSealed(t *testing.T) {
+	fx := keysharetest.Load(t, keyshare.CurveEd25519)
+	opt := Options{Threshold: 2, Custodians: []string{"a", "b"}}
+	shards, err := SplitSealed(fx.Sealed[0], fx.IDs[0], opt)
+	if err != nil || len(shards) != 2 {
+		t.Fatalf("%d shards, %v", len(shards), err)
+	}
+	if _, err := SplitSealed(fx.Sealed[0], fx.IDs[1], opt); !errors.Is(err, ErrOpenShare) || !errors.Is(err, keyshare.ErrNotYours) {
+		t.Fatalf("another party's identity: %v", err)
+	}
+	if _, err := SplitSealed(fx.Sealed[0], fx.IDs[0], Options{Threshold: 3, Custodians: []string{"a", "b"}}); err == nil || errors.Is(err, ErrOpenShare) {
+		t.Fatalf("bad options: %v", err)
 	}
 }
 

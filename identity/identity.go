@@ -270,6 +270,16 @@ func EncryptIdentity(id *Identity, passphrase []byte, logN int) ([]byte, error) 
 	if len(passphrase) == 0 {
 		return nil, errors.New("empty passphrase")
 	}
+	r, err := ScryptRecipient(passphrase, logN)
+	if err != nil {
+		return nil, err
+	}
+	return agebytes.Encrypt(plain, r)
+}
+
+// ScryptRecipient encrypts to passphrase with scrypt work factor 2^logN;
+// logN 0 means age's default. Only tests should pass anything else.
+func ScryptRecipient(passphrase []byte, logN int) (*age.ScryptRecipient, error) {
 	r, err := age.NewScryptRecipient(string(passphrase))
 	if err != nil {
 		return nil, err
@@ -280,7 +290,7 @@ func EncryptIdentity(id *Identity, passphrase []byte, logN int) ([]byte, error) 
 		}
 		r.SetWorkFactor(logN)
 	}
-	return agebytes.Encrypt(plain, r)
+	return r, nil
 }
 
 // IdentityEncrypted reports whether data is a passphrase-encrypted identity

@@ -209,12 +209,10 @@ func newBackupSplit(a *App) screen {
 			if err != nil {
 				return nil, err
 			}
-			inner, err := keyshare.OpenInner(data, owner.X25519)
-			if err != nil {
+			shards, err := backup.SplitSealed(data, owner, backup.Options{Threshold: k, Custodians: names})
+			if errors.Is(err, backup.ErrOpenShare) {
 				return nil, fmt.Errorf("%s: %w (the share must be encrypted to your identity)", share, err)
 			}
-			shards, err := backup.Split(inner, owner, backup.Options{Threshold: k, Custodians: names})
-			clear(inner)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", share, err)
 			}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 	"strings"
 
 	"filippo.io/age"
@@ -236,14 +235,7 @@ func runBackupSplit(cmd *cobra.Command, opts *backupSplitOptions, sharePath stri
 			if err != nil {
 				return nil, err
 			}
-			r, err := age.NewScryptRecipient(string(pass))
-			if err != nil {
-				return nil, err
-			}
-			if testOnlyScryptLogN != 0 {
-				r.SetWorkFactor(testOnlyScryptLogN)
-			}
-			return r, nil
+			return identity.ScryptRecipient(pass, testOnlyScryptLogN)
 		}
 	}
 	for _, name := range opts.passCustodians {
@@ -258,19 +250,14 @@ func runBackupSplit(cmd *cobra.Command, opts *backupSplitOptions, sharePath stri
 	}
 	var names []string
 	for _, c := range custs {
-		if err := identity.ValidName(c.name); err != nil {
-			return usageErrorf("custodian %q: %v", c.name, err)
-		}
-		if slices.Contains(names, c.name) {
-			return usageErrorf("custodian %s is given twice; every shard needs its own custodian", c.name)
-		}
 		names = append(names, c.name)
 	}
-	if len(custs) < 2 {
-		return usageErrorf("%d custodians; a backup needs at least 2", len(custs)).withHint("add --custodian CARD or --custodian-passphrase NAME")
-	}
-	if opts.threshold < 2 || opts.threshold > len(custs) {
-		return usageErrorf("--threshold %d is outside 2..%d (the number of custodians)", opts.threshold, len(custs))
+	split := backup.Options{Threshold: opts.threshold, Custodians: names}
+	if err := split.Check(); err != nil {
+		if len(custs) < 2 {
+			return usageErrorf("%v", err).withHint("add --custodian CARD or --custodian-passphrase NAME")
+		}
+		return usageErrorf("%v", err)
 	}
 	// Check every output name before asking for anything.
 	for i, name := range names {
@@ -289,12 +276,10 @@ func runBackupSplit(cmd *cobra.Command, opts *backupSplitOptions, sharePath stri
 	if err != nil {
 		return err
 	}
-	inner, err := keyshare.OpenInner(shareData, owner.X25519)
-	if err != nil {
+	shards, err := backup.SplitSealed(shareData, owner, split)
+	if errors.Is(err, backup.ErrOpenShare) {
 		return withHint(fmt.Errorf("%s: %w", sharePath, err), "--identity must be the identity the share was encrypted to")
 	}
-	shards, err := backup.Split(inner, owner, backup.Options{Threshold: opts.threshold, Custodians: names})
-	clear(inner)
 	if err != nil {
 		return fmt.Errorf("%s: %w", sharePath, err)
 	}
