@@ -21,14 +21,12 @@ import (
 	"strings"
 	"testing"
 
-	"filippo.io/age"
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/btcutil/hdkeychain"
 	"github.com/btcsuite/btcd/chaincfg"
 
 	"github.com/coldsig/coldsig/envelope"
-	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/keyshare/keysharetest"
 )
 
@@ -389,11 +387,7 @@ func TestE2EBatchBadItemAborts(t *testing.T) {
 		payload = binary.BigEndian.AppendUint32(payload, uint32(len(m)))
 		payload = append(payload, m...)
 	}
-	var rcpts []age.Recipient
-	for _, n := range []string{"bob", "carol"} {
-		card, _ := identity.LoadCard(c.path("ids", n+".card"))
-		rcpts = append(rcpts, card.Recipient)
-	}
+	rcpts := c.recipients("bob", "carol")
 	crafted, err := envelope.Seal(env.Header, payload, carolID, rcpts)
 	if err != nil {
 		t.Fatal(err)

@@ -120,6 +120,21 @@ func (c *cli) ok(args ...string) result {
 	return r
 }
 
+// recipients are the age recipients of the test parties' cards, for
+// sealing a crafted envelope to them.
+func (c *cli) recipients(names ...string) []age.Recipient {
+	c.t.Helper()
+	var rcpts []age.Recipient
+	for _, n := range names {
+		card, err := identity.LoadCard(c.path("ids", n+".card"))
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		rcpts = append(rcpts, card.Recipient)
+	}
+	return rcpts
+}
+
 func (c *cli) path(p ...string) string { return filepath.Join(append([]string{c.dir}, p...)...) }
 
 // newCLI sets up a ceremony directory with identities for the named
@@ -844,11 +859,7 @@ func TestE2ECraftedMessageAbortsNamingSender(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rcpts []age.Recipient
-	for _, n := range []string{"alice", "carol"} {
-		card, _ := identity.LoadCard(c.path("ids", n+".card"))
-		rcpts = append(rcpts, card.Recipient)
-	}
+	rcpts := c.recipients("alice", "carol")
 	crafted, err := envelope.Seal(env.Header, wire, bobID, rcpts)
 	if err != nil {
 		t.Fatal(err)
@@ -1277,11 +1288,7 @@ func TestE2ETamperedInputs(t *testing.T) {
 			dup.Write(n[:])
 			dup.Write(env.Payload)
 		}
-		var rcpts []age.Recipient
-		for _, n := range []string{"alice", "carol"} {
-			card, _ := identity.LoadCard(c.path("ids", n+".card"))
-			rcpts = append(rcpts, card.Recipient)
-		}
+		rcpts := c.recipients("alice", "carol")
 		forged, err := envelope.Seal(env.Header, dup.Bytes(), bobID, rcpts)
 		if err != nil {
 			t.Fatal(err)

@@ -14,10 +14,7 @@ import (
 	"strings"
 	"testing"
 
-	"filippo.io/age"
-
 	"github.com/coldsig/coldsig/envelope"
-	"github.com/coldsig/coldsig/identity"
 )
 
 // forgeRound1 returns a second round-1 broadcast from bob in session ps,
@@ -37,11 +34,7 @@ func forgeRound1(t *testing.T, c *cli, ps, other []party) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rcpts []age.Recipient
-	for _, n := range []string{"alice", "carol"} {
-		card, _ := identity.LoadCard(c.path("ids", n+".card"))
-		rcpts = append(rcpts, card.Recipient)
-	}
+	rcpts := c.recipients("alice", "carol")
 	forged, err := envelope.Seal(real.Header, oe.Payload, bobID, rcpts)
 	if err != nil {
 		t.Fatal(err)
