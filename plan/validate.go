@@ -177,11 +177,8 @@ func checkCommittee(key, what string, cards []*identity.Card) error {
 		return ferr(key, MaxParties, ErrTooMany, "%s; at most %d are supported", count(len(cards), what), MaxParties)
 	}
 	for i, c := range cards {
-		if c == nil {
-			return ferr(key, i, nil, "%s %d: no card", what, i+1)
-		}
-		if err := c.Validate(); err != nil {
-			return ferr(key, i, nil, "%s %d: %v", what, i+1, err)
+		if err := validCard(key, what, i, c); err != nil {
+			return err
 		}
 		for j := 0; j < i; j++ {
 			if cards[j].Equal(c) {
@@ -195,17 +192,25 @@ func checkCommittee(key, what string, cards []*identity.Card) error {
 	return nil
 }
 
+// validCard checks card i of a list: present and well formed.
+func validCard(key, what string, i int, c *identity.Card) error {
+	if c == nil {
+		return ferr(key, i, nil, "%s %d: no card", what, i+1)
+	}
+	if err := c.Validate(); err != nil {
+		return ferr(key, i, nil, "%s %d: %v", what, i+1, err)
+	}
+	return nil
+}
+
 // checkHolders checks a subset of the key's parties (signers, or the old
 // committee of a resharing): each must hold a share of the key, listed once,
 // in key index order, and at least the key's threshold of them.
 func (p *Plan) checkHolders(key, what string, cards []*identity.Card) error {
 	prev := 0
 	for i, c := range cards {
-		if c == nil {
-			return ferr(key, i, nil, "%s %d: no card", what, i+1)
-		}
-		if err := c.Validate(); err != nil {
-			return ferr(key, i, nil, "%s %d: %v", what, i+1, err)
+		if err := validCard(key, what, i, c); err != nil {
+			return err
 		}
 		for j := 0; j < i; j++ {
 			if cards[j].Equal(c) {
