@@ -16,7 +16,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/coldsig/coldsig/internal/atomicfile"
-	"github.com/coldsig/coldsig/internal/boundedio"
 	"github.com/coldsig/coldsig/internal/termsafe"
 	"github.com/coldsig/coldsig/qr"
 )
@@ -187,19 +186,13 @@ func runQREncode(cmd *cobra.Command, opts *qrEncodeOptions, path string) error {
 // grows to five times what is live (#16 asks for at most 64 MB).
 func qrMemory() { debug.SetGCPercent(100) }
 
+// qrReadPayload reads the file one QR transfer carries.
 func qrReadPayload(path string) ([]byte, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, err
+	data, err := qr.ReadPayloadFile(path)
+	if errors.Is(err, qr.ErrFileTooLarge) {
+		return nil, withHint(err, "move large files on removable media")
 	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", path)
-	}
-	if fi.Size() > qr.MaxPayload {
-		return nil, withHint(fmt.Errorf("%s: %d bytes, more than the %d a QR transfer carries", path, fi.Size(), qr.MaxPayload),
-			"move large files on removable media")
-	}
-	return boundedio.ReadFile(path, qr.MaxPayload)
+	return data, err
 }
 
 // qrCheckOutDir accepts a missing or empty directory. Temporary files of

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/coldsig/coldsig/ceremony"
 	"github.com/coldsig/coldsig/envelope"
-	"github.com/coldsig/coldsig/internal/atomicfile"
 	"github.com/coldsig/coldsig/qr"
 )
 
@@ -51,66 +49,26 @@ func checkQROutDir(dir string) error {
 	return nil
 }
 
-// writeOutboxQR writes the GIFs for rep.Outbox into dir ("" means no --qr).
-// The ceremony step is already committed when it runs, so its errors say so
-// and point to the envelopes, which are complete in the outbox. All GIFs
-// are rendered, verified and compared with files already there before any
-// is put in place, so that a failure adds nothing to dir.
+// writeOutboxQR writes the GIFs for rep.Outbox into dir ("" means no --qr),
+// all or nothing (qr.WriteGIFs). The ceremony step is already committed
+// when it runs, so its errors say so and point to the envelopes, which are
+// complete in the outbox.
 func writeOutboxQR(cmd *cobra.Command, dir string, rep *ceremony.Report) error {
 	if dir == "" || len(rep.Outbox) == 0 {
 		return nil
 	}
 	e := getEnv(cmd)
 	qrMemory()
-	type output struct {
-		path        string
-		frames, min int
-		present     bool
-	}
-	var b atomicfile.Batch
-	if err := b.MkdirAll(dir); err != nil {
+	gifs, err := qr.WriteGIFs(cmd.Context(), dir, rep.Outbox)
+	if err != nil {
 		return qrOutError(rep, err)
 	}
-	outs := make([]output, len(rep.Outbox))
-	for i, env := range rep.Outbox {
-		o := &outs[i]
-		o.path = filepath.Join(dir, filepath.Base(env)+".gif")
-		payload, err := qrReadPayload(env)
-		if err != nil {
-			b.Abort()
-			return qrOutError(rep, err)
-		}
-		enc, err := qr.NewEncoder(payload, nil)
-		if err != nil {
-			b.Abort()
-			return qrOutError(rep, fmt.Errorf("%s: %w", env, err))
-		}
-		frames := enc.Frames()
-		o.frames, o.min = len(frames), enc.SeqLen()
-		// A repeated step re-emits the same envelopes: an identical GIF
-		// already there is fine, anything else is not replaced.
-		create := func(string) (io.WriteCloser, error) {
-			w, existed, err := b.CreateOrMatch(o.path, 0o600)
-			o.present = existed
-			return w, err
-		}
-		if err := qr.WriteVerified(cmd.Context(), payload, frames, qr.RenderOptions{Format: qr.GIF}, create); err != nil {
-			b.Abort()
-			if !errors.Is(err, atomicfile.ErrExists) {
-				err = fmt.Errorf("%s: %w", env, err)
-			}
-			return qrOutError(rep, err)
-		}
-	}
-	if err := b.Commit(); err != nil {
-		return qrOutError(rep, err)
-	}
-	for _, o := range outs {
+	for _, g := range gifs {
 		note := "verified"
-		if o.present {
+		if g.Present {
 			note = "already there, identical"
 		}
-		fmt.Fprintf(e.stdout, "qr        %s (%d frames, at least %d needed; %s)\n", o.path, o.frames, o.min, note)
+		fmt.Fprintf(e.stdout, "qr        %s (%d frames, at least %d needed; %s)\n", g.Path, g.Frames, g.Min, note)
 	}
 	return nil
 }
