@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"regexp"
 	"strconv"
 
@@ -161,6 +162,25 @@ type NameInfo struct {
 }
 
 var fileNameRE = regexp.MustCompile(`^cs-([0-9a-f]{8})-([a-z0-9-]+)-r([0-9]{2})-p([0-9]+)-to-(all|p[0-9]+)\.age$`)
+
+// LastRound is the envelope files of paths (an outbox) of the highest
+// round their names (FileName) say, in the order given: what the party's
+// last committed step handed on. Other names are ignored.
+func LastRound(paths []string) []string {
+	last := 0
+	var out []string
+	for _, p := range paths {
+		info, ok := ParseFileName(filepath.Base(p))
+		switch {
+		case !ok || info.Round < last:
+		case info.Round > last:
+			last, out = info.Round, []string{p}
+		default:
+			out = append(out, p)
+		}
+	}
+	return out
+}
 
 // ParseFileName reads a name made by FileName; ok is false for any other
 // name.

@@ -41,3 +41,19 @@ func FuzzParseFileName(f *testing.F) {
 		}
 	})
 }
+
+// TestLastRound: the envelopes of the highest round, in order, whatever
+// directory they are in; other names are ignored.
+func TestLastRound(t *testing.T) {
+	name := func(round, to int) string {
+		return "out/" + FileName(Header{Protocol: "ecdsa-signing", Round: round, From: 1, To: to})
+	}
+	outbox := []string{name(1, ToAll), name(2, 2), "out/notes.txt", name(2, 3), name(1, 2)}
+	got := LastRound(outbox)
+	if len(got) != 2 || got[0] != name(2, 2) || got[1] != name(2, 3) {
+		t.Fatalf("LastRound = %q", got)
+	}
+	if got := LastRound([]string{"out/notes.txt"}); got != nil {
+		t.Fatalf("no envelope: %q", got)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/coldsig/coldsig/ceremony"
+	"github.com/coldsig/coldsig/envelope"
 	"github.com/coldsig/coldsig/internal/termsafe"
 )
 
@@ -156,7 +157,7 @@ func runStep(cmd *cobra.Command, opts *stepOptions) error {
 // missing (identical ones are kept, other files never replaced).
 func waitingQR(cmd *cobra.Command, opts *stepOptions, in *ceremony.InboxReport, waiting error) error {
 	if dir := opts.qr; dir != "" {
-		if last := lastSent(in.Status.Outbox); len(last) > 0 {
+		if last := envelope.LastRound(in.Status.Outbox); len(last) > 0 {
 			if err := writeOutboxQR(cmd, dir, &ceremony.Report{Outbox: last}); err != nil {
 				return err
 			}

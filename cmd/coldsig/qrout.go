@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/coldsig/coldsig/ceremony"
-	"github.com/coldsig/coldsig/envelope"
 	"github.com/coldsig/coldsig/qr"
 )
 
@@ -71,24 +70,6 @@ func writeOutboxQR(cmd *cobra.Command, dir string, rep *ceremony.Report) error {
 		fmt.Fprintf(e.stdout, "qr        %s (%d frames, at least %d needed; %s)\n", g.Path, g.Frames, g.Min, note)
 	}
 	return nil
-}
-
-// lastSent is the envelopes of the last round this party sent, as the
-// outbox names say: what its last committed step handed on.
-func lastSent(outbox []string) []string {
-	last := 0
-	var out []string
-	for _, p := range outbox {
-		info, ok := envelope.ParseFileName(filepath.Base(p))
-		switch {
-		case !ok || info.Round < last:
-		case info.Round > last:
-			last, out = info.Round, []string{p}
-		default:
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // qrOutError is exit status 5, never 1: the step is committed, so
