@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"filippo.io/age"
 	"github.com/hashicorp/vault/shamir"
 	"golang.org/x/crypto/chacha20poly1305"
 
@@ -197,6 +198,17 @@ type Result struct {
 	// Rejected lists the shards that were set aside, each with its reason;
 	// Combine fills it even when it returns an error.
 	Rejected []Rejected
+}
+
+// Wipe clears the restored share's inner record.
+func (r *Result) Wipe() { clear(r.Inner) }
+
+// Seal encrypts the restored share, its exact inner record, to rcpt as a
+// share.age file, and wipes Inner: a restored share is written only
+// encrypted.
+func (r *Result) Seal(rcpt age.Recipient) ([]byte, error) {
+	defer r.Wipe()
+	return keyshare.SealInner(r.Inner, rcpt)
 }
 
 // NotEnoughError means fewer valid shards of one backup than its threshold

@@ -378,3 +378,28 @@ func TestDrillECDSA(t *testing.T) {
 		t.Fatalf("drill against another key: %v", err)
 	}
 }
+
+// TestResultSeal: the restored share is sealed byte for byte to the
+// recipient, and the plaintext is wiped.
+func TestResultSeal(t *testing.T) {
+	tb := makeBackup(t, keyshare.CurveEd25519, 2, 3)
+	res, err := Restore(tb.files[:2], &Keys{Identities: tb.ids}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	to, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := res.Seal(to.Recipient())
+	if err != nil {
+		t.Fatal(err)
+	}
+	inner, err := keyshare.OpenInner(sealed, to)
+	if err != nil || !bytes.Equal(inner, tb.inner) {
+		t.Fatalf("sealed share does not open to the restored share (%v)", err)
+	}
+	if bytes.ContainsFunc(res.Inner, func(r rune) bool { return r != 0 }) {
+		t.Fatal("the restored plaintext was not wiped")
+	}
+}

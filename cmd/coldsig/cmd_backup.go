@@ -535,7 +535,7 @@ func runBackupRestore(cmd *cobra.Command, opts *backupRestoreOptions, paths []st
 		// A shard's signature only proves who made the backup; only the
 		// key's public data proves the share is a real share of that key.
 		if err := res.Share.Check(pub); err != nil {
-			clear(res.Inner)
+			res.Wipe()
 			if errors.Is(err, keyshare.ErrWrongKey) {
 				err = fmt.Errorf("%s: the restored %w", opts.public, err) // "share does not belong to this key: ..."
 			} else {
@@ -546,8 +546,7 @@ func runBackupRestore(cmd *cobra.Command, opts *backupRestoreOptions, paths []st
 	} else if copt.Owner == nil {
 		fmt.Fprintf(e.stderr, "coldsig: warning: the shards' owner was not checked (a backup signed by anyone is accepted); give --public public.json or --owner CARD, or run 'coldsig drill restore'\n")
 	}
-	sealed, err := keyshare.SealInner(res.Inner, to.Recipient)
-	clear(res.Inner)
+	sealed, err := res.Seal(to.Recipient)
 	if err != nil {
 		return err
 	}
