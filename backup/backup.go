@@ -17,6 +17,7 @@ import (
 	"golang.org/x/crypto/chacha20poly1305"
 
 	"github.com/coldsig/coldsig/identity"
+	"github.com/coldsig/coldsig/internal/plural"
 	"github.com/coldsig/coldsig/keyshare"
 )
 
@@ -223,8 +224,8 @@ func (e *NotEnoughError) Error() string {
 	if e.BackupID == "" {
 		return "no valid shard: nothing to restore from"
 	}
-	return fmt.Sprintf("%d valid shard(s) of backup %s, but it needs %d: %d more needed",
-		e.Have, e.BackupID, e.Threshold, e.Threshold-e.Have)
+	return fmt.Sprintf("%s of backup %s, but it needs %d: %d more needed",
+		plural.Count(e.Have, "valid shard"), e.BackupID, e.Threshold, e.Threshold-e.Have)
 }
 
 // ErrMixed means shards of more than one complete backup were given, so

@@ -21,6 +21,7 @@ import (
 	"github.com/coldsig/coldsig/envelope"
 	"github.com/coldsig/coldsig/internal/atomicfile"
 	"github.com/coldsig/coldsig/internal/boundedio"
+	"github.com/coldsig/coldsig/internal/plural"
 	"github.com/coldsig/coldsig/internal/termsafe"
 	"github.com/coldsig/coldsig/keyshare"
 	"github.com/coldsig/coldsig/plan"
@@ -475,7 +476,7 @@ func Step(ctx context.Context, o StepOptions) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.obs.emit(Event{Kind: EventComputing, Round: ph.Round, Detail: fmt.Sprintf("checking %d envelopes and computing", len(envs))})
+	s.obs.emit(Event{Kind: EventComputing, Round: ph.Round, Detail: fmt.Sprintf("checking %s and computing", plural.Count(len(envs), "envelope"))})
 	if err := s.feed(ctx, lp, st, ph, envs, tr); err != nil {
 		return nil, s.abortOn(store, err)
 	}

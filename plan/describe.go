@@ -5,6 +5,7 @@ import (
 
 	"github.com/coldsig/coldsig/hd"
 	"github.com/coldsig/coldsig/identity"
+	pluralpkg "github.com/coldsig/coldsig/internal/plural"
 	"github.com/coldsig/coldsig/keyshare"
 	"github.com/coldsig/coldsig/txn"
 )
@@ -221,7 +222,10 @@ func describePayload(curve string, pl *Payload) SignedItem {
 	case PayloadMessage:
 		it.Title = "message"
 		it.Text = string(pl.Message)
-		it.How = fmt.Sprintf("Ed25519 signs exactly these %d bytes.", len(pl.Message))
+		it.How = fmt.Sprintf("Ed25519 signs exactly these %s.", pluralpkg.Count(len(pl.Message), "byte"))
+		if len(pl.Message) == 1 {
+			it.How = "Ed25519 signs exactly this 1 byte."
+		}
 	case PayloadPSBTInput, PayloadEthTx, PayloadEIP712:
 		// Shown with its transaction (describeTx); alone only when the
 		// transaction cannot be read.
@@ -232,7 +236,7 @@ func describePayload(curve string, pl *Payload) SignedItem {
 		it.Title = "file"
 		it.Fields = []Field{
 			{"file name", pl.FileName},
-			{"file size", fmt.Sprintf("%d bytes", pl.FileSize)},
+			{"file size", pluralpkg.Count(int(pl.FileSize), "byte")},
 			{"sha-256", fmt.Sprintf("%x", pl.Digest)},
 		}
 		if curve == keyshare.CurveEd25519 {

@@ -93,3 +93,36 @@ func TestFingerprintOfInvalidPlanIsAnError(t *testing.T) {
 		t.Fatalf("Describe: %v, want ErrInvalid", err)
 	}
 }
+
+// A one-byte message or file is "1 byte", never "1 bytes" (ux review 1.15).
+func TestDescribeOneByte(t *testing.T) {
+	pub := testPublic(t, keyshare.CurveEd25519, 2, 0, 1, 2)
+	for _, c := range []struct {
+		pl   func() (*Payload, error)
+		want string
+	}{
+		{func() (*Payload, error) { return NewTextPayload(keyshare.CurveEd25519, "x") }, "Ed25519 signs exactly this 1 byte."},
+		{func() (*Payload, error) { return NewFilePayload("one", strings.NewReader("x")) }, "1 byte"},
+	} {
+		pl, err := c.pl()
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := NewSign(pub, testCards(t, 0, 2), pl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := Describe(p, [32]byte{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		it := d.Signs[0]
+		text := it.How
+		for _, f := range it.Fields {
+			text += "\n" + f.Value
+		}
+		if !strings.Contains(text, c.want) || strings.Contains(text, "1 bytes") {
+			t.Errorf("%q lacks %q or says 1 bytes", text, c.want)
+		}
+	}
+}

@@ -24,6 +24,7 @@ import (
 	"github.com/coldsig/coldsig/identity"
 	"github.com/coldsig/coldsig/internal/boundedio"
 	"github.com/coldsig/coldsig/internal/buildinfo"
+	pluralpkg "github.com/coldsig/coldsig/internal/plural"
 	"github.com/coldsig/coldsig/keyshare"
 	"github.com/coldsig/coldsig/plan"
 )
@@ -194,10 +195,7 @@ func (a *stepAcc) summary() string {
 }
 
 func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return fmt.Sprintf("%d %ss", n, what)
+	return pluralpkg.Count(n, what)
 }
 
 func joinInts(xs []int) string {

@@ -12,6 +12,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/coldsig/coldsig/ceremony"
+	"github.com/coldsig/coldsig/internal/plural"
 	"github.com/coldsig/coldsig/internal/termsafe"
 	"github.com/coldsig/coldsig/plan"
 )
@@ -353,7 +354,7 @@ func (c *ceremonyScreen) view(a *App) (string, string, string) {
 	fmt.Fprintf(&b, "%s\n", a.st.title.Render(roundLabel(st)))
 	c.partiesView(a, &b)
 	if n := len(st.Outbox); n > 0 {
-		fmt.Fprintf(&b, "\noutbox: %d envelope(s) to carry to the others (c copy, g QR):\n", n)
+		fmt.Fprintf(&b, "\noutbox: %s to carry to the others (c copy, g QR):\n", plural.Count(n, "envelope"))
 		for i, o := range st.Outbox {
 			if i == 3 && n > 4 {
 				fmt.Fprintf(&b, "  … and %d more in %s\n", n-3, termsafe.Path(filepath.Join(c.workdir, "outbox")))
@@ -436,7 +437,7 @@ func (c *ceremonyScreen) outcomeView(a *App) string {
 		if c.last.Replayed {
 			b.WriteString("this step was already taken; its envelopes were written again unchanged\n")
 		} else {
-			fmt.Fprintf(&b, "%s stepped: accepted %d envelope(s), wrote %d\n", a.st.ok.Render("✓"), len(c.accepted), len(c.last.Outbox))
+			fmt.Fprintf(&b, "%s stepped: accepted %s, wrote %d\n", a.st.ok.Render("✓"), plural.Count(len(c.accepted), "envelope"), len(c.last.Outbox))
 		}
 	case c.auto:
 		b.WriteString("looking at the inbox ...\n")

@@ -6,6 +6,7 @@ import (
 
 	"github.com/coldsig/coldsig/ceremony"
 	"github.com/coldsig/coldsig/identity"
+	"github.com/coldsig/coldsig/internal/plural"
 	"github.com/coldsig/coldsig/internal/termsafe"
 	"github.com/coldsig/coldsig/plan"
 )
@@ -86,7 +87,7 @@ func ceremonyWords(r *ceremony.Result) string { return identity.DigestWords(r.Tr
 func signedLines(it plan.SignedItem, indent string) []string {
 	var out []string
 	if it.Text != "" {
-		out = append(out, fmt.Sprintf("%smessage (%d bytes, between the lines):", indent, len(it.Text)), indent+"-----")
+		out = append(out, fmt.Sprintf("%smessage (%s, between the lines):", indent, plural.Count(len(it.Text), "byte")), indent+"-----")
 		for _, l := range termsafe.Lines(strings.ReplaceAll(it.Text, "\t", "    "), 0) {
 			out = append(out, indent+l)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/coldsig/coldsig/envelope"
 	"github.com/coldsig/coldsig/internal/atomicfile"
 	"github.com/coldsig/coldsig/internal/boundedio"
+	"github.com/coldsig/coldsig/internal/plural"
 	"github.com/coldsig/coldsig/internal/termsafe"
 )
 
@@ -138,7 +139,7 @@ func (c *ceremonyScreen) copyOutbox(dir string) tea.Cmd {
 		if err != nil {
 			return copiedMsg{err: err}
 		}
-		return copiedMsg{note: fmt.Sprintf("copied %d envelope(s) to %s (%d already there)", n, termsafe.Path(dir), same)}
+		return copiedMsg{note: fmt.Sprintf("copied %s to %s (%d already there)", plural.Count(n, "envelope"), termsafe.Path(dir), same)}
 	})
 }
 

@@ -227,7 +227,7 @@ func printReport(w io.Writer, r *ceremony.Report) {
 		fmt.Fprintln(w, "this step was already taken; its envelopes were written again unchanged")
 	}
 	if len(r.Outbox) > 0 {
-		fmt.Fprintf(w, "outbox    %d envelope(s) to hand on:\n", len(r.Outbox))
+		fmt.Fprintf(w, "outbox    %s to hand on:\n", plural(len(r.Outbox), "envelope"))
 		for _, p := range r.Outbox {
 			fmt.Fprintf(w, "  %s\n", p)
 		}

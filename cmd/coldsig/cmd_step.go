@@ -12,6 +12,7 @@ import (
 
 	"github.com/coldsig/coldsig/ceremony"
 	"github.com/coldsig/coldsig/envelope"
+	pluralpkg "github.com/coldsig/coldsig/internal/plural"
 	"github.com/coldsig/coldsig/internal/termsafe"
 )
 
@@ -245,12 +246,7 @@ func namesFollow(verbose bool) string {
 }
 
 // plural says "1 file", "2 files".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
+func plural(n int, noun string) string { return pluralpkg.Count(n, noun) }
 
 func partyList(ps []ceremony.Party) string {
 	var s []string

@@ -91,7 +91,7 @@ func printSignedItem(w io.Writer, it plan.SignedItem) {
 	}
 	fmt.Fprintf(w, "  kind:        %s\n", it.Title)
 	if it.Text != "" {
-		fmt.Fprintf(w, "  message:     %d bytes, between the lines:\n", len(it.Text))
+		fmt.Fprintf(w, "  message:     %s, between the lines:\n", plural(len(it.Text), "byte"))
 		fmt.Fprintf(w, "  -----\n")
 		for _, l := range strings.Split(it.Text, "\n") {
 			fmt.Fprintf(w, "  %s\n", messageLine(l))

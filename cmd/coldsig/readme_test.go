@@ -124,9 +124,9 @@ func readmeScenario() []readmeStep {
 		glue("alice", `cp keygen.plan "$LAPTOPS/bob/" && cp keygen.plan "$LAPTOPS/carol/"`),
 		glue("bob", `coldsig join --yes keygen.plan --identity bob.key --workdir bob-kg --preparams bob.pp && cp bob-kg/outbox/* "$STICK"/`),
 		glue("carol", `coldsig join --yes keygen.plan --identity carol.key --workdir carol-kg --preparams carol.pp && cp carol-kg/outbox/* "$STICK"/`),
-		tty("alice", "coldsig join keygen.plan --identity alice.key --workdir alice-kg --preparams alice.pp", "(you)", "Do these words match what the other officers read aloud? [y/N]", "outbox    1 envelope(s)"),
+		tty("alice", "coldsig join keygen.plan --identity alice.key --workdir alice-kg --preparams alice.pp", "(you)", "Do these words match what the other officers read aloud? [y/N]", "outbox    1 envelope"),
 		glue("alice", `cp alice-kg/outbox/* "$STICK"/`),
-		ex("alice", `coldsig step --workdir alice-kg --identity alice.key --inbox "$STICK"`, "round 1 envelopes there from bob (party 2), carol (party 3)", "outbox    3 envelope(s)"),
+		ex("alice", `coldsig step --workdir alice-kg --identity alice.key --inbox "$STICK"`, "round 1 envelopes there from bob (party 2), carol (party 3)", "outbox    3 envelopes"),
 		ex("alice", "coldsig status --workdir alice-kg           # what is needed next, from whom", "state     running", "needs     round 2 envelopes from:"),
 		glue("alice", `cp alice-kg/outbox/* "$STICK"/ && `+finish+`alice:alice-kg bob:bob-kg carol:carol-kg && coldsig status --workdir alice-kg | grep '^address   0x' >/dev/null`),
 
