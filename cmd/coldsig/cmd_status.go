@@ -133,7 +133,13 @@ func runStatus(cmd *cobra.Command, opts *statusOptions) error {
 	}
 	printDescription(out, d, "")
 	fmt.Fprintf(out, "me        %s, %s\n", termsafe.String(st.Me.String()), st.Role)
-	fmt.Fprintf(out, "state     %s (step %d)\n", st.State, st.Step)
+	// Officers count rounds, as the TUI does ("round k of N"); the
+	// engine's step number is in --json.
+	if st.Rounds > 0 {
+		fmt.Fprintf(out, "state     %s, round %d of %d\n", st.State, st.Round, st.Rounds)
+	} else {
+		fmt.Fprintf(out, "state     %s\n", st.State)
+	}
 	switch {
 	case st.Problem != "":
 		fmt.Fprintf(out, "problem   %s\n", st.Problem)
@@ -157,7 +163,7 @@ func runStatus(cmd *cobra.Command, opts *statusOptions) error {
 			fmt.Fprintf(out, "  %s\n", termsafe.String(w))
 		}
 		if len(st.Outbox) > 0 {
-			fmt.Fprintf(out, "outbox    %d envelope(s) in %s/outbox (make sure they were handed on)\n", len(st.Outbox), termsafe.Path(st.WorkDir))
+			fmt.Fprintf(out, "outbox    %s in %s/outbox (make sure they were handed on)\n", plural(len(st.Outbox), "envelope"), termsafe.Path(st.WorkDir))
 		}
 	}
 	if st.Result != nil {
