@@ -39,6 +39,16 @@ func tasks() []task {
 	}
 }
 
+// TaskCommands lists, for each home task, the coldsig command whose engine
+// call it makes (help that lists the tasks is checked against it).
+func TaskCommands() []string {
+	var out []string
+	for _, t := range tasks() {
+		out = append(out, t.cli)
+	}
+	return out
+}
+
 func newHome() *homeScreen { return &homeScreen{} }
 
 func (h *homeScreen) init(a *App) tea.Cmd { return nil }

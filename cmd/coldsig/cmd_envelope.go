@@ -51,7 +51,7 @@ output says so. Nothing is written.
 
 EXAMPLES
   coldsig envelope inspect cs-5e5e5e5e-eddsa-keygen-r02-p1-to-all.age --identity bob.key
-  coldsig envelope inspect inbox/cs-*-r02-p1-to-p2.age --identity bob.key --card alice.card --card carol.card
+  coldsig envelope inspect inbox/cs-5e5e5e5e-eddsa-keygen-r02-p1-to-p2.age --identity bob.key --card alice.card --card carol.card
 
 EXIT STATUS
   0  shown (and, with --card, the signature is valid)

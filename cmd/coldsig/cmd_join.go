@@ -81,7 +81,7 @@ EXIT STATUS
 	f.StringVar(&opts.workdir, "workdir", "", "this party's work `DIR` for the ceremony (created 0700)")
 	f.StringVar(&opts.preparams, "preparams", "", "pre-parameters `FILE` (ECDSA keygen, new reshare members)")
 	f.StringVar(&opts.share, "share", "", "this party's key `SHARE` (share.age) for signing or as an old reshare member")
-	f.StringVar(&opts.committee, "committee", "", "old|new: which committee this work dir is for (members of both)")
+	f.StringVar(&opts.committee, "committee", "", "`old|new`: which committee this work dir is for (members of both)")
 	f.BoolVar(&opts.yes, "yes", false, "do not ask whether the plan's words match (scripts, after the words were compared)")
 	addQROutFlag(f, &opts.qr)
 	opts.pass.addFlags(f)

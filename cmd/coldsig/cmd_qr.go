@@ -101,9 +101,9 @@ any mismatch nothing is written. DIR is created (0700) and must be new or
 empty; no file is ever overwritten.
 
 EXAMPLES
-  coldsig qr encode round1-alice.env -o /media/screen/qr
-  coldsig qr encode plan.txt -o qr-plan --gif --fps 6
-  coldsig qr encode card.card --terminal
+  coldsig qr encode alice-kg/outbox/cs-1a2b3c4d-eddsa-keygen-r01-p1-to-all.age -o /media/screen/qr
+  coldsig qr encode keygen.plan -o qr-plan --gif --fps 6
+  coldsig qr encode alice.card --terminal
 
 EXIT STATUS
   0  frames written and verified
@@ -118,7 +118,7 @@ EXIT STATUS
 	cmd.Flags().BoolVar(&opts.gif, "gif", false, "one animated GIF")
 	cmd.Flags().BoolVar(&opts.terminal, "terminal", false, "show the frames in the terminal instead of writing files")
 	cmd.Flags().IntVar(&opts.scale, "scale", qr.DefaultScale, "`PIXELS` per QR module in images")
-	cmd.Flags().Float64Var(&opts.fps, "fps", qr.DefaultFPS, "frames per second for --gif and --terminal")
+	cmd.Flags().Float64Var(&opts.fps, "fps", qr.DefaultFPS, "`RATE`: frames per second for --gif and --terminal")
 	cmd.Flags().IntVar(&opts.loops, "loops", 0, "with --terminal, stop after `N` passes over the frames (0: until Ctrl-C)")
 	return cmd
 }
@@ -251,8 +251,8 @@ Make the terminal large enough (the command says how large) and the font
 small; a smaller --fragment gives smaller codes.
 
 EXAMPLES
-  coldsig qr show round2-bob.env
-  coldsig qr show plan.txt --fps 3 --fragment 150
+  coldsig qr show bob-kg/outbox/cs-1a2b3c4d-eddsa-keygen-r02-p2-to-p1.age
+  coldsig qr show keygen.plan --fps 3 --fragment 150
 
 EXIT STATUS
   0  stopped with Ctrl-C or after --loops passes
@@ -270,7 +270,7 @@ EXIT STATUS
 		},
 	}
 	opts.frames.addFlags(cmd)
-	cmd.Flags().Float64Var(&opts.fps, "fps", qr.DefaultFPS, "frames per second")
+	cmd.Flags().Float64Var(&opts.fps, "fps", qr.DefaultFPS, "`RATE`: frames per second")
 	cmd.Flags().IntVar(&opts.loops, "loops", 0, "stop after `N` passes over the minimum frame count (0: until Ctrl-C)")
 	return cmd
 }
@@ -354,9 +354,9 @@ UR frames are reported and skipped; they are never mixed in. FILE is written
 only when complete, mode 0600, and is never overwritten.
 
 EXAMPLES
-  coldsig qr decode /media/camera/DCIM -o round1-alice.env
-  coldsig qr decode shot1.png shot2.jpg -o plan.txt
-  zbarcam --raw | coldsig qr decode -o round2-bob.env
+  coldsig qr decode /media/camera/DCIM -o inbox/cs-1a2b3c4d-eddsa-keygen-r01-p1-to-all.age
+  coldsig qr decode shot1.png shot2.jpg -o keygen.plan
+  zbarcam --raw | coldsig qr decode -o inbox/cs-1a2b3c4d-eddsa-keygen-r02-p2-to-p1.age
 
 EXIT STATUS
   0  FILE written

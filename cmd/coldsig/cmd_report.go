@@ -61,7 +61,7 @@ EXIT STATUS
 	f := cmd.Flags()
 	f.StringArrayVar(&opts.workdirs, "workdir", nil, "a party's work `DIR` (repeat for several parties of one ceremony)")
 	f.StringVarP(&opts.out, "output", "o", "", "write the report to `FILE` (must not exist)")
-	f.StringVar(&opts.format, "format", "", "`text` or `html` (default: from the extension of -o, else text)")
+	f.StringVar(&opts.format, "format", "", "`FORMAT`: text or html (default: from the extension of -o, else text)")
 	return cmd
 }
 

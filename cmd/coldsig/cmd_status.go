@@ -35,7 +35,8 @@ EXAMPLES
   coldsig status --workdir alice-kg --json
 
 EXIT STATUS
-  0 status shown (whatever the state); 1 not a work directory.`,
+  0 status shown (whatever the state); 1 not a work directory; 2 bad
+  usage.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runStatus(cmd, opts) },
 	}

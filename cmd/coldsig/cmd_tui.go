@@ -28,12 +28,16 @@ func newTUICommand() *cobra.Command {
 		Short: "Guided ceremony screens for officers (the CLI is the scriptable layer beneath)",
 		Long: `Open coldsig's guided terminal interface.
 
-Home lists an officer's tasks: create an identity, read your card's words,
-generate pre-parameters, join a keygen, signing or reshare from a plan file
-(the plan's words, every party with its card words and "(you)", t-of-n and
-exactly what is signed are shown, and nothing runs until you answer y),
-resume a ceremony, and show envelopes as animated QR codes. Every task ends
-on the same engine call the matching coldsig command makes.
+Home lists an officer's tasks, each ending on the same engine call as the
+coldsig command named here: create an identity (identity new), read your
+card's words (identity show), generate pre-parameters (preparams), join a
+keygen, signing or reshare from a plan file (join: the plan's words, every
+party with its card words and "(you)", t-of-n and exactly what is signed
+are shown, and nothing runs until you answer y), resume a ceremony (status
+/ step), show envelopes as animated QR codes (qr encode), receive a file
+from QR frames (qr decode), split your share among backup custodians
+(backup split), verify backup shards (backup verify), restore a share from
+them (backup restore) and run a disaster-recovery drill (drill restore).
 
 Your identity's passphrase is asked once per session, the first time a
 task needs it; the unlocked identity stays in this program's memory only.
@@ -64,7 +68,7 @@ EXIT STATUS
 	f.StringVar(&opts.identity, "identity", "", "your secret identity `KEY` file (unlocked once, when first needed)")
 	f.StringVar(&opts.workdir, "workdir", "", "open the ceremony screen on this work `DIR`")
 	f.StringArrayVar(&opts.inbox, "inbox", nil, "where envelopes arrive (`PATH`, e.g. the stick; repeatable)")
-	f.StringVar(&opts.dir, "dir", "", "folder for new work directories and files, and to resume from (default: the current one)")
+	f.StringVar(&opts.dir, "dir", "", "`DIR` for new work directories and files, and to resume from (default: the current one)")
 	f.BoolVar(&opts.noAutoStep, "no-auto-step", false, "start the ceremony screen with auto-step off")
 	return cmd
 }

@@ -56,7 +56,8 @@ EXAMPLES
   coldsig verify --key public.json --signature signature.json --message 'I control this address'
 
 EXIT STATUS
-  0 the signature verifies; 1 it does not, or a file is invalid.`,
+  0 the signature verifies; 1 it does not, or a file is invalid; 2 bad
+  usage.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := requireFlags(cmd, "key", "signature"); err != nil {

@@ -32,7 +32,8 @@ EXAMPLES
   coldsig version | grep sha256
 
 EXIT STATUS
-  0 always (a hash that cannot be computed is reported as unavailable).`,
+  0 the version was printed (a hash that cannot be computed is reported
+  as unavailable); 2 bad usage (an argument given).`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fmt.Fprint(getEnv(cmd).stdout, versionText())

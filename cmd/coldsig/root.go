@@ -29,7 +29,6 @@ const (
 	// changed", so not 1. Running the same command again completes it
 	// without recomputing anything.
 	exitIncomplete = 5
-	exitInternal   = 70
 )
 
 // commandFactories is filled by init functions in the cmd_*.go files, one
@@ -69,8 +68,10 @@ prompt it cannot be spared (--yes, --passphrase-file), and ends with a
 documented exit status.
 
 EXIT STATUS
-  0 done; 1 failed, nothing changed; 2 bad usage; 3 waiting for inputs;
-  4 the ceremony is aborted.`,
+  0 done; 1 failed, nothing changed; 2 bad usage; 3 waiting for inputs
+  (nothing changed); 4 the ceremony is aborted; 5 a step was committed but
+  not completed (run the same command again); 130 interrupted (Ctrl-C,
+  nothing half-written). Each command's help says which it gives.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
