@@ -108,19 +108,26 @@ func decodeBase32(s string, n int) ([]byte, bool) {
 	return b, true
 }
 
-// RenderPaper returns the printable form of the sealed shard file of s.
-func RenderPaper(s *Shard, file []byte) ([]byte, error) {
-	if len(file) == 0 {
-		return nil, errors.New("empty shard file")
-	}
+// paperHeader starts a paper form of either version: what identifies the
+// shard and the file's size and digest, before its lines.
+func paperHeader(magic string, s *Shard, file []byte) *textrec.Writer {
 	d := sha256.Sum256(file)
-	w := textrec.NewWriter(PaperMagic)
+	w := textrec.NewWriter(magic)
 	w.Hex("backup-id", s.BackupID[:])
 	w.String("shard", fmt.Sprintf("%d of %d", s.Index, s.Shards()))
 	w.String("custodian", s.Custodian())
 	w.Uint("size", uint64(len(file)))
 	w.Hex("sha256", d[:])
 	w.String("words", identity.DigestWords(d))
+	return w
+}
+
+// RenderPaper returns the printable form of the sealed shard file of s.
+func RenderPaper(s *Shard, file []byte) ([]byte, error) {
+	if len(file) == 0 {
+		return nil, errors.New("empty shard file")
+	}
+	w := paperHeader(PaperMagic, s, file)
 	for i, n := 0, 1; i < len(file); i, n = i+paperChunk, n+1 {
 		chunk := file[i:min(i+paperChunk, len(file))]
 		w.String("line", fmt.Sprintf("%d %s %s", n, groups(crockford.EncodeToString(chunk)), lineCheck(n, chunk)))

@@ -2,7 +2,6 @@ package backup
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"flag"
@@ -15,8 +14,6 @@ import (
 
 	"filippo.io/age"
 
-	"github.com/coldsig/coldsig/identity"
-	"github.com/coldsig/coldsig/internal/textrec"
 	"github.com/coldsig/coldsig/keyshare"
 	"github.com/coldsig/coldsig/keyshare/keysharetest"
 )
@@ -169,14 +166,7 @@ func TestUpdateVectors(t *testing.T) {
 // renderPaperV1 is version 1's writer (base64 lines), kept to make the
 // version 1 vectors that show old sheets are still read.
 func renderPaperV1(t *testing.T, s *Shard, file []byte) []byte {
-	d := sha256.Sum256(file)
-	w := textrec.NewWriter(PaperMagicV1)
-	w.Hex("backup-id", s.BackupID[:])
-	w.String("shard", fmt.Sprintf("%d of %d", s.Index, s.Shards()))
-	w.String("custodian", s.Custodian())
-	w.Uint("size", uint64(len(file)))
-	w.Hex("sha256", d[:])
-	w.String("words", identity.DigestWords(d))
+	w := paperHeader(PaperMagicV1, s, file)
 	for i, n := 0, 1; i < len(file); i, n = i+paperChunkV1, n+1 {
 		chunk := base64.StdEncoding.EncodeToString(file[i:min(i+paperChunkV1, len(file))])
 		w.String("line", fmt.Sprintf("%d %s %s", n, chunk, lineCheckV1(n, chunk)))
