@@ -153,13 +153,10 @@ func runShareRetire(cmd *cobra.Command, opts *shareRetireOptions, path string) e
 		}
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	if now, err := shareFileInfo(path); err != nil {
-		return err
-	} else if !os.SameFile(before, now) {
+	if err := atomicfile.RemoveChecked(path, before); errors.Is(err, atomicfile.ErrChanged) {
 		return fmt.Errorf("%s: the file changed while it was checked; nothing was destroyed", termsafe.Path(path))
-	}
-	if err := atomicfile.Remove(path); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+	} else if err != nil {
+		return err
 	}
 	p := chk.Plan
 	var names []string
@@ -179,21 +176,18 @@ func runShareRetire(cmd *cobra.Command, opts *shareRetireOptions, path string) e
 	return nil
 }
 
-// shareFileInfo is the share file's own entry, not followed through a
-// link; a link or anything but a regular file is refused.
+// shareFileInfo is the share file's own entry (atomicfile.RegularFile):
+// a link or anything but a regular file is refused.
 func shareFileInfo(path string) (os.FileInfo, error) {
-	fi, err := os.Lstat(path)
-	if err != nil {
-		return nil, err
-	}
+	fi, err := atomicfile.RegularFile(path)
 	switch {
-	case fi.Mode()&os.ModeSymlink != 0:
+	case errors.Is(err, atomicfile.ErrSymlink):
 		return nil, withHint(fmt.Errorf("%s is a symbolic link: retire deletes the file it is given, and would remove only the link while the share stays; nothing was destroyed", termsafe.Path(path)),
 			"give the share file itself (the link's target), so that what is reported destroyed is the share")
-	case !fi.Mode().IsRegular():
+	case errors.Is(err, atomicfile.ErrNotRegular):
 		return nil, fmt.Errorf("%s is not a regular file (%s); nothing was destroyed", termsafe.Path(path), fi.Mode().Type())
 	}
-	return fi, nil
+	return fi, err
 }
 
 type shareStatementOptions struct {

@@ -177,6 +177,44 @@ func Remove(path string) error {
 	return SyncDir(filepath.Dir(path))
 }
 
+// Errors of RegularFile and RemoveChecked.
+var (
+	ErrSymlink    = errors.New("is a symbolic link")
+	ErrNotRegular = errors.New("is not a regular file")
+	ErrChanged    = errors.New("the file changed while it was checked")
+)
+
+// RegularFile is path's own entry, not followed through a link: a
+// command that deletes what it is given must refuse a symbolic link
+// (removing it would leave its target) and anything but a regular file.
+// fi is returned with ErrNotRegular too, for its type.
+func RegularFile(path string) (fi os.FileInfo, err error) {
+	fi, err = os.Lstat(path)
+	switch {
+	case err != nil:
+		return nil, err
+	case fi.Mode()&os.ModeSymlink != 0:
+		return fi, fmt.Errorf("%s %w", path, ErrSymlink)
+	case !fi.Mode().IsRegular():
+		return fi, fmt.Errorf("%s %w (%s)", path, ErrNotRegular, fi.Mode().Type())
+	}
+	return fi, nil
+}
+
+// RemoveChecked removes path only if it is still the regular file checked
+// (RegularFile) before, and fsyncs its directory: what was checked is what
+// is removed. Anything else under the name now is ErrChanged.
+func RemoveChecked(path string, checked os.FileInfo) error {
+	now, err := RegularFile(path)
+	if errors.Is(err, ErrSymlink) || errors.Is(err, ErrNotRegular) || err == nil && !os.SameFile(checked, now) {
+		return fmt.Errorf("%s: %w", path, ErrChanged)
+	}
+	if err != nil {
+		return err
+	}
+	return Remove(path)
+}
+
 // SyncDir fsyncs a directory so that renames and unlinks in it are durable.
 func SyncDir(dir string) error {
 	d, err := os.Open(dir)

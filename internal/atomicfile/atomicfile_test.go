@@ -141,3 +141,45 @@ func TestCreateWithoutHardLinksRace(t *testing.T) {
 		}
 	}
 }
+
+// TestRemoveChecked: only the regular file that was checked is removed; a
+// link, a directory, or another file put under the name is refused.
+func TestRemoveChecked(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "share.age")
+	os.WriteFile(p, []byte("share"), 0o600)
+	link := filepath.Join(dir, "link")
+	os.Symlink(p, link)
+	if _, err := RegularFile(link); !errors.Is(err, ErrSymlink) {
+		t.Fatalf("a link: %v", err)
+	}
+	if fi, err := RegularFile(dir); !errors.Is(err, ErrNotRegular) || fi == nil || !fi.IsDir() {
+		t.Fatalf("a directory: %v", err)
+	}
+	checked, err := RegularFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another file under the name since the check is not removed.
+	os.Rename(p, p+".old")
+	os.WriteFile(p, []byte("other"), 0o600)
+	if err := RemoveChecked(p, checked); !errors.Is(err, ErrChanged) {
+		t.Fatalf("another file: %v", err)
+	}
+	os.Remove(p)
+	os.Symlink(p+".old", p)
+	if err := RemoveChecked(p, checked); !errors.Is(err, ErrChanged) {
+		t.Fatalf("a link to the checked file: %v", err)
+	}
+	os.Remove(p)
+	os.Rename(p+".old", p)
+	if err := RemoveChecked(p, checked); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(p); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the checked file is still there: %v", err)
+	}
+	if err := RemoveChecked(p, checked); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a missing file: %v", err)
+	}
+}
