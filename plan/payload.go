@@ -2,6 +2,8 @@ package plan
 
 import (
 	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -60,6 +62,22 @@ type Payload struct {
 	Digest [32]byte
 	// Input is the PSBT input a psbt-input payload signs.
 	Input int
+}
+
+// ParseDigest reads a digest as plan sign --digest and a batch file's
+// digest lines give it: 64 hex digits (32 bytes), optionally prefixed 0x.
+func ParseDigest(s string) ([32]byte, error) {
+	var d [32]byte
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0X")
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		return d, errors.New("not hex")
+	}
+	if len(b) != 32 {
+		return d, fmt.Errorf("%d bytes, want 32", len(b))
+	}
+	copy(d[:], b)
+	return d, nil
 }
 
 // NewDigestPayload signs a raw 32-byte digest (secp256k1 only).

@@ -317,3 +317,19 @@ func TestEthAddress(t *testing.T) {
 		t.Fatalf("EthAddress(G) = %q, %v", got, err)
 	}
 }
+
+func TestParseDigest(t *testing.T) {
+	want := [32]byte{0x5c, 0x0f}
+	want[31] = 0xe3
+	hexs := "5c0f" + strings.Repeat("00", 29) + "e3"
+	for _, s := range []string{hexs, "0x" + hexs, "0X" + strings.ToUpper(hexs)} {
+		if d, err := ParseDigest(s); err != nil || d != want {
+			t.Errorf("%q: %x, %v", s, d, err)
+		}
+	}
+	for s, msg := range map[string]string{"": "0 bytes", "0x" + hexs[:62]: "31 bytes", hexs + "00": "33 bytes", "zz" + hexs[2:]: "not hex", " " + hexs: "not hex"} {
+		if _, err := ParseDigest(s); err == nil || err.Error() != msg && !strings.Contains(err.Error(), msg) {
+			t.Errorf("%q: %v, want %q", s, err, msg)
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -381,7 +380,7 @@ func payloadFrom(pub *keyshare.Public, what, kind, value, dir string) (*plan.Pay
 			return nil, withHint(fmt.Errorf("%s: a raw digest cannot be signed with the ed25519 key %s: Ed25519 signs the message itself", what, pub.KeyID),
 				"use --message TEXT or --file PATH")
 		}
-		d, err := parseDigest(value)
+		d, err := plan.ParseDigest(value)
 		if err != nil {
 			return nil, usageErrorf("%s: %v", what, err).withHint("give 64 hex digits (32 bytes), optionally prefixed 0x")
 		}
@@ -610,20 +609,6 @@ func loadPublic(path string) (*keyshare.Public, error) {
 		return nil, withHint(err, "--key takes the public.json written by keygen or reshare")
 	}
 	return pub, err
-}
-
-func parseDigest(s string) ([32]byte, error) {
-	var d [32]byte
-	s = strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0X")
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		return d, errors.New("not hex")
-	}
-	if len(b) != 32 {
-		return d, fmt.Errorf("%d bytes, want 32", len(b))
-	}
-	copy(d[:], b)
-	return d, nil
 }
 
 func planErr(err error) error {
