@@ -333,3 +333,20 @@ func TestParseDigest(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseDigest: what parses is exactly 32 bytes whose hex is the input
+// without its 0x prefix.
+func FuzzParseDigest(f *testing.F) {
+	f.Add("0x" + strings.Repeat("ab", 32))
+	f.Add(strings.Repeat("0", 63))
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseDigest(s)
+		if err != nil {
+			return
+		}
+		rest := strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0X")
+		if !strings.EqualFold(hex.EncodeToString(d[:]), rest) {
+			t.Fatalf("%q parsed as %x", s, d)
+		}
+	})
+}
