@@ -180,7 +180,7 @@ var (
 // faultBinary builds coldsig with the test-only fault hook, once.
 func faultBinary(t testing.TB) string {
 	faultOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "coldsig-fault-bin")
+		dir, err := testBinDir("fault")
 		if err != nil {
 			faultErr = err
 			return

@@ -77,8 +77,8 @@ func TestHostileTerminalNames(t *testing.T) {
 		// and a damaged one, all under hostile names.
 		real := globT(t, c.path("stick1", "*-r01-p2-to-all.age"))[0]
 		data, _ := os.ReadFile(real)
-		os.WriteFile(c.path("stick1", evil+"dup.age"), data, 0o600)
-		os.WriteFile(c.path("stick1", evil+"bad.age"), []byte("age-encryption.org/v1\ngarbage"), 0o600)
+		writeFileT(t, c.path("stick1", evil+"dup.age"), data)
+		writeFileT(t, c.path("stick1", evil+"bad.age"), []byte("age-encryption.org/v1\ngarbage"))
 		r := c.step(ps[0], "stick1")
 		noTerminalControl(t, "stderr", r.stderr)
 		noTerminalControl(t, "stdout", r.stdout)
@@ -154,16 +154,20 @@ func TestHostileRetireForgedFiles(t *testing.T) {
 	fake := strings.Repeat("5a", 32)
 	pub, _ := os.ReadFile(c.path("alice-kg", "result", "public.json"))
 	var pj map[string]any
-	json.Unmarshal(pub, &pj)
+	if err := json.Unmarshal(pub, &pj); err != nil {
+		t.Fatal(err)
+	}
 	pj["session"] = fake
 	b, _ := json.MarshalIndent(pj, "", "  ")
-	os.WriteFile(c.path("forged-public.json"), b, 0o600)
+	writeFileT(t, c.path("forged-public.json"), b)
 	sig, _ := os.ReadFile(c.path("alice-sg-old", "result", "signature.json"))
 	var sj map[string]any
-	json.Unmarshal(sig, &sj)
+	if err := json.Unmarshal(sig, &sj); err != nil {
+		t.Fatal(err)
+	}
 	sj["committee"] = fake
 	b, _ = json.MarshalIndent(sj, "", "  ")
-	os.WriteFile(c.path("forged-signature.json"), b, 0o600)
+	writeFileT(t, c.path("forged-signature.json"), b)
 
 	share := c.path("bob-kg", "result", "share.age")
 	still := func(what string, r result) {
@@ -187,7 +191,7 @@ func TestHostileRetireForgedFiles(t *testing.T) {
 	body := "coldsig/reshare-proof/v1\nplan: " + base64.StdEncoding.EncodeToString(planBytes) + "\nattester: 2\n"
 	dave := loadTestIdentity(t, c.path("ids", "dave.key"))
 	proofSig := ed25519.Sign(dave.Signing, []byte("coldsig/reshare-proof/v1 signature\x00"+body))
-	os.WriteFile(c.path("forged-proof.txt"), []byte(body+"signature: "+hex.EncodeToString(proofSig)+"\n"), 0o600)
+	writeFileT(t, c.path("forged-proof.txt"), []byte(body+"signature: "+hex.EncodeToString(proofSig)+"\n"))
 	r := c.run("share", "retire", "bob-kg/result/share.age", "--identity", "ids/bob.key", "--proof", "forged-proof.txt", "--signature", "forged-signature.json", "--public", "forged-public.json")
 	still("retire with a proof signed by dave", r)
 	if !strings.Contains(r.stderr, "not signed by bob") {

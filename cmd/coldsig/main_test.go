@@ -3,7 +3,10 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -30,20 +33,67 @@ func TestMain(m *testing.M) {
 	}))
 }
 
-// cleanupM runs the tests, then removes the shipped binary the e2e tests
-// built into a temporary dir (testscript.RunMain ends with os.Exit, so
-// this cannot follow it).
+// cleanupM runs the tests, then removes the binaries the tests built into
+// temporary dirs (testscript.RunMain ends with os.Exit, so this cannot
+// follow it). A run killed by -timeout or a signal never gets there: each
+// run first removes such leftovers older than staleTestBin, so they stay
+// bounded.
 type cleanupM struct{ m *testing.M }
 
 func (c cleanupM) Run() int {
+	pruneTestBinDirs(os.TempDir(), time.Now().Add(-staleTestBin))
 	code := c.m.Run()
-	if binPath != "" {
-		os.RemoveAll(filepath.Dir(binPath))
+	testBinMu.Lock()
+	for _, d := range testBinDirs {
+		os.RemoveAll(d)
 	}
-	if launchBin != "" {
-		os.RemoveAll(filepath.Dir(launchBin))
-	}
+	testBinMu.Unlock()
 	return code
+}
+
+// testBinPrefix starts the name of every temporary dir a test builds a
+// binary into (testBinDir).
+const testBinPrefix = "coldsig-testbin-"
+
+// staleTestBin: no test run lasts this long (CI's cap is 90 minutes), so
+// an older build dir is a killed run's leftover, not another run's binary.
+const staleTestBin = 6 * time.Hour
+
+var (
+	testBinMu   sync.Mutex
+	testBinDirs []string
+)
+
+// testBinDir makes a temporary dir for a binary a test builds (name says
+// which), removed when the tests end.
+func testBinDir(name string) (string, error) {
+	dir, err := os.MkdirTemp("", testBinPrefix+name+"-")
+	if err != nil {
+		return "", err
+	}
+	testBinMu.Lock()
+	testBinDirs = append(testBinDirs, dir)
+	testBinMu.Unlock()
+	return dir, nil
+}
+
+// pruneTestBinDirs removes test build dirs in tmp last changed before
+// cutoff (and those of the names used before testBinDir existed).
+func pruneTestBinDirs(tmp string, cutoff time.Time) {
+	ents, err := os.ReadDir(tmp)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		n := e.Name()
+		if !e.IsDir() || !(strings.HasPrefix(n, testBinPrefix) || strings.HasPrefix(n, "coldsig-e2e-bin") ||
+			strings.HasPrefix(n, "coldsig-fault-bin") || strings.HasPrefix(n, "coldsig-rsslaunch")) {
+			continue
+		}
+		if fi, err := e.Info(); err == nil && fi.ModTime().Before(cutoff) {
+			os.RemoveAll(filepath.Join(tmp, n))
+		}
+	}
 }
 
 var testdataDir = func() string {

@@ -32,7 +32,7 @@ var (
 func rssLauncher(t testing.TB) string {
 	t.Helper()
 	launchOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "coldsig-rsslaunch")
+		dir, err := testBinDir("rsslaunch")
 		if err != nil {
 			launchErr = err
 			return
