@@ -132,7 +132,10 @@ func runJoin(cmd *cobra.Command, opts *joinOptions, planPath string) error {
 		return joinError(err)
 	}
 	if n.Committee {
-		return joinError(ceremony.CheckJoin(jo))
+		// CheckJoin names the choice to make (ErrCommittee).
+		if err := ceremony.CheckJoin(jo); err != nil {
+			return joinError(err)
+		}
 	}
 	if opts.preparams != "" {
 		if jo.PreParams, err = loadPreParams(opts.preparams, id); err != nil {
