@@ -77,38 +77,9 @@ type tripCount struct {
 // and the envelopes its outbox ends with.
 func (c *cli) countedRun(planPath, stick string, parties []party) tripCount {
 	c.t.Helper()
-	tc := tripCount{steps: map[string]int{}, envelopes: map[string]int{}}
+	tc := tripCount{steps: c.ceremonySteps(planPath, stick, parties), envelopes: map[string]int{}}
 	for _, p := range parties {
-		c.ok(append([]string{"join", planPath, "--yes", "--identity", "ids/" + p.name + ".key", "--workdir", p.workdir}, p.join...)...)
-		c.move(p.workdir, stick)
-	}
-	for iter := 0; ; iter++ {
-		if iter > 30 {
-			c.t.Fatalf("ceremony did not finish after %d passes", iter)
-		}
-		done := 0
-		for _, p := range parties {
-			if c.finished(p.workdir) {
-				done++
-				continue
-			}
-			r := c.run("step", "--workdir", p.workdir, "--identity", "ids/"+p.name+".key", "--inbox", stick)
-			switch r.code {
-			case 0:
-				tc.steps[p.name]++
-			case exitWaiting:
-			default:
-				c.t.Fatalf("%s step: exit %d\n%s%s", p.name, r.code, r.stdout, r.stderr)
-			}
-			c.move(p.workdir, stick)
-		}
-		if done == len(parties) {
-			break
-		}
-	}
-	for _, p := range parties {
-		ents, _ := os.ReadDir(c.path(p.workdir, "outbox"))
-		tc.envelopes[p.name] = len(ents)
+		tc.envelopes[p.name] = len(readDirT(c.t, c.path(p.workdir, "outbox")))
 	}
 	return tc
 }

@@ -185,6 +185,13 @@ type party struct {
 // moving outboxes to a shared stick between rounds.
 func (c *cli) ceremonyRun(planPath, stick string, parties []party) {
 	c.t.Helper()
+	c.ceremonySteps(planPath, stick, parties)
+}
+
+// ceremonySteps is ceremonyRun, returning how many step invocations
+// advanced each party (exit 0).
+func (c *cli) ceremonySteps(planPath, stick string, parties []party) map[string]int {
+	c.t.Helper()
 	if err := os.MkdirAll(c.path(stick), 0o700); err != nil {
 		c.t.Fatal(err)
 	}
@@ -193,8 +200,9 @@ func (c *cli) ceremonyRun(planPath, stick string, parties []party) {
 		c.ok(args...)
 		c.move(p.workdir, stick)
 	}
+	steps := map[string]int{}
 	for iter := 0; ; iter++ {
-		if iter > 20 {
+		if iter > 30 {
 			c.t.Fatalf("ceremony did not finish after %d passes", iter)
 		}
 		done := 0
@@ -208,6 +216,7 @@ func (c *cli) ceremonyRun(planPath, stick string, parties []party) {
 			switch r.code {
 			case 0:
 				progressed = true
+				steps[p.name]++
 			case exitWaiting:
 			default:
 				c.t.Fatalf("%s step: exit %d\n%s%s", p.name, r.code, r.stdout, r.stderr)
@@ -215,7 +224,7 @@ func (c *cli) ceremonyRun(planPath, stick string, parties []party) {
 			c.move(p.workdir, stick)
 		}
 		if done == len(parties) {
-			return
+			return steps
 		}
 		if !progressed && iter > 0 {
 			c.t.Fatalf("no party progressed in pass %d", iter)
