@@ -257,16 +257,9 @@ func sighashCommits(h txscript.SigHashType) string {
 // analyzeEth describes a transaction t or typed data td signed by the key
 // at path; reqID is the eth-sign-request's id (nil without one).
 func (r *Request) analyzeEth(k Key, t *eth.Tx, td *eth.TypedData, path hd.Path, reqID []byte) (*Analysis, error) {
-	pub := k.PublicKey
-	if path != nil {
-		if k.Account == nil {
-			return nil, fmt.Errorf("%w: path %s needs a key with a chain code (xpub)", ErrKey, path)
-		}
-		child, _, err := k.Account.Derive(path)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrKey, err)
-		}
-		pub = child.PublicKey
+	pub, err := k.At(path)
+	if err != nil {
+		return nil, err
 	}
 	from, err := eth.Address(pub)
 	if err != nil {
@@ -299,6 +292,51 @@ func (r *Request) analyzeEth(k Key, t *eth.Tx, td *eth.TypedData, path hd.Path, 
 	a.Signings = []Signing{s}
 	a.Rows = [][]Field{nil}
 	return a, nil
+}
+
+// At is the public key that signs at path: the key itself for a nil
+// path, else its BIP32 child (which needs the key's chain code).
+func (k Key) At(path hd.Path) ([]byte, error) {
+	if path == nil {
+		return k.PublicKey, nil
+	}
+	if k.Account == nil {
+		return nil, fmt.Errorf("%w: path %s needs a key with a chain code (xpub)", ErrKey, path)
+	}
+	child, _, err := k.Account.Derive(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrKey, err)
+	}
+	return child.PublicKey, nil
+}
+
+// NewEthTx is the request to sign, for chainID, the Ethereum transaction
+// in data (JSON or unsigned hex: eth.ParseRequest) with k's key at path.
+// A sender ("from") the request names must be that key's address: else
+// the error wraps eth.ErrFrom.
+func NewEthTx(data []byte, chainID uint64, k Key, path hd.Path) (*Request, error) {
+	tx, from, err := eth.ParseRequest(data)
+	if err != nil {
+		return nil, err
+	}
+	if from != nil {
+		signer, err := k.At(path)
+		if err != nil {
+			return nil, err
+		}
+		want, err := eth.Address(signer)
+		if err != nil {
+			return nil, err
+		}
+		if want != *from {
+			who := "the key itself"
+			if path != nil {
+				who = "child " + path.String()
+			}
+			return nil, fmt.Errorf("%w: \"from\" is %s, the signing key (%s) is %s", eth.ErrFrom, from.Hex(), who, want.Hex())
+		}
+	}
+	return &Request{Kind: EthTx, Data: tx.Payload, ChainID: chainID, Path: path}, nil
 }
 
 func (r *Request) analyzeRequest(k Key) (*Analysis, error) {

@@ -256,3 +256,52 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestNewEthTx: a request whose "from" is the signing key's address (the
+// key itself or the child at the path) is accepted, as is one without a
+// "from"; any other sender is refused with eth.ErrFrom.
+func TestNewEthTx(t *testing.T) {
+	k := newKey(t)
+	withFrom := func(pub []byte) []byte {
+		addr, err := eth.Address(pub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []byte(strings.Replace(txJSON, "{", `{"from":"`+addr.Hex()+`",`, 1))
+	}
+	path := hd.Path{0, 2}
+	child, err := k.key.At(path)
+	if err != nil || bytes.Equal(child, k.key.PublicKey) {
+		t.Fatalf("At(m/0/2): %x, %v", child, err)
+	}
+	want, _, _ := eth.ParseRequest([]byte(txJSON))
+	for _, tc := range []struct {
+		data []byte
+		path hd.Path
+	}{
+		{[]byte(txJSON), nil},
+		{withFrom(k.key.PublicKey), nil},
+		{withFrom(child), path},
+	} {
+		r, err := NewEthTx(tc.data, 1, k.key, tc.path)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.data, err)
+		}
+		if r.Kind != EthTx || r.ChainID != 1 || !r.Path.Equal(tc.path) || !bytes.Equal(r.Data, want.Payload) {
+			t.Fatalf("%s: %+v", tc.data, r)
+		}
+	}
+	if _, err := NewEthTx(withFrom(child), 1, k.key, nil); !errors.Is(err, eth.ErrFrom) || !strings.Contains(err.Error(), "the signing key (the key itself)") {
+		t.Fatalf("the child's address, signed by the key itself: %v", err)
+	}
+	if _, err := NewEthTx(withFrom(k.key.PublicKey), 1, k.key, path); !errors.Is(err, eth.ErrFrom) || !strings.Contains(err.Error(), "(child m/0/2)") {
+		t.Fatalf("the key's address, signed by a child: %v", err)
+	}
+	if _, err := NewEthTx([]byte("{}"), 1, k.key, nil); err == nil {
+		t.Fatal("an empty request was accepted")
+	}
+	noXPub := Key{PublicKey: k.key.PublicKey}
+	if _, err := noXPub.At(path); !errors.Is(err, ErrKey) {
+		t.Fatalf("a child of a key without a chain code: %v", err)
+	}
+}

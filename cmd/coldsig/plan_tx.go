@@ -111,25 +111,18 @@ func (o *planTxOptions) txRequest(cmd *cobra.Command, pub *keyshare.Public, path
 		}
 		return &txn.Request{Kind: txn.EthSignRequest, Data: data, ChainID: o.chainID}, nil
 	}
-	tx, from, err := eth.ParseRequest(data)
+	self, err := pub.KeyAt(nil)
+	if err != nil {
+		return nil, err
+	}
+	req, err := txn.NewEthTx(data, o.chainID, txn.Key{PublicKey: self, Account: pub.Account()}, path)
+	if errors.Is(err, eth.ErrFrom) {
+		return nil, withHint(fmt.Errorf("%s: %w", o.ethTx, err), "give the --path of the child that holds the funds, or fix \"from\"")
+	}
 	if err != nil {
 		return nil, txHint(fmt.Errorf("%s: %w", o.ethTx, err))
 	}
-	if from != nil {
-		signer, err := pub.KeyAt(path)
-		if err != nil {
-			return nil, err
-		}
-		want, err := eth.Address(signer)
-		if err != nil {
-			return nil, err
-		}
-		if want != *from {
-			return nil, withHint(fmt.Errorf("%s: %w: \"from\" is %s, the signing key (%s) is %s", o.ethTx, eth.ErrFrom, from.Hex(), pathName(path), want.Hex()),
-				"give the --path of the child that holds the funds, or fix \"from\"")
-		}
-	}
-	return &txn.Request{Kind: txn.EthTx, Data: tx.Payload, ChainID: o.chainID, Path: path}, nil
+	return req, nil
 }
 
 func (o *planTxOptions) psbtRequest(cmd *cobra.Command) (*txn.Request, error) {
@@ -209,11 +202,4 @@ func txHint(err error) error {
 		}
 	}
 	return err
-}
-
-func pathName(p hd.Path) string {
-	if p == nil {
-		return "the key itself"
-	}
-	return "child " + p.String()
 }

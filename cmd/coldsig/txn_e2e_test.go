@@ -343,6 +343,12 @@ func TestE2ETransactionRefusals(t *testing.T) {
   "gas": "0x5208", "maxFeePerGas": "0x1", "maxPriorityFeePerGas": "0x1", "chainId": "0x5"}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A sender that is not the signing key (here: any address with --path
+	// m/0/3 makes the child the signer).
+	if err := os.WriteFile(c.path("from.json"), []byte(`{"from": "0x3535353535353535353535353535353535353535", "to": "0x3535353535353535353535353535353535353535",
+  "value": "0x1", "nonce": "0x0", "gas": "0x5208", "maxFeePerGas": "0x1", "maxPriorityFeePerGas": "0x1", "chainId": "0x1"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	for _, tc := range []struct {
 		name      string
@@ -354,6 +360,7 @@ func TestE2ETransactionRefusals(t *testing.T) {
 		{"amounts disagree with the non-witness UTXO", []string{"--psbt", psbtFile("amounts.psbt", amounts)}, "witness UTXO disagrees with the previous transaction", "do not sign it"},
 		{"a change output not derived from the key", []string{"--psbt", psbtFile("change.psbt", change)}, "change output does not derive from this key", "do not sign it"},
 		{"a wrong chain id", []string{"--eth-tx", "chain5.json", "--chain-id", "1"}, "wrong chain id: the transaction is for chain 5", "check --chain-id"},
+		{"a sender other than the key", []string{"--eth-tx", "from.json", "--chain-id", "1", "--path", "m/0/3"}, `from.json: sender is not this key: "from" is 0x3535353535353535353535353535353535353535, the signing key (child m/0/3) is 0x`, "give the --path of the child that holds the funds"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := c.run(append(append(sign, tc.args...), "-o", "bad.plan")...)
