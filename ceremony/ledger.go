@@ -186,21 +186,32 @@ func (l *Ledger) find(session [32]byte, slot int) (LedgerEntry, bool) {
 // join repeated with the same --workdir then goes on (the dir holds no
 // state yet). Any other work dir is refused.
 func (s *session) recordJoin(path, workDir string) error {
+	l, abs, err := s.checkLedger(path, workDir)
+	if err != nil || l == nil {
+		return err
+	}
+	return s.appendLedger(path, l, abs)
+}
+
+// checkLedger is recordJoin without the write: it returns the ledger to
+// append to and the work dir's absolute path, or a nil ledger if the join
+// is recorded already for this work dir.
+func (s *session) checkLedger(path, workDir string) (*Ledger, string, error) {
 	abs, err := absDir(workDir)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	l, err := ReadLedger(path, s.id.Card().Fingerprint())
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	if e, ok := l.find(s.plan.Session, s.me); ok {
 		if e.WorkDir == abs {
-			return nil
+			return nil, abs, nil
 		}
-		return &JoinedElsewhereError{Ledger: path, Entry: e}
+		return nil, "", &JoinedElsewhereError{Ledger: path, Entry: e}
 	}
-	return s.appendLedger(path, l, abs)
+	return l, abs, nil
 }
 
 // confirmJoin is recordJoin for a work dir that already holds this

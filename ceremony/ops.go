@@ -102,6 +102,14 @@ func Join(ctx context.Context, o JoinOptions) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The work directory's lock is held until the join returns, so no
+	// step, join or abort runs in it meanwhile; a new directory is locked
+	// once it is made, below.
+	l, err := lockWorkDir(o.WorkDir, o.Observe)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { l.Close() }()
 	// Refuse early (before any secret is computed) if this work dir is
 	// already in use; the state store re-checks atomically. A repeated
 	// join is answered before the inputs are looked at: it re-emits round
@@ -132,6 +140,21 @@ func Join(ctx context.Context, o JoinOptions) (*Report, error) {
 	}
 	if err := s.checkInputs(o.PreParams, o.Share); err != nil {
 		return nil, err
+	}
+	// Refusals by the ledger come before the work directory is made.
+	if _, _, err := s.checkLedger(o.Ledger, o.WorkDir); err != nil {
+		return nil, err
+	}
+	if l == nil {
+		if err := atomicfile.MkdirPrivate(o.WorkDir); err != nil {
+			return nil, err
+		}
+		if l, err = lockDir(o.WorkDir, o.Observe); err != nil {
+			return nil, err
+		}
+		if isWorkDir(o.WorkDir) {
+			return nil, fmt.Errorf("%s: another coldsig process joined in this work directory meanwhile; run the join again (it goes on from what that one did, or refuses)", o.WorkDir)
+		}
 	}
 	if err := s.recordJoin(o.Ledger, o.WorkDir); err != nil {
 		return nil, err
@@ -438,6 +461,11 @@ func open(o Options) (*session, *statestore.Store, *partyState, error) {
 // outbound envelopes, which is idempotent). A protocol violation aborts the
 // session and returns an *AbortedError naming the culprit.
 func Step(ctx context.Context, o StepOptions) (*Report, error) {
+	l, err := lockWorkDir(o.WorkDir, o.Observe)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Close()
 	s, store, st, err := open(o.Options)
 	if err != nil {
 		return nil, err

@@ -192,5 +192,10 @@ func Abort(dir, reason string) error {
 	if reason == "" {
 		reason = "aborted by the officer"
 	}
+	l, err := lockWorkDir(dir, nil)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
 	return statestore.AbortDir(dir, reason, "")
 }

@@ -271,6 +271,9 @@ func reportError(w io.Writer, err error) int {
 			hint = "fix the cause (free disk space, make the work directory writable) and run the same command again: it writes the committed envelopes again byte for byte and completes the log; nothing is recomputed, and nothing may be handed on until it succeeds"
 		}
 	}
+	if errors.Is(err, ceremony.ErrBusy) && hint == "" {
+		hint = "let the other one finish first: a step or join in another window or terminal (a suspended one: 'jobs' and 'fg' in its terminal), or the TUI stepping this work directory; then run this again"
+	}
 	if hint != "" {
 		fmt.Fprintf(w, "coldsig: hint: %s\n", termsafe.Line(hint))
 	}

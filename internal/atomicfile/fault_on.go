@@ -18,6 +18,10 @@ package atomicfile
 //	                 when its directory cannot grow: a failure after the
 //	                 data was written, where a caller may be past its
 //	                 commit point
+//	stop=SUBSTR      before staging a file whose path contains SUBSTR the
+//	                 process stops itself with SIGSTOP, as if the officer
+//	                 pressed Ctrl-Z there (Unix); SIGCONT resumes it. Tests
+//	                 of concurrent runs on one work directory use it.
 
 import (
 	"os"
@@ -34,6 +38,7 @@ var faults struct {
 	writes int
 	rules  []faultRule
 	place  []faultRule
+	stop   []string
 }
 
 type faultRule struct {
@@ -57,6 +62,10 @@ func loadFaults() {
 				faults.rules = append(faults.rules, faultRule{v, syscall.EROFS})
 			case "enospc-place":
 				faults.place = append(faults.place, faultRule{v, syscall.ENOSPC})
+			case "stop":
+				if v != "" {
+					faults.stop = append(faults.stop, v)
+				}
 			}
 		}
 	})
@@ -64,6 +73,11 @@ func loadFaults() {
 
 func injectFault(path string) error {
 	loadFaults()
+	for _, sub := range faults.stop {
+		if strings.Contains(path, sub) {
+			stopSelf()
+		}
+	}
 	faults.mu.Lock()
 	defer faults.mu.Unlock()
 	faults.writes++

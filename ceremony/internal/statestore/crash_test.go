@@ -30,6 +30,7 @@ const (
 	crashEnvIdentity = "STATESTORE_CRASH_IDENTITY"
 	crashEnvOp       = "STATESTORE_CRASH_OP"
 	crashEnvPoint    = "STATESTORE_CRASH_POINT"
+	crashEnvWait     = "STATESTORE_CRASH_WAIT"
 )
 
 func TestMain(m *testing.M) {
@@ -63,12 +64,29 @@ func crashHelper() int {
 		return 2
 	}
 	point := os.Getenv(crashEnvPoint)
+	wait := os.Getenv(crashEnvWait) != ""
 	testHook = func(p string) {
 		if p == point {
 			fmt.Println("reached " + p)
+			if wait {
+				// Suspended until the parent says go on (see
+				// suspendAt).
+				bufio.NewReader(os.Stdin).ReadString('\n')
+				return
+			}
 			// Wait for SIGKILL.
 			time.Sleep(time.Hour)
 		}
+	}
+	if os.Getenv(crashEnvOp) == "lock" {
+		l, err := Lock(os.Getenv(crashEnvDir))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 2
+		}
+		defer l.Close()
+		hook("locked")
+		return 0
 	}
 	if os.Getenv(crashEnvOp) == "create" {
 		_, err = Create(os.Getenv(crashEnvDir), crashBinding, k, []byte("snapshot 1"), digest("plan"), out1, crashMeta1...)
@@ -84,6 +102,9 @@ func crashHelper() int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
+	// Between reading the state and writing the next one (where the
+	// engine computes the round).
+	hook("opened")
 	switch os.Getenv(crashEnvOp) {
 	case "advance":
 		err = s.Advance(1, crashIn, crashNext, crashOut, crashMeta2...)
@@ -97,6 +118,9 @@ func crashHelper() int {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
+	}
+	if wait {
+		return 0
 	}
 	fmt.Println("done without reaching " + point)
 	return 3

@@ -47,7 +47,10 @@
 // The first round is Create (join); the end is Finish or Abort (AbortDir
 // when the state can no longer be opened).
 //
-// A Store is not safe for concurrent use. Two processes advancing the same
-// directory at once cannot both commit (the next step file is created
-// exclusively); other concurrent use is the caller's to prevent.
+// A Store is not safe for concurrent use. The caller holds the work
+// directory's lock (Lock) for a whole operation, so two processes do not
+// interleave; where the file system cannot lock, two processes advancing
+// the same directory still cannot both commit (the next step file is
+// created exclusively), and the commit check refuses to publish a step
+// another process overtook (see commit).
 package statestore

@@ -471,8 +471,10 @@ func readStep(path string, k Keys, b Binding, step uint64) (*record, error) {
 //  1. The step file, the envelopes of rec's last transition and the meta
 //     files are staged as temporary files and fsynced together. Nothing is
 //     visible yet; a crash or an error leaves the previous state.
-//  2. The step file is created (never over an existing one) and state/ is
-//     fsynced (with syncAlso): the commit point.
+//  2. The step file is created (never over an existing one), the commit
+//     check makes sure no other process overtook this one
+//     (checkSuccession), and state/ is fsynced (with syncAlso): the commit
+//     point.
 //  3. The previous step file (prev, 0 for none) is retired, the envelopes
 //     are put in outbox/ and the meta files in the work directory, in that
 //     order, and the three directories are fsynced together.
@@ -516,6 +518,16 @@ func (s *Store) commit(rec *record, prev uint64, meta []File, syncAlso ...string
 		}
 		return err
 	}
+	if err := checkSuccession(state, rec.step, prev); err != nil {
+		// Another process advanced the state past this step meanwhile (its
+		// own step rec.step was retired, so the name was free again): this
+		// file is a second, different version of a step already taken and
+		// must never become the state or publish anything.
+		if rerr := os.Remove(path); rerr == nil {
+			atomicfile.SyncDir(state)
+		}
+		return err
+	}
 	committed := func(err error) error { return &CommittedError{Step: rec.step, Err: err} }
 	if err := atomicfile.SyncDirs(append(syncAlso, state)...); err != nil {
 		return committed(err)
@@ -545,6 +557,29 @@ func (s *Store) commit(rec *record, prev uint64, meta []File, syncAlso ...string
 	}
 	if err := atomicfile.SyncDirs(dirs...); err != nil {
 		return committed(err)
+	}
+	return nil
+}
+
+// checkSuccession is the commit check, run right after step n was linked
+// into state/: the step it was computed from (prev; 0 at join) must still
+// be there and no later step may exist. The exclusive link alone does not
+// prove that: a process suspended (Ctrl-Z, a TUI stepping beside a CLI
+// step) while another took steps n and n+1 finds the name of step n free
+// again, because step n+1's commit retired it; its link succeeds, and it
+// would publish a second set of envelopes for a round already sent. The
+// work directory lock (Lock) keeps such processes apart where the file
+// system can lock; this check holds everywhere.
+func checkSuccession(state string, n, prev uint64) error {
+	steps, _, err := listState(state)
+	if err != nil {
+		return fmt.Errorf("checking the state after committing step %d: %w", n, err)
+	}
+	if prev > 0 && !slices.Contains(steps, prev) {
+		return fmt.Errorf("%s: %w (step %d, which this run started from, is gone: a concurrent step); nothing was published", state, ErrConcurrent, prev)
+	}
+	if len(steps) == 0 || steps[len(steps)-1] != n {
+		return fmt.Errorf("%s: %w (a later step than %d exists: a concurrent step); nothing was published", state, ErrConcurrent, n)
 	}
 	return nil
 }
