@@ -660,9 +660,12 @@ func (s *session) waiting(store *statestore.Store, st *partyState, round int, sl
 
 // reemit writes every envelope this party has committed so far to the
 // outbox again, byte for byte, where one went missing (a lost or
-// reformatted stick). Step j was advanced with the envelopes of phase j-1
-// (step 0 is the join), whose inbound digest the consumed records give.
+// reformatted stick), in one batch (one fsync of the outbox, which is
+// synced even when nothing was missing). Step j was advanced with the
+// envelopes of phase j-1 (step 0 is the join), whose inbound digest the
+// consumed records give.
 func (s *session) reemit(store *statestore.Store, st *partyState) error {
+	var all []statestore.File
 	for step := uint64(0); step < store.Step(); step++ {
 		in := [32]byte{}
 		if step > 0 {
@@ -672,14 +675,11 @@ func (s *session) reemit(store *statestore.Store, st *partyState) error {
 		if err != nil {
 			return err
 		}
-		if !found {
-			continue
-		}
-		if err := store.WriteOutbox(files); err != nil {
-			return err
+		if found {
+			all = append(all, files...)
 		}
 	}
-	return nil
+	return store.WriteOutbox(all)
 }
 
 // phaseInbound recomputes the inbound digest of the envelopes consumed in

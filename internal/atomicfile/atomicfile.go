@@ -230,11 +230,16 @@ func SyncDir(dir string) error {
 
 // openTemp creates a uniquely named temporary file beside path.
 func openTemp(path string, perm fs.FileMode) (*os.File, string, error) {
+	return openTempIn(filepath.Dir(path), filepath.Base(path), perm)
+}
+
+// openTempIn creates a uniquely named temporary file for a file named base
+// in dir.
+func openTempIn(dir, base string, perm fs.FileMode) (*os.File, string, error) {
 	var rnd [8]byte
 	if _, err := rand.Read(rnd[:]); err != nil {
 		return nil, "", err
 	}
-	dir, base := filepath.Split(path)
 	tmp := filepath.Join(dir, "."+base+".tmp-"+hex.EncodeToString(rnd[:]))
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 	if err != nil {

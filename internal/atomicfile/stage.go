@@ -51,13 +51,23 @@ func (s *Staged) Path() string { return s.path }
 // O_EXCL, mode perm). Nothing is visible under path until Create or
 // Replace, which need Sync first.
 func (g *Group) Stage(path string, data []byte, perm fs.FileMode) (*Staged, error) {
+	return g.StageIn(filepath.Dir(path), path, data, perm)
+}
+
+// StageIn is Stage with the temporary file in tmpDir instead of beside
+// path: for a destination directory whose readers must never see an
+// unfinished file, not even under a temporary name (an outbox someone
+// copies whole). tmpDir must be on the same file system as path (a link or
+// rename puts the file in place); RemoveTemps(tmpDir) cleans up after a
+// crash.
+func (g *Group) StageIn(tmpDir, path string, data []byte, perm fs.FileMode) (*Staged, error) {
 	if g.synced {
 		return nil, errors.New("atomicfile: Stage after Sync")
 	}
 	if err := injectFault(path); err != nil {
 		return nil, err
 	}
-	f, tmp, err := openTemp(path, perm)
+	f, tmp, err := openTempIn(tmpDir, filepath.Base(path), perm)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -162,5 +163,39 @@ func TestRemoveTemps(t *testing.T) {
 	}
 	if err := RemoveTemps(filepath.Join(dir, "missing")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// StageIn keeps the temporary file out of the destination directory: a
+// reader of that directory sees nothing until the file is in place.
+func TestStageIn(t *testing.T) {
+	staging, dest := t.TempDir(), t.TempDir()
+	path := filepath.Join(dest, "env.age")
+	var g Group
+	defer g.Discard()
+	f, err := g.StageIn(staging, path, []byte("envelope"), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(dest); len(entries) != 0 {
+		t.Fatalf("destination holds %v before the file is in place", entries)
+	}
+	if entries, _ := os.ReadDir(staging); len(entries) != 1 || !IsTemp(entries[0].Name()) || !strings.HasPrefix(entries[0].Name(), ".env.age.tmp-") {
+		t.Fatalf("staging holds %v", entries)
+	}
+	if err := f.Create(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(path); err != nil || string(got) != "envelope" {
+		t.Fatalf("%q, %v", got, err)
+	}
+	if entries, _ := os.ReadDir(staging); len(entries) != 0 {
+		t.Fatalf("staging still holds %v", entries)
+	}
+	if same, err := SameFileSystem(staging, dest); err != nil || !same {
+		t.Fatalf("SameFileSystem = %v, %v", same, err)
 	}
 }

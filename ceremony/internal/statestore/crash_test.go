@@ -442,3 +442,85 @@ func TestCrashDuringEnd(t *testing.T) {
 		})
 	}
 }
+
+// TestOutboxHoldsOnlyCommitted: wherever a step or a join is killed,
+// outbox/ holds only envelopes of committed steps under their own names,
+// not even a temporary file: an officer copying outbox/ whole (cp -r, a
+// file manager showing hidden files) must never carry an envelope whose
+// step was not committed (run again, the step would make a second,
+// different one for the same round).
+func TestOutboxHoldsOnlyCommitted(t *testing.T) {
+	check := func(t *testing.T, dir string, committed []File) {
+		t.Helper()
+		entries, err := os.ReadDir(filepath.Join(dir, outboxDir))
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			i := slices.IndexFunc(committed, func(f File) bool { return f.Name == e.Name() })
+			if i < 0 {
+				t.Fatalf("outbox holds %s, not an envelope of a committed step under its own name", e.Name())
+			}
+			if got, err := os.ReadFile(filepath.Join(dir, outboxDir, e.Name())); err != nil || !bytes.Equal(got, committed[i].Data) {
+				t.Fatalf("outbox %s = %q, %v", e.Name(), got, err)
+			}
+		}
+	}
+	for _, point := range []string{"before-commit", "committed", "retired", "outbox:" + crashOut[0].Name} {
+		t.Run("advance/"+point, func(t *testing.T) {
+			dir, id, _ := crashSetup(t)
+			crashAt(t, dir, id, "advance", point)
+			committed := out1
+			if point != "before-commit" {
+				committed = append(slices.Clone(out1), crashOut...)
+			}
+			check(t, dir, committed)
+		})
+	}
+	for _, point := range []string{"before-commit", "committed"} {
+		t.Run("join/"+point, func(t *testing.T) {
+			id, _ := crashIdentity(t)
+			dir := filepath.Join(t.TempDir(), "work")
+			crashAt(t, dir, id, "create", point)
+			var committed []File
+			if point != "before-commit" {
+				committed = out1
+			}
+			check(t, dir, committed)
+		})
+	}
+}
+
+// TestReemitSyncsOutbox: a step killed after putting its envelopes in
+// outbox/ but before the fsync that makes the names durable leaves them
+// there; the re-emission finds every file identical and writes nothing,
+// but must still fsync outbox/ before it returns: the officer is told to
+// hand them on, and a power cut could otherwise still take them.
+func TestReemitSyncsOutbox(t *testing.T) {
+	dir, id, k := crashSetup(t)
+	crashAt(t, dir, id, "advance", "outbox:"+crashOut[1].Name)
+	outboxHas(t, dir, crashOut)
+	s, err := Open(dir, crashBinding, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var synced []string
+	syncDirs = func(dirs ...string) error {
+		synced = append(synced, dirs...)
+		return atomicfile.SyncDirs(dirs...)
+	}
+	t.Cleanup(func() { syncDirs = atomicfile.SyncDirs })
+	out, found, err := s.Lookup(1, crashIn)
+	if err != nil || !found {
+		t.Fatalf("Lookup = %v, %v", found, err)
+	}
+	if err := s.WriteOutbox(out); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(synced, filepath.Join(dir, outboxDir)) {
+		t.Fatalf("re-emission synced %v, not the outbox", synced)
+	}
+	if got := temps(t, dir); got != nil {
+		t.Fatalf("temporary files left: %v", got)
+	}
+}

@@ -226,16 +226,18 @@ func readDirMax(dir string, max int) ([]fs.DirEntry, error) {
 }
 
 // removeTemps deletes what a run killed between staging its files and
-// putting them in place left in outbox/ and result/ and beside
-// session.txt (state/ is listState's): nothing of it was committed or
-// sent, and 'status' would list an envelope's temporary file.
+// putting them in place left in the work directory (envelopes for the
+// outbox, session.txt, the caller's meta files) and in result/ (state/ is
+// listState's): nothing of it was committed or sent. outbox/ is cleaned
+// too: builds before envelopes were staged outside it left their
+// temporary files there.
 func removeTemps(dir string) error {
 	for _, d := range []string{outboxDir, resultDir} {
 		if err := atomicfile.RemoveTemps(filepath.Join(dir, d)); err != nil {
 			return err
 		}
 	}
-	return atomicfile.RemoveTemps(dir, sessionFile)
+	return atomicfile.RemoveTemps(dir)
 }
 
 func removeAll(dir string, names []string) error {
@@ -799,26 +801,39 @@ func (s *Store) CheckOutbox(mine func(name string) bool) error {
 // WriteOutbox writes files to DIR/outbox/, each atomically and never over
 // a different file: a file already present with identical bytes is kept
 // (a re-emission), one with other bytes is an error. The missing ones are
-// written as one batch (two write barriers in all).
+// written as one batch (two write barriers in all). outbox/ is fsynced
+// even when every file was there already: a run killed after putting them
+// in place but before its final fsync leaves names that a power cut can
+// still take, and a re-emission that returns has made what the officer
+// is told to hand on durable. Callers re-emitting several steps pass all
+// their files at once: one fsync.
 func (s *Store) WriteOutbox(files []File) error {
+	if len(files) == 0 {
+		return nil
+	}
 	var g atomicfile.Group
 	defer g.Discard()
 	out, newDir, err := s.stageOutbox(&g, files)
-	if err != nil || len(out) == 0 {
+	if err != nil {
 		return err
 	}
-	if err := g.Sync(); err != nil {
-		return err
-	}
-	if err := publish(out, "outbox:"); err != nil {
-		return err
+	if len(out) > 0 {
+		if err := g.Sync(); err != nil {
+			return err
+		}
+		if err := publish(out, "outbox:"); err != nil {
+			return err
+		}
 	}
 	dirs := []string{filepath.Join(s.dir, outboxDir)}
 	if newDir {
 		dirs = append(dirs, s.dir)
 	}
-	return atomicfile.SyncDirs(dirs...)
+	return syncDirs(dirs...)
 }
+
+// syncDirs is atomicfile.SyncDirs; tests record the directories.
+var syncDirs = atomicfile.SyncDirs
 
 // stagedFile is a file staged for outbox/ or result/ and the bytes it must
 // hold.
@@ -827,22 +842,31 @@ type stagedFile struct {
 	data []byte
 }
 
+// stageOutbox stages envelopes for outbox/ in the work directory itself,
+// never in outbox/: an envelope exists in outbox/ only once its step is
+// committed. Staged beside its name, a step killed before its commit left
+// a complete signed envelope under a temporary name in outbox/ until the
+// next run, and an officer copying outbox/ whole (cp -r, a file manager
+// showing hidden files) could carry it to the others; if the step then ran
+// again with fresh randomness, that was a second, different envelope for
+// one round.
 func (s *Store) stageOutbox(g *atomicfile.Group, files []File) ([]stagedFile, bool, error) {
-	return stageFiles(g, filepath.Join(s.dir, outboxDir), files)
+	return stageFiles(g, filepath.Join(s.dir, outboxDir), s.dir, files)
 }
 
-// stageFiles stages the files that dir does not hold yet: one already
-// there with the same bytes needs nothing (a re-emission). One with other
-// bytes is staged all the same and refused when publish finds it, after
-// the commit point, as it always was. dir is made if missing (newDir: the
-// caller syncs dir's parent too).
-func stageFiles(g *atomicfile.Group, dir string, files []File) (out []stagedFile, newDir bool, err error) {
+// stageFiles stages the files that dir does not hold yet, as temporary
+// files in tmpDir: one already there with the same bytes needs nothing (a
+// re-emission). One with other bytes is staged all the same and refused
+// when publish finds it, after the commit point, as it always was. dir is
+// made if missing (newDir: the caller syncs dir's parent too).
+func stageFiles(g *atomicfile.Group, dir, tmpDir string, files []File) (out []stagedFile, newDir bool, err error) {
 	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
 		newDir = true
 	}
 	if err := privateDir(dir); err != nil {
 		return nil, false, err
 	}
+	checked := tmpDir == dir
 	for _, f := range files {
 		if err := ValidName(f.Name); err != nil {
 			return nil, false, fmt.Errorf("statestore: %w", err)
@@ -851,7 +875,19 @@ func stageFiles(g *atomicfile.Group, dir string, files []File) (out []stagedFile
 		if sameFile(path, f.Data) == nil {
 			continue
 		}
-		p, err := g.Stage(path, f.Data, 0o600)
+		if !checked {
+			// Refused here, before any commit, rather than by a link that
+			// fails after it on every run.
+			same, err := atomicfile.SameFileSystem(dir, tmpDir)
+			if err != nil {
+				return nil, false, err
+			}
+			if !same {
+				return nil, false, fmt.Errorf("%s is on another file system than %s (a mount point?); coldsig stages files in %s and moves them into %s, so it must be a plain directory", dir, tmpDir, tmpDir, dir)
+			}
+			checked = true
+		}
+		p, err := g.StageIn(tmpDir, path, f.Data, 0o600)
 		if err != nil {
 			return nil, false, err
 		}
@@ -927,7 +963,7 @@ func (s *Store) Finish(result []File) error {
 	var g atomicfile.Group
 	defer g.Discard()
 	results := filepath.Join(s.dir, resultDir)
-	staged, _, err := stageFiles(&g, results, result)
+	staged, _, err := stageFiles(&g, results, results, result)
 	if err != nil {
 		return err
 	}
