@@ -289,6 +289,16 @@ func endedError(dir string, s *Status) error {
 // writes those to DIR/outbox/ and the meta files (see Advance) to DIR. It
 // refuses a directory that already holds a state or records an end.
 func Create(dir string, b Binding, k Keys, initial []byte, inDigest [32]byte, outbox []File, meta ...File) (*Store, error) {
+	return CreateRecorded(dir, b, k, initial, inDigest, outbox, nil, meta...)
+}
+
+// CreateRecorded is Create with onCommit, if not nil, called right after
+// the commit point and before anything is published: the ceremony engine
+// marks its join ledger there, so no envelope of the join leaves before
+// the ledger forbids joining again. An error from onCommit stops the join
+// after its commit (a *CommittedError, nothing published); joining again
+// completes it.
+func CreateRecorded(dir string, b Binding, k Keys, initial []byte, inDigest [32]byte, outbox []File, onCommit func() error, meta ...File) (*Store, error) {
 	if err := checkArgs(b, k); err != nil {
 		return nil, err
 	}
@@ -365,7 +375,7 @@ func Create(dir string, b Binding, k Keys, initial []byte, inDigest [32]byte, ou
 	st := &Store{dir: dir, keys: k}
 	// The state directory may be new: its entry in dir is synced with the
 	// commit, or the step file could be lost with it.
-	err = st.commit(rec, 0, meta, dir)
+	err = st.commit(rec, 0, meta, onCommit, dir)
 	var ce *CommittedError
 	switch {
 	case errors.As(err, &ce):
@@ -477,6 +487,8 @@ func readStep(path string, k Keys, b Binding, step uint64) (*record, error) {
 //     check makes sure no other process overtook this one
 //     (checkSuccession), and state/ is fsynced (with syncAlso): the commit
 //     point.
+//     onCommit, if set, runs now (an error from it is a *CommittedError
+//     and nothing is published).
 //  3. The previous step file (prev, 0 for none) is retired, the envelopes
 //     are put in outbox/ and the meta files in the work directory, in that
 //     order, and the three directories are fsynced together.
@@ -484,7 +496,7 @@ func readStep(path string, k Keys, b Binding, step uint64) (*record, error) {
 // So nothing can leave through the outbox before the step that made it is
 // durable, and when commit returns nil everything it wrote is durable.
 // Errors after the commit point are *CommittedError.
-func (s *Store) commit(rec *record, prev uint64, meta []File, syncAlso ...string) error {
+func (s *Store) commit(rec *record, prev uint64, meta []File, onCommit func() error, syncAlso ...string) error {
 	plain, err := rec.encode(s.keys.mac)
 	if err != nil {
 		return fmt.Errorf("statestore: %w", err)
@@ -535,6 +547,11 @@ func (s *Store) commit(rec *record, prev uint64, meta []File, syncAlso ...string
 		return committed(err)
 	}
 	hook("committed")
+	if onCommit != nil {
+		if err := onCommit(); err != nil {
+			return committed(err)
+		}
+	}
 	dirs := []string{state}
 	if prev > 0 {
 		if err := os.Remove(filepath.Join(state, StepFileName(prev))); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -721,7 +738,7 @@ func (s *Store) Advance(fromStep uint64, inDigest [32]byte, next []byte, outbox 
 	if err := rec.check(); err != nil {
 		return fmt.Errorf("statestore: %w", err)
 	}
-	err := s.commit(rec, cur, meta)
+	err := s.commit(rec, cur, meta, nil)
 	var ce *CommittedError
 	if err != nil && !errors.As(err, &ce) {
 		return err

@@ -710,3 +710,41 @@ func TestAbortHostileReason(t *testing.T) {
 		})
 	}
 }
+
+// CreateRecorded's onCommit runs after the commit point and before the
+// envelopes are published; if it fails, nothing is published and the join
+// is committed (running it again re-emits, never recomputes).
+func TestCreateRecordedOrder(t *testing.T) {
+	dir, b, k := filepath.Join(t.TempDir(), "w"), testBinding("s"), testKeys(t)
+	called := false
+	_, err := CreateRecorded(dir, b, k, []byte("snap"), digest("plan"), out1, func() error {
+		called = true
+		if got := stepFiles(t, dir); !slices.Equal(got, []string{StepFileName(1)}) {
+			t.Errorf("onCommit before the commit: state files %v", got)
+		}
+		if entries, _ := os.ReadDir(filepath.Join(dir, outboxDir)); len(entries) != 0 {
+			t.Errorf("onCommit after publishing: outbox %v", entries)
+		}
+		return errors.New("ledger unwritable")
+	})
+	var ce *CommittedError
+	if !called || !errors.As(err, &ce) || ce.Step != 1 || !strings.Contains(err.Error(), "ledger unwritable") {
+		t.Fatalf("CreateRecorded = %v (called %v)", err, called)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(dir, outboxDir)); len(entries) != 0 {
+		t.Fatalf("published after a failed onCommit: %v", entries)
+	}
+	s, err := Open(dir, b, k)
+	if err != nil || s.Step() != 1 {
+		t.Fatalf("Open = %v", err)
+	}
+	out, found, err := s.Lookup(0, digest("plan"))
+	if err != nil || !found || s.WriteOutbox(out) != nil {
+		t.Fatalf("Lookup = %v, %v", found, err)
+	}
+	for _, f := range out1 {
+		if got, err := os.ReadFile(filepath.Join(dir, outboxDir, f.Name)); err != nil || !bytes.Equal(got, f.Data) {
+			t.Fatalf("outbox %s = %q, %v", f.Name, got, err)
+		}
+	}
+}
