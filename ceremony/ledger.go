@@ -23,8 +23,14 @@ import (
 // beside its key file, and Join refuses a second work dir for the same
 // session and slot. The format is in docs/format.md ("Join ledger").
 
-// LedgerMagic is the first line of a join ledger.
-const LedgerMagic = "coldsig/joins/v1"
+// LedgerMagic is the first line of a join ledger. LedgerMagicV1 is the
+// first version, whose entries did not say whether the join was committed;
+// it is read (every entry counted as committed) and rewritten as v2 at the
+// next change.
+const (
+	LedgerMagic   = "coldsig/joins/v2"
+	LedgerMagicV1 = "coldsig/joins/v1"
+)
 
 // MaxLedgerSize bounds a ledger file: at ~250 bytes a join, thousands of
 // ceremonies.
@@ -37,19 +43,31 @@ func LedgerPath(keyPath string) string { return keyPath + ".joins" }
 
 // Ledger is a parsed join ledger.
 type Ledger struct {
+	// Version is the format version read (1 or 2); 0 writes the current
+	// one.
+	Version int
 	// Identity is the card fingerprint of the identity that keeps it.
 	Identity [32]byte
 	Entries  []LedgerEntry
 }
 
 // LedgerEntry is one join: the session, the slot joined as, the plan's
-// fingerprint and the absolute path of the work dir.
+// fingerprint, whether the join was committed (its round-1 state made and
+// its envelopes about to be published) and the absolute path of the work
+// dir.
 type LedgerEntry struct {
-	Session [32]byte
-	Slot    int
-	Plan    [32]byte
-	WorkDir string
+	Session   [32]byte
+	Slot      int
+	Plan      [32]byte
+	Committed bool
+	WorkDir   string
 }
+
+// Join states in a v2 ledger entry.
+const (
+	ledgerJoined    = "joined"
+	ledgerCommitted = "committed"
+)
 
 // ErrJoinedElsewhere means this identity already joined the session, in
 // slot, with another work dir. Errors wrapping it are *JoinedElsewhereError.
@@ -68,22 +86,34 @@ func (e *JoinedElsewhereError) Error() string {
 
 func (e *JoinedElsewhereError) Unwrap() error { return ErrJoinedElsewhere }
 
+// ErrStateLost means a join into a work directory whose state was deleted
+// or lost after this party committed (and so may have sent) a round: the
+// ledger records the join as committed, or the directory still holds the
+// log or envelopes of committed steps. Joining again would start round 1
+// again with fresh secrets, a second, different message for a round the
+// others may already hold; the session cannot be rejoined.
+var ErrStateLost = errors.New("the state of this session was deleted or lost after it sent messages; this session cannot be rejoined")
+
 // ParseLedger decodes a ledger strictly.
 func ParseLedger(data []byte) (*Ledger, error) {
 	if len(data) > MaxLedgerSize {
 		return nil, fmt.Errorf("join ledger larger than %d bytes", MaxLedgerSize)
 	}
-	rec, err := textrec.Parse(data, LedgerMagic)
+	magic, version := LedgerMagic, 2
+	if strings.HasPrefix(string(data), LedgerMagicV1+"\n") {
+		magic, version = LedgerMagicV1, 1
+	}
+	rec, err := textrec.Parse(data, magic)
 	if err != nil {
 		return nil, err
 	}
 	r := rec.Reader()
-	l := &Ledger{}
+	l := &Ledger{Version: version}
 	copy(l.Identity[:], r.Hex("identity", 32))
 	seen := map[[2]string]bool{}
 	for r.Err() == nil && r.Peek() == "join" {
 		f := r.Field("join")
-		e, err := parseLedgerEntry(f.Value)
+		e, err := parseLedgerEntry(f.Value, version)
 		if err != nil {
 			r.Fail(f, "join: %v", err)
 			break
@@ -102,13 +132,31 @@ func ParseLedger(data []byte) (*Ledger, error) {
 	return l, nil
 }
 
-// parseLedgerEntry parses "<session hex> <slot> <plan hex> <work dir>".
-func parseLedgerEntry(v string) (LedgerEntry, error) {
+// parseLedgerEntry parses "<session hex> <slot> <plan hex> <state> <work
+// dir>" (v2) or "<session hex> <slot> <plan hex> <work dir>" (v1, whose
+// joins count as committed: v1 did not say, and a join that never
+// committed is the rarer case, which only costs a new plan).
+func parseLedgerEntry(v string, version int) (LedgerEntry, error) {
 	var e LedgerEntry
-	parts := strings.SplitN(v, " ", 4)
-	if len(parts) != 4 {
-		return e, errors.New(`want "<session> <party> <plan> <work dir>"`)
+	parts := strings.SplitN(v, " ", 5)
+	if version == 1 {
+		parts = strings.SplitN(v, " ", 4)
+		if len(parts) != 4 {
+			return e, errors.New(`want "<session> <party> <plan> <work dir>"`)
+		}
+		parts = []string{parts[0], parts[1], parts[2], ledgerCommitted, parts[3]}
 	}
+	if len(parts) != 5 {
+		return e, errors.New(`want "<session> <party> <plan> <joined|committed> <work dir>"`)
+	}
+	switch parts[3] {
+	case ledgerJoined:
+	case ledgerCommitted:
+		e.Committed = true
+	default:
+		return e, fmt.Errorf("state %q is neither %q nor %q", parts[3], ledgerJoined, ledgerCommitted)
+	}
+	parts = append(parts[:3], parts[4])
 	for i, dst := range [][]byte{e.Session[:], e.Plan[:]} {
 		s := parts[2*i]
 		b, err := hex.DecodeString(s)
@@ -132,12 +180,29 @@ func parseLedgerEntry(v string) (LedgerEntry, error) {
 // maxSlot bounds a slot: a reshare has two committees of at most 16.
 const maxSlot = 32
 
-// Marshal encodes the ledger.
+// Marshal encodes the ledger in its Version (the current one if 0).
 func (l *Ledger) Marshal() ([]byte, error) {
-	w := textrec.NewWriter(LedgerMagic)
+	magic := LedgerMagic
+	if l.Version == 1 {
+		magic = LedgerMagicV1
+	} else if l.Version != 0 && l.Version != 2 {
+		return nil, fmt.Errorf("join ledger version %d", l.Version)
+	}
+	w := textrec.NewWriter(magic)
 	w.Hex("identity", l.Identity[:])
 	for _, e := range l.Entries {
-		w.String("join", fmt.Sprintf("%x %d %x %s", e.Session, e.Slot, e.Plan, e.WorkDir))
+		if l.Version == 1 {
+			if !e.Committed {
+				return nil, errors.New("a v1 join ledger cannot record a join that was not committed")
+			}
+			w.String("join", fmt.Sprintf("%x %d %x %s", e.Session, e.Slot, e.Plan, e.WorkDir))
+			continue
+		}
+		state := ledgerJoined
+		if e.Committed {
+			state = ledgerCommitted
+		}
+		w.String("join", fmt.Sprintf("%x %d %x %s %s", e.Session, e.Slot, e.Plan, state, e.WorkDir))
 	}
 	data, err := w.Bytes()
 	if err != nil {
@@ -206,35 +271,69 @@ func (s *session) checkLedger(path, workDir string) (*Ledger, string, error) {
 		return nil, "", err
 	}
 	if e, ok := l.find(s.plan.Session, s.me); ok {
-		if e.WorkDir == abs {
-			return nil, abs, nil
+		if e.WorkDir != abs {
+			return nil, "", &JoinedElsewhereError{Ledger: path, Entry: e}
 		}
-		return nil, "", &JoinedElsewhereError{Ledger: path, Entry: e}
+		if e.Committed {
+			// Only joins into a directory without this session's state
+			// get here: it was deleted (rm -rf, a reformatted stick) after
+			// the join committed.
+			return nil, "", fmt.Errorf("%s: %w: this identity's join of session %x as party %d here was committed (recorded in %s), but the directory holds no state now", workDir, ErrStateLost, s.plan.Session[:4], s.me, path)
+		}
+		return nil, abs, nil
 	}
 	return l, abs, nil
 }
 
 // confirmJoin is recordJoin for a work dir that already holds this
-// session's state (a repeated join): it is the same work dir whatever its
-// path is now (a stick mounted elsewhere), so a missing entry is added
-// (a join made before ledgers existed) and a recorded one is left as is.
+// session's committed state (a repeated join, or a join that committed
+// and then failed before marking its entry): it is the same work dir
+// whatever its path is now (a stick mounted elsewhere), so a missing entry
+// is added (a join made before ledgers existed) and one not yet marked
+// committed is marked; a committed one is left as is.
 func (s *session) confirmJoin(path, workDir string) error {
 	l, err := ReadLedger(path, s.id.Card().Fingerprint())
 	if err != nil {
 		return err
 	}
-	if _, ok := l.find(s.plan.Session, s.me); ok {
-		return nil
+	for i, e := range l.Entries {
+		if e.Session == s.plan.Session && e.Slot == s.me {
+			if e.Committed {
+				return nil
+			}
+			l.Entries[i].Committed = true
+			return writeLedger(path, l)
+		}
 	}
 	abs, err := absDir(workDir)
 	if err != nil {
 		return err
 	}
-	return s.appendLedger(path, l, abs)
+	l.Entries = append(l.Entries, LedgerEntry{Session: s.plan.Session, Slot: s.me, Plan: s.planFP, Committed: true, WorkDir: abs})
+	return writeLedger(path, l)
+}
+
+// markJoinCommitted records in the ledger that the join committed: from
+// now on the session cannot be joined again in this work directory either
+// (see checkLedger). It runs between the commit of the join's state and
+// the publishing of its round-1 envelopes, so no envelope leaves while the
+// ledger still allows a second join.
+func (s *session) markJoinCommitted(path, workDir string) error {
+	if err := s.confirmJoin(path, workDir); err != nil {
+		return fmt.Errorf("marking the join committed in %s: %w", path, err)
+	}
+	return nil
 }
 
 func (s *session) appendLedger(path string, l *Ledger, abs string) error {
 	l.Entries = append(l.Entries, LedgerEntry{Session: s.plan.Session, Slot: s.me, Plan: s.planFP, WorkDir: abs})
+	return writeLedger(path, l)
+}
+
+// writeLedger rewrites the ledger atomically, in the current version (a v1
+// ledger is upgraded; its entries stay committed).
+func writeLedger(path string, l *Ledger) error {
+	l.Version = 0
 	data, err := l.Marshal()
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)

@@ -1,6 +1,7 @@
 package ceremony
 
 import (
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -59,11 +60,17 @@ func TestLedgerRules(t *testing.T) {
 	if !errors.Is(err, ErrJoinedElsewhere) || !errors.As(err, &je) || je.Entry.WorkDir != filepath.Join(tmp, "a-kg") || !strings.Contains(err.Error(), filepath.Join(tmp, "a-kg")) {
 		t.Fatalf("second work dir: %v", err)
 	}
+	if now, _ := os.ReadFile(ledger); string(now) != string(first) {
+		t.Fatalf("refused or repeated joins changed the ledger:\n%s", now)
+	}
+	// A work dir holding the session's state is committed: confirmJoin
+	// marks the entry so (and changes nothing else).
 	if err := s.confirmJoin(ledger, "/elsewhere/a-kg"); err != nil {
 		t.Fatal(err)
 	}
+	first = []byte(strings.Replace(string(first), " joined ", " committed ", 1))
 	if now, _ := os.ReadFile(ledger); string(now) != string(first) {
-		t.Fatalf("refused or repeated joins changed the ledger:\n%s", now)
+		t.Fatalf("confirmJoin wrote\n%s", now)
 	}
 	l, err := ReadLedger(ledger, a.Card().Fingerprint())
 	if err != nil || len(l.Entries) != 1 || l.Entries[0].Slot != 1 || l.Entries[0].Session != s.plan.Session || l.Entries[0].Plan != s.planFP {
@@ -83,3 +90,73 @@ func TestLedgerRules(t *testing.T) {
 		t.Fatalf("confirmJoin wrote\n%s\nwant\n%s", now, first)
 	}
 }
+
+// A join is marked committed in the ledger once its state is committed;
+// from then on the same work dir cannot be joined again when it holds no
+// state (it was deleted: a fresh round 1 would be a second message for a
+// round already sent), while a join that never committed still can be.
+func TestLedgerCommitted(t *testing.T) {
+	tmp := t.TempDir()
+	wd := filepath.Join(tmp, "a-kg")
+	s, a := ledgerSession(t, wd)
+	ledger := filepath.Join(tmp, "alice.key.joins")
+	if err := s.recordJoin(ledger, wd); err != nil {
+		t.Fatal(err)
+	}
+	// Not committed yet (a join that crashed before its commit): the same
+	// work dir goes on.
+	if err := s.recordJoin(ledger, wd); err != nil {
+		t.Fatalf("uncommitted join refused: %v", err)
+	}
+	if err := s.markJoinCommitted(ledger, wd); err != nil {
+		t.Fatal(err)
+	}
+	l, err := ReadLedger(ledger, a.Card().Fingerprint())
+	if err != nil || len(l.Entries) != 1 || !l.Entries[0].Committed || l.Version != 2 {
+		t.Fatalf("ledger %+v, %v", l, err)
+	}
+	committed, _ := os.ReadFile(ledger)
+	if !strings.Contains(string(committed), " committed "+wd+"\n") {
+		t.Fatalf("ledger:\n%s", committed)
+	}
+	err = s.recordJoin(ledger, wd)
+	if !errors.Is(err, ErrStateLost) || !strings.Contains(err.Error(), "was committed (recorded in "+ledger+")") {
+		t.Fatalf("join after the state was deleted: %v", err)
+	}
+	// Another work dir is still refused as joined elsewhere.
+	if err := s.recordJoin(ledger, wd+"2"); !errors.Is(err, ErrJoinedElsewhere) {
+		t.Fatalf("second work dir: %v", err)
+	}
+	// Marking again, or confirming a repeated join, changes nothing.
+	if err := s.markJoinCommitted(ledger, wd); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.confirmJoin(ledger, "/elsewhere"); err != nil {
+		t.Fatal(err)
+	}
+	if now, _ := os.ReadFile(ledger); string(now) != string(committed) {
+		t.Fatalf("ledger changed:\n%s", now)
+	}
+
+	// A v1 ledger did not record commits: its joins count as committed,
+	// and it is rewritten as v2 at the next change.
+	v1 := "coldsig/joins/v1\nidentity: " + hexOf(a.Card().Fingerprint()) + "\njoin: " + hexOf(s.plan.Session) + " 1 " + hexOf(s.planFP) + " " + wd + "\n"
+	if err := os.WriteFile(ledger, []byte(v1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.recordJoin(ledger, wd); !errors.Is(err, ErrStateLost) {
+		t.Fatalf("v1 entry, no state: %v", err)
+	}
+	other, _ := ledgerSession(t, filepath.Join(tmp, "b"))
+	other.id = a
+	if err := other.recordJoin(ledger, filepath.Join(tmp, "b")); err != nil {
+		t.Fatal(err)
+	}
+	up, _ := os.ReadFile(ledger)
+	want := "coldsig/joins/v2\nidentity: " + hexOf(a.Card().Fingerprint()) + "\njoin: " + hexOf(s.plan.Session) + " 1 " + hexOf(s.planFP) + " committed " + wd + "\n"
+	if !strings.HasPrefix(string(up), want) || !strings.Contains(string(up), " joined "+filepath.Join(tmp, "b")+"\n") {
+		t.Fatalf("upgraded ledger:\n%s", up)
+	}
+}
+
+func hexOf(b [32]byte) string { return hex.EncodeToString(b[:]) }

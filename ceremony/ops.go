@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	ecdsakeygen "github.com/bnb-chain/tss-lib/v2/ecdsa/keygen"
@@ -138,6 +139,15 @@ func Join(ctx context.Context, o JoinOptions) (*Report, error) {
 			return s.rejoin(keys)
 		}
 	}
+	// No state of this session here. A log, a progress record or an
+	// envelope in the outbox are only ever written with a committed step:
+	// the state was deleted after this party sent messages.
+	if other, ok := loggedSession(o.WorkDir); ok && other != o.Plan.Session {
+		return nil, fmt.Errorf("%s: work directory holds the log of another session (%x); use a new directory", o.WorkDir, other[:4])
+	}
+	if traces := committedTraces(o.WorkDir); traces != "" {
+		return nil, fmt.Errorf("%s: %w: %s, but the directory holds no state", o.WorkDir, ErrStateLost, traces)
+	}
 	if err := s.checkInputs(o.PreParams, o.Share); err != nil {
 		return nil, err
 	}
@@ -197,7 +207,10 @@ func Join(ctx context.Context, o JoinOptions) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	store, err := statestore.Create(o.WorkDir, s.binding(), keys, data, [32]byte{}, toStoreFiles(files), meta...)
+	// The ledger is marked committed after the commit and before the
+	// round-1 envelopes are published (see markJoinCommitted).
+	store, err := statestore.CreateRecorded(o.WorkDir, s.binding(), keys, data, [32]byte{}, toStoreFiles(files),
+		func() error { return s.markJoinCommitted(o.Ledger, o.WorkDir) }, meta...)
 	if err != nil {
 		var ce *statestore.CommittedError
 		if errors.As(err, &ce) {
@@ -435,6 +448,11 @@ func open(o Options) (*session, *statestore.Store, *partyState, error) {
 		return nil, nil, nil, err
 	}
 	store, err := statestore.Open(o.WorkDir, s.binding(), keys)
+	if errors.Is(err, statestore.ErrNoState) {
+		if traces := committedTraces(o.WorkDir); traces != "" {
+			return nil, nil, nil, fmt.Errorf("%s: %w: %s, but the state directory holds no state", o.WorkDir, ErrStateLost, traces)
+		}
+	}
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -774,6 +792,68 @@ func sentLines(files []outFile) []string {
 		out = append(out, fmt.Sprintf("sent %s digest %x", f.Name, sha256.Sum256(f.Data)))
 	}
 	return out
+}
+
+// loggedSession is the session DIR/log.txt says was joined there, if it
+// says so.
+func loggedSession(dir string) ([32]byte, bool) {
+	var sess [32]byte
+	data, err := boundedio.ReadFile(filepath.Join(dir, logFile), MaxLogSize)
+	if err != nil {
+		return sess, false
+	}
+	l, err := ParseLog(data)
+	if err != nil {
+		return sess, false
+	}
+	for _, e := range l.Entries {
+		rest, ok := strings.CutPrefix(e.Text, "joined session ")
+		if !ok {
+			continue
+		}
+		h, _, _ := strings.Cut(rest, " ")
+		if b, err := hex.DecodeString(h); err == nil && len(b) == len(sess) {
+			copy(sess[:], b)
+			return sess, true
+		}
+	}
+	return sess, false
+}
+
+// committedTraces says what in dir shows that a step was committed there
+// ("log.txt records step 3 as committed; outbox/ holds 2 envelopes"), or ""
+// if nothing does. The log and the progress record are only put in place
+// with a committed step, and the outbox only ever holds committed
+// envelopes (temporary files aside, from older builds).
+func committedTraces(dir string) string {
+	var out []string
+	if data, err := boundedio.ReadFile(filepath.Join(dir, logFile), MaxLogSize); err == nil {
+		if l, err := ParseLog(data); err == nil {
+			if n, err := l.lastCommitted(); err == nil && n > 0 {
+				out = append(out, fmt.Sprintf("%s records step %d as committed", logFile, n))
+			}
+		}
+		if len(out) == 0 {
+			out = append(out, logFile+" exists")
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		out = append(out, logFile+" exists")
+	}
+	if _, err := os.Lstat(filepath.Join(dir, progressFile)); err == nil && len(out) == 0 {
+		out = append(out, progressFile+" exists")
+	}
+	if entries, err := os.ReadDir(filepath.Join(dir, "outbox")); err == nil {
+		n := 0
+		for _, e := range entries {
+			if !atomicfile.IsTemp(e.Name()) {
+				n++
+			}
+		}
+		if n > 0 {
+			out = append(out, fmt.Sprintf("outbox/ holds %d file(s)", n))
+		}
+	}
+	return strings.Join(out, "; ")
 }
 
 // checkWorkDirLinks refuses a work directory whose files or directories

@@ -229,21 +229,35 @@ func writeVectors(t *testing.T) {
 
 	// Join ledger.
 	led := &Ledger{Identity: d(0x1d), Entries: []LedgerEntry{
-		{Session: d(0x51), Slot: 1, Plan: d(0x71), WorkDir: "/home/alice/alice-kg"},
+		{Session: d(0x51), Slot: 1, Plan: d(0x71), Committed: true, WorkDir: "/home/alice/alice-kg"},
 		{Session: d(0x52), Slot: 4, Plan: d(0x72), WorkDir: "/media/alice key/reshare new"},
 	}}
 	lg := string(must(led.Marshal()))
 	vec(t, "valid.joins", "", []byte(lg))
 	vec(t, "empty.joins", "", must((&Ledger{Identity: d(0x1d)}).Marshal()))
-	e0 := fmt.Sprintf("join: %x 1 %x /home/alice/alice-kg\n", d(0x51), d(0x71))
-	vec(t, "future-version.joins", "unsupported format version", []byte(strings.Replace(lg, "joins/v1", "joins/v2", 1)))
+	led1 := &Ledger{Version: 1, Identity: d(0x1d), Entries: []LedgerEntry{
+		{Session: d(0x51), Slot: 1, Plan: d(0x71), Committed: true, WorkDir: "/home/alice/alice-kg"},
+		{Session: d(0x52), Slot: 4, Plan: d(0x72), Committed: true, WorkDir: "/media/alice key/reshare new"},
+	}}
+	lg1 := string(must(led1.Marshal()))
+	vec(t, "valid-v1.joins", "", []byte(lg1))
+	e0 := fmt.Sprintf("join: %x 1 %x committed /home/alice/alice-kg\n", d(0x51), d(0x71))
+	vec(t, "future-version.joins", "unsupported format version", []byte(strings.Replace(lg, "joins/v2", "joins/v3", 1)))
 	vec(t, "no-identity.joins", `expected "identity", found "join"`, []byte(strings.Replace(lg, fmt.Sprintf("identity: %x\n", d(0x1d)), "", 1)))
 	vec(t, "twice.joins", "recorded twice", []byte(lg+e0))
+	vec(t, "twice-other-state.joins", "recorded twice", []byte(lg+strings.Replace(e0, " committed ", " joined ", 1)))
 	vec(t, "relative-dir.joins", "not a clean absolute path", []byte(strings.Replace(lg, "/home/alice/alice-kg", "alice-kg", 1)))
 	vec(t, "unclean-dir.joins", "not a clean absolute path", []byte(strings.Replace(lg, "/home/alice/alice-kg", "/home/alice/../alice-kg", 1)))
 	vec(t, "slot-zero.joins", "party: 0 is out of range 1..32", []byte(strings.Replace(lg, fmt.Sprintf("%x 1 ", d(0x51)), fmt.Sprintf("%x 0 ", d(0x51)), 1)))
 	vec(t, "short-session.joins", "32 bytes of lowercase hex", []byte(strings.Replace(lg, fmt.Sprintf("%x 1 ", d(0x51)), fmt.Sprintf("%x 1 ", d(0x51))[2:], 1)))
-	vec(t, "missing-dir.joins", `want "<session> <party> <plan> <work dir>"`, []byte(strings.Replace(lg, " /home/alice/alice-kg", "", 1)))
+	vec(t, "missing-dir.joins", `want "<session> <party> <plan> <joined|committed> <work dir>"`, []byte(strings.Replace(lg, " /home/alice/alice-kg", "", 1)))
+	// A v1 entry in a v2 ledger: the state is missing.
+	vec(t, "missing-state.joins", `want "<session> <party> <plan> <joined|committed> <work dir>"`, []byte(strings.Replace(lg, " committed /home/alice/alice-kg", " /home/alice/alice-kg", 1)))
+	// With spaces in the work dir, the first word is taken for the state.
+	vec(t, "missing-state-spaces.joins", `state "/media/alice" is neither "joined" nor "committed"`, []byte(strings.Replace(lg, " joined /media/alice key", " /media/alice key", 1)))
+	vec(t, "unknown-state.joins", `state "pending" is neither "joined" nor "committed"`, []byte(strings.Replace(lg, " committed ", " pending ", 1)))
+	vec(t, "v1-missing-dir.joins", `want "<session> <party> <plan> <work dir>"`, []byte(strings.Replace(lg1, " /home/alice/alice-kg", "", 1)))
+	vec(t, "v1-state-field.joins", "not a clean absolute path", []byte(strings.Replace(lg1, " /home/alice/alice-kg", " committed /home/alice/alice-kg", 1)))
 	vec(t, "crlf.joins", "CRLF", []byte(strings.ReplaceAll(lg, "\n", "\r\n")))
 
 	// Pre-parameters (plaintext record; the file on disk is this, age-encrypted).

@@ -59,7 +59,9 @@ session once: join records every session in KEY.joins beside the identity
 (keep it with the key) and refuses a second work directory for the same
 session, naming the first, because a second join would start the protocol
 again with fresh secrets and the others would abort the session as an
-equivocation. Joining the same work directory again re-emits round 1.
+equivocation. Joining the same work directory again re-emits round 1; once
+round 1 is committed, a work directory whose state was deleted cannot be
+joined again (the session then needs a new plan).
 
 EXAMPLES
   coldsig join keygen.plan --identity alice.key --workdir alice-kg --preparams alice.pp

@@ -271,6 +271,12 @@ func reportError(w io.Writer, err error) int {
 			hint = "fix the cause (free disk space, make the work directory writable) and run the same command again: it writes the committed envelopes again byte for byte and completes the log; nothing is recomputed, and nothing may be handed on until it succeeds"
 		}
 	}
+	if errors.Is(err, ceremony.ErrStateLost) && hint == "" {
+		// No way around it is offered: a fresh join, or an older copy of
+		// the work directory, would send second, different messages for
+		// rounds the others may hold.
+		hint = "this party cannot go on in this session, and must not join it again (a fresh round 1 would be a second, different message from you); tell the administrator: every other party runs 'coldsig abort --workdir DIR' and a new plan is made"
+	}
 	if errors.Is(err, ceremony.ErrBusy) && hint == "" {
 		hint = "let the other one finish first: a step or join in another window or terminal (a suspended one: 'jobs' and 'fg' in its terminal), or the TUI stepping this work directory; then run this again"
 	}
