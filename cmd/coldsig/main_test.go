@@ -1,8 +1,11 @@
 package main
 
 import (
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -42,7 +45,26 @@ type cleanupM struct{ m *testing.M }
 
 func (c cleanupM) Run() int {
 	pruneTestBinDirs(os.TempDir(), time.Now().Add(-staleTestBin))
+	before, err := strayFiles()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "listing the source tree:", err)
+		return 1
+	}
 	code := c.m.Run()
+	after, err := strayFiles()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "listing the source tree:", err)
+		code = 1
+	}
+	for _, f := range after {
+		if !slices.Contains(before, f) {
+			// A join with an identity of testdata/keys (the hostile
+			// corpus's $KEYS) records a ledger beside the key: tests must
+			// join with a copy in a temporary directory.
+			fmt.Fprintf(os.Stderr, "FAIL: the tests left %s in the source tree\n", f)
+			code = 1
+		}
+	}
 	testBinMu.Lock()
 	for _, d := range testBinDirs {
 		os.RemoveAll(d)
@@ -118,4 +140,29 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 	})
+}
+
+// strayFiles lists what tests must never write into the source tree: every
+// file in testdata/keys (the committed TEST-ONLY fixtures) and every join
+// ledger (*.key.joins) anywhere in the module.
+func strayFiles() ([]string, error) {
+	root := filepath.Join("..", "..")
+	var out []string
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && d.Name() == ".git" {
+			return filepath.SkipDir
+		}
+		rel, err := filepath.Rel(root, path)
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && (strings.HasSuffix(d.Name(), ".key.joins") || strings.HasPrefix(filepath.ToSlash(rel), "testdata/keys/")) {
+			out = append(out, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	return out, err
 }
