@@ -70,7 +70,32 @@ func CheckJoin(o JoinOptions) error {
 	if _, err := statestore.ReadStatus(o.WorkDir); err == nil {
 		return nil
 	}
+	if err := s.checkTarget(o.Ledger, o.WorkDir); err != nil {
+		return err
+	}
 	return s.checkInputs(o.PreParams, o.Share)
+}
+
+// CheckJoinTarget runs, without side effects, the checks Join makes on the
+// work directory and the join ledger (o.Ledger, if set) before it looks at
+// the inputs: a work directory whose state was deleted after this party's
+// join committed (ErrStateLost), one holding another session's log, a
+// session recorded with another work directory (ErrJoinedElsewhere). A
+// user interface calls it before it loads the inputs, so that an officer
+// re-running the join of a deleted work directory is told that, not that
+// the pre-parameters it consumed are missing.
+func CheckJoinTarget(o JoinOptions) error {
+	if o.Plan == nil || o.Identity == nil || o.WorkDir == "" {
+		return errors.New("join needs a plan, an identity and a work directory")
+	}
+	s, err := newSession(o.WorkDir, o.Plan, o.Identity, o.Committee, nil)
+	if err != nil {
+		return err
+	}
+	if _, err := statestore.ReadStatus(o.WorkDir); err == nil {
+		return nil
+	}
+	return s.checkTarget(o.Ledger, o.WorkDir)
 }
 
 // needs is the rule Join enforces: which inputs a party in role brings.

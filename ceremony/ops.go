@@ -139,20 +139,14 @@ func Join(ctx context.Context, o JoinOptions) (*Report, error) {
 			return s.rejoin(keys)
 		}
 	}
-	// No state of this session here. A log, a progress record or an
-	// envelope in the outbox are only ever written with a committed step:
-	// the state was deleted after this party sent messages.
-	if other, ok := loggedSession(o.WorkDir); ok && other != o.Plan.Session {
-		return nil, fmt.Errorf("%s: work directory holds the log of another session (%x); use a new directory", o.WorkDir, other[:4])
-	}
-	if traces := committedTraces(o.WorkDir); traces != "" {
-		return nil, fmt.Errorf("%s: %w: %s, but the directory holds no state", o.WorkDir, ErrStateLost, traces)
-	}
-	if err := s.checkInputs(o.PreParams, o.Share); err != nil {
+	// Refusals by the work directory and the ledger come before the
+	// inputs are looked at (an officer re-running the join of a deleted
+	// work dir no longer has the pre-parameters it consumed) and before
+	// the work directory is made.
+	if err := s.checkTarget(o.Ledger, o.WorkDir); err != nil {
 		return nil, err
 	}
-	// Refusals by the ledger come before the work directory is made.
-	if _, _, err := s.checkLedger(o.Ledger, o.WorkDir); err != nil {
+	if err := s.checkInputs(o.PreParams, o.Share); err != nil {
 		return nil, err
 	}
 	if l == nil {
@@ -794,6 +788,28 @@ func sentLines(files []outFile) []string {
 	return out
 }
 
+// checkTarget refuses a join into workDir, which holds no state of this
+// session, if a previous join of this party committed there (ErrStateLost:
+// the state was deleted after round 1 may have been sent) or the ledger
+// records this session and slot with another work dir
+// (ErrJoinedElsewhere). A log, a progress record or an envelope in the
+// outbox are only ever written with a committed step, so they count even
+// without a ledger (deleted, or a copy of the key elsewhere). An empty
+// ledger path skips the ledger.
+func (s *session) checkTarget(ledger, workDir string) error {
+	if other, ok := loggedSession(workDir); ok && other != s.plan.Session {
+		return fmt.Errorf("%s: work directory holds the log of another session (%x); use a new directory", workDir, other[:4])
+	}
+	if traces := committedTraces(workDir); traces != "" {
+		return fmt.Errorf("%s: %w: %s, but the directory holds no state", workDir, ErrStateLost, traces)
+	}
+	if ledger == "" {
+		return nil
+	}
+	_, _, err := s.checkLedger(ledger, workDir)
+	return err
+}
+
 // loggedSession is the session DIR/log.txt says was joined there, if it
 // says so.
 func loggedSession(dir string) ([32]byte, bool) {
@@ -850,7 +866,7 @@ func committedTraces(dir string) string {
 			}
 		}
 		if n > 0 {
-			out = append(out, fmt.Sprintf("outbox/ holds %d file(s)", n))
+			out = append(out, "outbox/ holds "+plural.Count(n, "file"))
 		}
 	}
 	return strings.Join(out, "; ")

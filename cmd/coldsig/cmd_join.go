@@ -139,6 +139,12 @@ func runJoin(cmd *cobra.Command, opts *joinOptions, planPath string) error {
 			return joinError(err)
 		}
 	}
+	// The work directory and the ledger before the inputs: a work
+	// directory deleted after its join committed must be named as such,
+	// not as pre-parameters missing (that join consumed them).
+	if err := ceremony.CheckJoinTarget(jo); err != nil {
+		return joinError(err)
+	}
 	if opts.preparams != "" {
 		if jo.PreParams, err = loadPreParams(opts.preparams, id); err != nil {
 			return err
