@@ -673,7 +673,7 @@ func (c *chaos) equivocation(tag string) {
 			continue
 		}
 		// The other officers abort, as they are told to.
-		c.mustRun("abort", "--workdir", m.workdir, "--reason", "bob equivocated")
+		c.mustRun("abort", "--yes", "--workdir", m.workdir, "--reason", "bob equivocated")
 		m.aborted = true
 	}
 	if !named {
