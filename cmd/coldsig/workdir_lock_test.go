@@ -66,7 +66,7 @@ func TestWorkDirLock(t *testing.T) {
 	before := treeDigest(t, c.path("a"))
 	for _, args := range [][]string{
 		{"step", "--workdir", "a", "--identity", "ids/alice.key", "--inbox", "stick"},
-		{"abort", "--workdir", "a", "--reason", "test"},
+		{"abort", "--yes", "--workdir", "a", "--reason", "test"},
 		{"join", "--yes", "kg.plan", "--identity", "ids/alice.key", "--workdir", "a"},
 	} {
 		r := c.run(args...)
@@ -83,7 +83,7 @@ func TestWorkDirLock(t *testing.T) {
 	if err := join.Wait(); err != nil {
 		t.Fatalf("resumed join: %v", err)
 	}
-	if r := c.ok("status", "--workdir", "a"); !strings.Contains(r.stdout, "running (step 1)") {
+	if r := c.ok("status", "--workdir", "a"); !strings.Contains(r.stdout, "state     running, round 1 of 3") {
 		t.Fatalf("status after the resumed join:\n%s", r.stdout)
 	}
 
