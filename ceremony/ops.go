@@ -400,6 +400,13 @@ type StepOptions struct {
 	// Inbox lists candidate envelope files (for example every file of a
 	// shared stick); Step picks the ones it needs.
 	Inbox []string
+	// Ledger is the identity's join ledger (LedgerPath of the key file).
+	// A join that committed but died before marking its ledger entry
+	// (exit 5) leaves the state at step 1 with the entry unmarked; Step
+	// marks it before it publishes anything, so no round-1 envelope
+	// leaves while the ledger would still allow a second join. Empty
+	// skips the ledger (a library caller without one).
+	Ledger string
 }
 
 // open loads the work dir's plan and state.
@@ -491,6 +498,11 @@ func Step(ctx context.Context, o StepOptions) (*Report, error) {
 	}
 	if err := s.checkOutbox(store); err != nil {
 		return nil, err
+	}
+	if store.Step() == 1 && o.Ledger != "" {
+		if err := s.markJoinCommitted(o.Ledger, o.WorkDir); err != nil {
+			return nil, err
+		}
 	}
 	if st.Phase == len(s.phases) {
 		return s.confirm(store, st, o.Inbox, log)
@@ -840,8 +852,11 @@ func loggedSession(dir string) ([32]byte, bool) {
 // ("log.txt records step 3 as committed; outbox/ holds 2 envelopes"), or ""
 // if nothing does. The log and the progress record are only put in place
 // with a committed step, and the outbox only ever holds committed
-// envelopes (temporary files aside, from older builds).
+// envelopes: only envelope names count there (a .DS_Store or a file the
+// officer dropped into a pre-made outbox/ says nothing), and at most
+// maxOutboxScan names are read.
 func committedTraces(dir string) string {
+	const maxOutboxScan = 1 << 14
 	var out []string
 	if data, err := boundedio.ReadFile(filepath.Join(dir, logFile), MaxLogSize); err == nil {
 		if l, err := ParseLog(data); err == nil {
@@ -858,15 +873,17 @@ func committedTraces(dir string) string {
 	if _, err := os.Lstat(filepath.Join(dir, progressFile)); err == nil && len(out) == 0 {
 		out = append(out, progressFile+" exists")
 	}
-	if entries, err := os.ReadDir(filepath.Join(dir, "outbox")); err == nil {
+	if f, err := os.Open(filepath.Join(dir, "outbox")); err == nil {
+		entries, _ := f.ReadDir(maxOutboxScan)
+		f.Close()
 		n := 0
 		for _, e := range entries {
-			if !atomicfile.IsTemp(e.Name()) {
+			if _, ok := envelope.ParseFileName(e.Name()); ok {
 				n++
 			}
 		}
 		if n > 0 {
-			out = append(out, "outbox/ holds "+plural.Count(n, "file"))
+			out = append(out, "outbox/ holds "+plural.Count(n, "envelope"))
 		}
 	}
 	return strings.Join(out, "; ")

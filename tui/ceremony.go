@@ -136,14 +136,15 @@ func (c *ceremonyScreen) scan() tea.Cmd {
 
 func (c *ceremonyScreen) step(a *App, files []string) tea.Cmd {
 	c.stepping, c.stepStart = true, c.now
-	dir, id := c.workdir, a.sess.id
+	dir, id, ledger := c.workdir, a.sess.id, ceremony.LedgerPath(a.sess.idPath)
 	return tea.Batch(c.spin.Tick, async(c, func() tea.Msg {
 		var events []ceremony.Event
 		rep, err := ceremony.Step(context.Background(), ceremony.StepOptions{
 			Options: ceremony.Options{WorkDir: dir, Identity: id, Observe: func(e ceremony.Event) {
 				events = append(events, e)
 			}},
-			Inbox: files,
+			Inbox:  files,
+			Ledger: ledger,
 		})
 		return stepMsg{rep: rep, err: err, events: events}
 	}))

@@ -140,6 +140,7 @@ func runStep(cmd *cobra.Command, opts *stepOptions) error {
 	rep, err := ceremony.Step(cmd.Context(), ceremony.StepOptions{
 		Options: ceremony.Options{WorkDir: opts.workdir, Identity: id, Observe: observer(cmd, opts.verbose)},
 		Inbox:   in.Files,
+		Ledger:  ceremony.LedgerPath(opts.identity),
 	})
 	if err != nil {
 		var we *ceremony.WaitingError
