@@ -153,6 +153,12 @@ func (j *joinScreen) check(a *App) tea.Cmd {
 	wd, pp, sh := j.field(fWorkdir), j.field(fPreparams), j.field(fShare)
 	return tea.Batch(j.spin.Tick, async(j, func() tea.Msg {
 		jo := ceremony.JoinOptions{Options: ceremony.Options{WorkDir: wd, Identity: id}, Plan: p, Committee: role, Ledger: ledger}
+		// The work directory and the ledger first, as the CLI does: a
+		// rejoin of a deleted work dir no longer has the pre-parameters
+		// it consumed, and must be told why it is refused.
+		if err := ceremony.CheckJoinTarget(jo); err != nil {
+			return checkedMsg{err: err}
+		}
 		var err error
 		if pp != "" {
 			if jo.PreParams, err = ceremony.LoadPreParams(pp, id.X25519); err != nil {

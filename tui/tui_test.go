@@ -3,6 +3,7 @@ package tui
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -700,5 +701,42 @@ func TestQRShowFitsAndDecodes(t *testing.T) {
 	got, err := d.Result()
 	if err != nil || !bytes.Equal(got, payload) {
 		t.Fatalf("the frames shown do not rebuild the file: %v", err)
+	}
+}
+
+// The join screen asks the work directory and the ledger before it loads
+// the inputs, as the CLI does: re-joining a deleted work dir, whose join
+// had committed, is refused for that reason, not because an input is gone
+// (a consumed pre-parameters file, a share no longer at hand).
+func TestJoinRefusesLostStateBeforeInputs(t *testing.T) {
+	p, id := testPlan(t, plan.Sign)
+	a := newTestApp(Options{Inbox: []string{"stick"}})
+	a.sess.id, a.sess.idPath = id, filepath.Join(t.TempDir(), "alice.key")
+	a.opts.Dir = t.TempDir()
+	a.sess.lastShare = filepath.Join(t.TempDir(), "gone", "share.age")
+	wd, err := filepath.Abs(filepath.Join(a.opts.Dir, fmt.Sprintf("alice-sign-%x", p.Session[:4])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp, err := p.Fingerprint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cardFP := id.Card().Fingerprint()
+	ledger := fmt.Sprintf("coldsig/joins/v2\nidentity: %x\njoin: %x 1 %x committed %s\n", cardFP[:], p.Session[:], fp[:], wd)
+	if err := os.WriteFile(ceremony.LedgerPath(a.sess.idPath), []byte(ledger), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	send(a, tea.WindowSizeMsg{Width: 240, Height: 40})
+	j := inputsApp(t, a, p, id)
+	if j.stage != stageInputs {
+		t.Fatalf("stage %d, want the inputs form again:\n%s", j.stage, screenText(a))
+	}
+	s := screenText(a)
+	if !strings.Contains(s, "cannot be rejoined") || strings.Contains(s, "no such file") {
+		t.Errorf("want the lost state named, not the missing share:\n%s", s)
+	}
+	if _, err := os.Stat(wd); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the refused join made its work directory: %v", err)
 	}
 }
