@@ -58,8 +58,8 @@ func (p *passphraseFlags) read(cmd *cobra.Command, what string) ([]byte, error) 
 
 // readNew returns a passphrase for a new file: from the passphrase file,
 // or asked on the terminal (see promptNewPassphrase). Either way it must
-// pass checkStrength.
-// or is the caller's alternative to a weak passphrase (see strengthHint).
+// pass checkStrength; or is the caller's alternative to a weak passphrase,
+// named in the hint (see strengthHint).
 func (p *passphraseFlags) readNew(cmd *cobra.Command, what, or string) ([]byte, error) {
 	if f := p.source(); f != "" {
 		return readNewPassphraseFile(cmd, f, or)
