@@ -4,10 +4,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
+	"github.com/coldsig/coldsig/ceremony/internal/statestore"
 	"github.com/coldsig/coldsig/internal/atomicfile"
 	"github.com/coldsig/coldsig/internal/boundedio"
 	"github.com/coldsig/coldsig/internal/textrec"
@@ -39,7 +42,35 @@ const MaxLedgerSize = 1 << 20
 // LedgerPath is the join ledger of the identity file at keyPath: the same
 // name with ".joins" appended, so it travels with the key (on the same
 // stick or in the same directory).
-func LedgerPath(keyPath string) string { return keyPath + ".joins" }
+func LedgerPath(keyPath string) string { return keyPath + ledgerSuffix }
+
+const ledgerSuffix = ".joins"
+
+// ledgerLockWait bounds how long a join waits for another process's
+// ledger update (a few milliseconds each).
+const ledgerLockWait = 10 * time.Second
+
+// lockLedger serialises the read-modify-write of a join ledger between
+// processes (the TUI and a terminal, two windows, joining with one
+// identity), which could otherwise lose an entry or a committed mark: the
+// lock is taken on the identity file the ledger belongs to, which exists
+// while its identity joins and which coldsig never replaces (the ledger
+// itself is replaced by every write). A ledger not named after an existing
+// identity file (a library caller's own path) goes unlocked.
+func lockLedger(path string) (*statestore.DirLock, error) {
+	key, ok := strings.CutSuffix(path, ledgerSuffix)
+	if !ok || key == "" {
+		return nil, nil
+	}
+	l, err := statestore.LockFile(key, ledgerLockWait)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("join ledger %s: %w", path, err)
+	}
+	return l, nil
+}
 
 // Ledger is a parsed join ledger.
 type Ledger struct {
@@ -251,6 +282,11 @@ func (l *Ledger) find(session [32]byte, slot int) (LedgerEntry, bool) {
 // join repeated with the same --workdir then goes on (the dir holds no
 // state yet). Any other work dir is refused.
 func (s *session) recordJoin(path, workDir string) error {
+	lk, err := lockLedger(path)
+	if err != nil {
+		return err
+	}
+	defer lk.Close()
 	l, abs, err := s.checkLedger(path, workDir)
 	if err != nil || l == nil {
 		return err
@@ -292,6 +328,11 @@ func (s *session) checkLedger(path, workDir string) (*Ledger, string, error) {
 // is added (a join made before ledgers existed) and one not yet marked
 // committed is marked; a committed one is left as is.
 func (s *session) confirmJoin(path, workDir string) error {
+	lk, err := lockLedger(path)
+	if err != nil {
+		return err
+	}
+	defer lk.Close()
 	l, err := ReadLedger(path, s.id.Card().Fingerprint())
 	if err != nil {
 		return err

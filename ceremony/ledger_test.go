@@ -3,9 +3,11 @@ package ceremony
 import (
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/coldsig/coldsig/identity"
@@ -160,3 +162,55 @@ func TestLedgerCommitted(t *testing.T) {
 }
 
 func hexOf(b [32]byte) string { return hex.EncodeToString(b[:]) }
+
+// Joins with one identity in several processes at once (the TUI and a
+// terminal) each read, change and replace the ledger: without the lock on
+// the identity file one would drop another's entry or committed mark, and
+// with it the protection against a second join of that session.
+func TestLedgerConcurrentJoins(t *testing.T) {
+	tmp := t.TempDir()
+	key := filepath.Join(tmp, "alice.key")
+	if err := os.WriteFile(key, []byte("stands for the identity file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ledger := LedgerPath(key)
+	const n = 16
+	first, a := ledgerSession(t, filepath.Join(tmp, "w0"))
+	ss := []*session{first}
+	for i := 1; i < n; i++ {
+		s, _ := ledgerSession(t, filepath.Join(tmp, fmt.Sprintf("w%d", i)))
+		s.id = a
+		ss = append(ss, s)
+	}
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i, s := range ss {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			wd := filepath.Join(tmp, fmt.Sprintf("w%d", i))
+			if errs[i] = s.recordJoin(ledger, wd); errs[i] == nil {
+				errs[i] = s.markJoinCommitted(ledger, wd)
+			}
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("join %d: %v", i, err)
+		}
+	}
+	l, err := ReadLedger(ledger, a.Card().Fingerprint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	committed := 0
+	for _, e := range l.Entries {
+		if e.Committed {
+			committed++
+		}
+	}
+	if len(l.Entries) != n || committed != n {
+		t.Fatalf("%d joins recorded, %d of them committed; want %d and %d", len(l.Entries), committed, n, n)
+	}
+}

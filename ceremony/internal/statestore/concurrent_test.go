@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -193,4 +194,36 @@ func TestLockRefusesSymlink(t *testing.T) {
 	if _, err := Lock(filepath.Join(dir, "missing")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("lock of a missing directory: %v", err)
 	}
+}
+
+// LockFile waits for another holder, gives up after its wait with an error
+// naming the file, and reports a missing file as fs.ErrNotExist (the
+// ledger's caller then goes on unlocked: no identity file to lock).
+func TestLockFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "alice.key")
+	if _, err := LockFile(path, time.Millisecond); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("missing file: %v", err)
+	}
+	if err := os.WriteFile(path, []byte("x"), 0o400); err != nil {
+		t.Fatal(err)
+	}
+	first, err := LockFile(path, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !first.Held() {
+		t.Skip("this file system has no locks")
+	}
+	if _, err := LockFile(path, 50*time.Millisecond); err == nil || !strings.Contains(err.Error(), path) {
+		t.Fatalf("second lock while held: %v", err)
+	}
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		first.Close()
+	}()
+	second, err := LockFile(path, 5*time.Second)
+	if err != nil || !second.Held() {
+		t.Fatalf("lock after release: %v", err)
+	}
+	second.Close()
 }

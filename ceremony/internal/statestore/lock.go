@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // lockFile is the work directory's lock: an empty file that is never
@@ -81,4 +82,33 @@ func (l *DirLock) Close() error {
 	err := l.f.Close() // closing the last descriptor releases the lock
 	l.f, l.held = nil, false
 	return err
+}
+
+// LockFile takes an exclusive lock of the existing file at path, waiting up
+// to wait for another holder to let go. It serves short read-modify-write
+// sections on a file that others replace by renaming (the join ledger
+// beside an identity): the lock is taken on a file that is never replaced,
+// so it needs no lock file of its own. The file is opened read-only; a
+// missing file is an error wrapping fs.ErrNotExist. Where the file system
+// has no locks the DirLock is not Held.
+func LockFile(path string, wait time.Duration) (*DirLock, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		held, err := tryLock(f)
+		if err == nil {
+			return &DirLock{f: f, held: held}, nil
+		}
+		if !errors.Is(err, ErrLocked) || time.Now().After(deadline) {
+			f.Close()
+			if errors.Is(err, ErrLocked) {
+				return nil, fmt.Errorf("%s: another coldsig process holds it for longer than %v; run this again when it has finished", path, wait)
+			}
+			return nil, fmt.Errorf("%s: locking: %w", path, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
