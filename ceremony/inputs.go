@@ -60,17 +60,8 @@ func InputsFor(p *plan.Plan, me *identity.Card, committee Role) (*Needs, error) 
 // dir that already holds a state is left to Join: a repeated join needs no
 // inputs, and anything else there is refused by Join before it computes.
 func CheckJoin(o JoinOptions) error {
-	if o.Plan == nil || o.Identity == nil || o.WorkDir == "" {
-		return errors.New("join needs a plan, an identity and a work directory")
-	}
-	s, err := newSession(o.WorkDir, o.Plan, o.Identity, o.Committee, nil)
-	if err != nil {
-		return err
-	}
-	if _, err := statestore.ReadStatus(o.WorkDir); err == nil {
-		return nil
-	}
-	if err := s.checkTarget(o.Ledger, o.WorkDir); err != nil {
+	s, held, err := joinTarget(o)
+	if err != nil || s == nil || held {
 		return err
 	}
 	return s.checkInputs(o.PreParams, o.Share)
@@ -85,17 +76,23 @@ func CheckJoin(o JoinOptions) error {
 // re-running the join of a deleted work directory is told that, not that
 // the pre-parameters it consumed are missing.
 func CheckJoinTarget(o JoinOptions) error {
+	_, _, err := joinTarget(o)
+	return err
+}
+
+// joinTarget is CheckJoinTarget returning the session, and whether the
+// work directory holds a state already (left to Join, see CheckJoin).
+func joinTarget(o JoinOptions) (s *session, held bool, err error) {
 	if o.Plan == nil || o.Identity == nil || o.WorkDir == "" {
-		return errors.New("join needs a plan, an identity and a work directory")
+		return nil, false, errors.New("join needs a plan, an identity and a work directory")
 	}
-	s, err := newSession(o.WorkDir, o.Plan, o.Identity, o.Committee, nil)
-	if err != nil {
-		return err
+	if s, err = newSession(o.WorkDir, o.Plan, o.Identity, o.Committee, nil); err != nil {
+		return nil, false, err
 	}
 	if _, err := statestore.ReadStatus(o.WorkDir); err == nil {
-		return nil
+		return s, true, nil
 	}
-	return s.checkTarget(o.Ledger, o.WorkDir)
+	return s, false, s.checkTarget(o.Ledger, o.WorkDir)
 }
 
 // needs is the rule Join enforces: which inputs a party in role brings.
