@@ -308,25 +308,7 @@ func findSecret(doc string, secrets []string) string {
 // state on disk) is reported too, without a result, and the report holds
 // none of the state's bytes.
 func TestReportRunning(t *testing.T) {
-	dir := t.TempDir()
-	var ids []*identity.Identity
-	var cards []*identity.Card
-	for _, n := range []string{"alice", "bob"} {
-		id, err := identity.NewIdentity(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids, cards = append(ids, id), append(cards, id.Card())
-	}
-	kp, err := plan.NewKeygen(keyshare.CurveEd25519, 2, cards)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wd := filepath.Join(dir, "alice-kg")
-	if _, err := ceremony.Join(context.Background(), ceremony.JoinOptions{Options: ceremony.Options{WorkDir: wd, Identity: ids[0]},
-		Plan: kp, Ledger: filepath.Join(dir, "alice.key.joins")}); err != nil {
-		t.Fatal(err)
-	}
+	wd := joinedKeygen(t)
 	_, txt, html := render(t, wd)
 	mustContain(t, "text", txt, "state           running", "joined the session; sent 1 envelope")
 	mustContain(t, "html", html, "running")
@@ -435,9 +417,28 @@ func TestHTMLPrints(t *testing.T) {
 // (ceremony.MaxLogSize), so a log too large for the engine and status is
 // refused by report too instead of being printed as a record.
 func TestReportLogLimit(t *testing.T) {
+	wd := joinedKeygen(t)
+	if _, err := Load(wd); err != nil {
+		t.Fatalf("a fresh work dir: %v", err)
+	}
+	// One byte over the limit (sparse, nothing is written or read).
+	if err := os.Truncate(filepath.Join(wd, "log.txt"), ceremony.MaxLogSize+1); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(wd)
+	if !errors.Is(err, boundedio.ErrTooLarge) || !strings.Contains(err.Error(), "log.txt") {
+		t.Fatalf("a log over ceremony.MaxLogSize: got %v, want a too-large error naming log.txt", err)
+	}
+}
+
+// joinedKeygen is alice's work directory after her join of a fresh 2-of-2
+// Ed25519 keygen with bob (round 1 sent, nothing received): a party in the
+// middle of a ceremony.
+func joinedKeygen(t *testing.T) string {
+	t.Helper()
 	dir := t.TempDir()
-	var cards []*identity.Card
 	var ids []*identity.Identity
+	var cards []*identity.Card
 	for _, n := range []string{"alice", "bob"} {
 		id, err := identity.NewIdentity(n)
 		if err != nil {
@@ -454,15 +455,5 @@ func TestReportLogLimit(t *testing.T) {
 		Plan: kp, Ledger: filepath.Join(dir, "alice.key.joins")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Load(wd); err != nil {
-		t.Fatalf("a fresh work dir: %v", err)
-	}
-	// One byte over the limit (sparse, nothing is written or read).
-	if err := os.Truncate(filepath.Join(wd, "log.txt"), ceremony.MaxLogSize+1); err != nil {
-		t.Fatal(err)
-	}
-	_, err = Load(wd)
-	if !errors.Is(err, boundedio.ErrTooLarge) || !strings.Contains(err.Error(), "log.txt") {
-		t.Fatalf("a log over ceremony.MaxLogSize: got %v, want a too-large error naming log.txt", err)
-	}
+	return wd
 }
