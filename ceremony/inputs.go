@@ -3,10 +3,10 @@ package ceremony
 import (
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/coldsig/coldsig/ceremony/internal/statestore"
 	"github.com/coldsig/coldsig/identity"
+	"github.com/coldsig/coldsig/internal/atomicfile"
 	"github.com/coldsig/coldsig/keyshare"
 	"github.com/coldsig/coldsig/plan"
 )
@@ -104,11 +104,23 @@ func needs(p *plan.Plan, role Role) (share, preParams bool) {
 
 // RetirePreParams deletes a pre-parameters file once Join used it: they
 // are single use (a second ceremony with the same Paillier key and NTilde
-// must not happen). A repeated join (rep.Replayed) did not use them, and
-// the file is left in place; used reports which.
-func RetirePreParams(path string, rep *Report) (used bool, err error) {
-	if rep == nil || rep.Replayed {
+// must not happen). joinErr is Join's error: a join that committed and
+// then failed (an IncompleteError, exit 5) used them too, and its rerun
+// goes on from the committed state without them. A repeated join
+// (rep.Replayed) and a refused one did not use them, and the file is left
+// in place; used reports which. The file itself is removed, durably, and
+// only if it is a regular file (not the target of a link in its place).
+func RetirePreParams(path string, rep *Report, joinErr error) (used bool, err error) {
+	var ie *IncompleteError
+	switch {
+	case joinErr != nil && !errors.As(joinErr, &ie):
+		return false, nil
+	case joinErr == nil && (rep == nil || rep.Replayed):
 		return false, nil
 	}
-	return true, os.Remove(path)
+	fi, err := atomicfile.RegularFile(path)
+	if err != nil {
+		return true, err
+	}
+	return true, atomicfile.RemoveChecked(path, fi)
 }

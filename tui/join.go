@@ -160,6 +160,11 @@ func (j *joinScreen) check(a *App) tea.Cmd {
 			return checkedMsg{err: err}
 		}
 		var err error
+		// A work directory holding a state already goes on from it
+		// without inputs (the first run deleted the pre-parameters).
+		if _, serr := ceremony.ReadStatus(wd); serr == nil {
+			pp, sh = "", ""
+		}
 		if pp != "" {
 			if jo.PreParams, err = ceremony.LoadPreParams(pp, id.X25519); err != nil {
 				return checkedMsg{err: err}
@@ -184,21 +189,26 @@ func (j *joinScreen) join(a *App) tea.Cmd {
 	j.stage, j.errText = stageJoining, ""
 	jo, wd, pp, inbox := *j.checked, j.field(fWorkdir), j.field(fPreparams), j.field(fInbox)
 	return tea.Batch(j.spin.Tick, async(j, func() tea.Msg {
-		rep, err := ceremony.Join(context.Background(), jo)
-		if err != nil {
-			return joinedMsg{err: err}
-		}
+		rep, joinErr := ceremony.Join(context.Background(), jo)
 		note := ""
-		if pp != "" {
-			used, err := ceremony.RetirePreParams(pp, rep)
+		if pp != "" && jo.PreParams != nil {
+			// Before any error is returned: a join that committed and
+			// then failed (exit 5) used them too.
+			used, err := ceremony.RetirePreParams(pp, rep, joinErr)
 			switch {
 			case err != nil:
 				note = fmt.Sprintf("could not delete the used pre-parameters %s: %v; delete it by hand", termsafe.Path(pp), err)
 			case used:
 				note = "deleted the used pre-parameters " + termsafe.Path(pp)
-			default:
+			case joinErr == nil:
 				note = termsafe.Path(pp) + " was not used (this party had already joined); it was left in place"
 			}
+		}
+		if joinErr != nil {
+			if note != "" {
+				joinErr = fmt.Errorf("%w (%s)", joinErr, note)
+			}
+			return joinedMsg{err: joinErr}
 		}
 		return joinedMsg{workdir: wd, inbox: inbox, rep: rep, note: note}
 	}))

@@ -145,12 +145,17 @@ func runJoin(cmd *cobra.Command, opts *joinOptions, planPath string) error {
 	if err := ceremony.CheckJoinTarget(jo); err != nil {
 		return joinError(err)
 	}
-	if opts.preparams != "" {
+	// A work directory that holds a state already (a repeated join, or one
+	// that committed and then failed with exit 5) goes on from it without
+	// inputs: the first run deleted the pre-parameters it used.
+	_, statErr := ceremony.ReadStatus(opts.workdir)
+	resumed := statErr == nil
+	if opts.preparams != "" && !resumed {
 		if jo.PreParams, err = loadPreParams(opts.preparams, id); err != nil {
 			return err
 		}
 	}
-	if opts.share != "" {
+	if opts.share != "" && !resumed {
 		if jo.Share, err = loadShare(opts.share, id); err != nil {
 			return joinShareError(err, opts.share, id, p, n)
 		}
@@ -173,19 +178,23 @@ func runJoin(cmd *cobra.Command, opts *joinOptions, planPath string) error {
 				"if the words differ, someone holds another plan: stop and find out why before anyone joins")
 		}
 	}
-	rep, err := ceremony.Join(cmd.Context(), jo)
-	if err != nil {
-		return joinError(err)
-	}
-	if opts.preparams != "" {
-		switch used, err := ceremony.RetirePreParams(opts.preparams, rep); {
+	rep, joinErr := ceremony.Join(cmd.Context(), jo)
+	if opts.preparams != "" && jo.PreParams != nil {
+		// Before any error is returned: a join that committed and then
+		// failed (exit 5) used them too.
+		switch used, err := ceremony.RetirePreParams(opts.preparams, rep, joinErr); {
 		case err != nil:
-			fmt.Fprintf(e.stderr, "coldsig: warning: could not delete used pre-parameters %s: %v; delete it by hand\n", opts.preparams, err)
+			fmt.Fprintf(e.stderr, "coldsig: warning: could not delete used pre-parameters %s: %v; delete it by hand\n", termsafe.Path(opts.preparams), err)
 		case used:
-			fmt.Fprintf(e.stderr, "coldsig: deleted used pre-parameters %s\n", opts.preparams)
-		default:
-			fmt.Fprintf(e.stderr, "coldsig: %s was not used (this party had already joined); it was left in place\n", opts.preparams)
+			fmt.Fprintf(e.stderr, "coldsig: deleted used pre-parameters %s\n", termsafe.Path(opts.preparams))
+		case joinErr == nil:
+			fmt.Fprintf(e.stderr, "coldsig: %s was not used (this party had already joined); it was left in place\n", termsafe.Path(opts.preparams))
 		}
+	} else if opts.preparams != "" && resumed {
+		fmt.Fprintf(e.stderr, "coldsig: %s was not read: this work directory holds the join already\n", termsafe.Path(opts.preparams))
+	}
+	if joinErr != nil {
+		return joinError(joinErr)
 	}
 	printReport(e.stdout, rep)
 	return writeOutboxQR(cmd, opts.qr, rep)

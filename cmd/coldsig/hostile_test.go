@@ -9,7 +9,9 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -196,5 +198,38 @@ func TestHostileRetireForgedFiles(t *testing.T) {
 	still("retire with a proof signed by dave", r)
 	if !strings.Contains(r.stderr, "not signed by bob") {
 		t.Fatalf("forged proof: %s", r.stderr)
+	}
+}
+
+// A join that commits and then fails (exit 5) has put the pre-parameters'
+// Paillier key and NTilde into its state: the single-use file is deleted
+// then, not left for a later keygen, and the rerun the hint asks for goes
+// on from the committed state without it.
+func TestJoinExit5RetiresPreParams(t *testing.T) {
+	c := newCLI(t, "alice", "bob")
+	c.ok("plan", "keygen", "--curve", "secp256k1", "--threshold", "2", "--party", "ids/alice.card", "--party", "ids/bob.card", "-o", "kg.plan")
+	pp := c.preparams("alice", 0)
+	args := []string{"join", "--yes", "kg.plan", "--identity", "ids/alice.key", "--workdir", "alice-kg", "--preparams", pp}
+	cmd, _, stderr := c.command(args...)
+	cmd.Path, cmd.Args[0] = faultBinary(t), faultBinary(t)
+	cmd.Env = append(cmd.Env, "COLDSIG_FAULTS=enospc-place=log.txt")
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitIncomplete {
+		t.Fatalf("join with log.txt unplaceable: %v, want exit %d:\n%s", err, exitIncomplete, stderr)
+	}
+	if !strings.Contains(stderr.String(), "deleted used pre-parameters") {
+		t.Errorf("exit 5 does not say the pre-parameters were deleted:\n%s", stderr)
+	}
+	if _, err := os.Stat(pp); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the used pre-parameters are still there after exit 5: %v", err)
+	}
+	// The same command again: goes on without the deleted file.
+	r := c.run(args...)
+	if r.code != 0 || !strings.Contains(r.stderr, "was not read: this work directory holds the join already") {
+		t.Fatalf("rerun: exit %d:\n%s", r.code, r.stderr)
+	}
+	if outs := globT(t, c.path("alice-kg", "outbox", "*-r01-*.age")); len(outs) == 0 {
+		t.Fatal("the rerun wrote no round-1 envelopes")
 	}
 }
