@@ -45,3 +45,14 @@ func TestGateShowsWholeCallData(t *testing.T) {
 		t.Fatalf("the gate does not show the whole call data %s:\n%s", want, screen)
 	}
 }
+
+// A tab in a signed message is shown escaped, never as the spaces it
+// expands to: "a\tb" and "a    b" hash differently and must look different
+// (the CLI and the report show it the same way).
+func TestSignedTextTabEscaped(t *testing.T) {
+	tab := strings.Join(signedLines(plan.SignedItem{Text: "pay\t1 coin"}, ""), "\n")
+	spaces := strings.Join(signedLines(plan.SignedItem{Text: "pay    1 coin"}, ""), "\n")
+	if tab == spaces || !strings.Contains(tab, `"pay\t1 coin"`) {
+		t.Fatalf("tab shown as:\n%s\nspaces shown as:\n%s", tab, spaces)
+	}
+}

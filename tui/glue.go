@@ -88,7 +88,7 @@ func signedLines(it plan.SignedItem, indent string) []string {
 	var out []string
 	if it.Text != "" {
 		out = append(out, fmt.Sprintf("%smessage (%s, between the lines):", indent, plural.Count(len(it.Text), "byte")), indent+"-----")
-		for _, l := range termsafe.Lines(strings.ReplaceAll(it.Text, "\t", "    "), 0) {
+		for _, l := range termsafe.Lines(it.Text, 0) {
 			out = append(out, indent+l)
 		}
 		out = append(out, indent+"-----")

@@ -110,14 +110,11 @@ func printSignedItem(w io.Writer, it plan.SignedItem) {
 	fmt.Fprintf(w, "  %s\n", it.How)
 }
 
-// messageLine shows one line of a message to be signed in full. A plan
-// only holds printable text, newlines and tabs (plan validation), so a
-// line is printed as it is, however long; anything else (a plan built by
-// other means) is escaped.
+// messageLine shows one line of a message to be signed in full, however
+// long. A line with a tab is shown quoted ("a\tb"), as the TUI and the
+// report show it: printed raw, a tab and the spaces it expands to look the
+// same, and the two messages hash differently.
 func messageLine(l string) string {
-	if termsafe.Safe(strings.ReplaceAll(l, "\t", " ")) {
-		return l
-	}
 	return strings.Join(termsafe.Lines(l, 0), "")
 }
 
