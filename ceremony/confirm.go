@@ -265,12 +265,14 @@ func (s *session) confirm(store *statestore.Store, st *partyState, inbox []strin
 		}
 		files = append(files, statestore.File{Name: ReshareProofFile, Data: proof})
 	}
+	// The pending result holds the key share in the clear: wiped however
+	// Finish ends (a failed one leaves it in the committed state, sealed).
+	defer clear(st.Result)
 	if err := store.Finish(files); err != nil {
 		// Result files may be in place already: not "nothing changed".
 		// Running step again completes the end (the files are reused).
 		return nil, afterCommit(store.Step(), err)
 	}
-	clear(st.Result)
 	// Finished: the results and the end are recorded, and the officer must
 	// see the transcript; a log that cannot be written is a warning.
 	if err := s.writeMeta(log, st.Phase); err != nil {

@@ -330,11 +330,18 @@ func Open(data []byte, me *identity.Identity) (*Envelope, error) {
 	}
 	inner, err := io.ReadAll(io.LimitReader(r, MaxEnvelopeSize+1))
 	if err != nil {
+		clear(inner)
 		return nil, fmt.Errorf("%w: %v", ErrDamaged, err)
 	}
 	e, err := ParseInner(inner)
-	if err == ErrNotEnvelope {
-		return nil, ErrOtherAgeFile
+	if err != nil {
+		// Not an envelope after all: a key share or a backup shard
+		// encrypted to this identity (a stick holds them) decrypts here,
+		// and must not stay on the heap in the clear.
+		clear(inner)
+		if err == ErrNotEnvelope {
+			return nil, ErrOtherAgeFile
+		}
 	}
 	return e, err
 }
