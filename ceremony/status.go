@@ -197,5 +197,12 @@ func Abort(dir, reason string) error {
 		return err
 	}
 	defer l.Close()
-	return statestore.AbortDir(dir, reason, "")
+	err = statestore.AbortDir(dir, reason, "")
+	var ce *statestore.CommittedError
+	if errors.As(err, &ce) {
+		// The end is recorded, the state not yet destroyed: exit 5, not
+		// 1 (nothing changed); abort again finishes it.
+		return afterCommit(ce.Step, err)
+	}
+	return err
 }

@@ -41,7 +41,8 @@ EXAMPLES
 EXIT STATUS
   0 aborted (or already aborted: nothing to do); 1 an error or the question
   not answered y, nothing changed (also: a finished ceremony, which is not
-  aborted); 2 bad usage (also: no terminal and no --yes).`,
+  aborted); 2 bad usage (also: no terminal and no --yes); 5 the abort is
+  recorded but the state could not be destroyed yet (run abort again).`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runAbort(cmd, opts) },
 	}
@@ -94,6 +95,10 @@ func runAbort(cmd *cobra.Command, opts *abortOptions) error {
 		}
 	}
 	if err := ceremony.Abort(opts.workdir, opts.reason); err != nil {
+		var ie *ceremony.IncompleteError
+		if errors.As(err, &ie) {
+			return withHint(err, "the abort is recorded and this party will never step again; fix the cause (a read-only or full stick?) and run the same abort again to destroy the state")
+		}
 		return err
 	}
 	fmt.Fprintf(e.stdout, "aborted: the state in %s is destroyed; a retry needs a new plan\n", termsafe.Path(opts.workdir))
